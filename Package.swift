@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+
+import PackageDescription
+
+let package = Package(
+    name: "auditq",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "auditq", targets: ["auditq"]),
+        .library(name: "AuditStore", targets: ["AuditStore"]),
+        .library(name: "AuditRedaction", targets: ["AuditRedaction"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries, bound at the edge.
+        .systemLibrary(
+            name: "CAuditCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
+        .systemLibrary(
+            name: "CAuditZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+
+        // Safe Swift wrappers over the C libraries.
+        .target(name: "AuditCrypto", dependencies: ["CAuditCrypto"]),
+        .target(name: "AuditCompression", dependencies: ["CAuditZlib"]),
+
+        // The event, JSON and its canonical encoding.
+        .target(name: "AuditModel", dependencies: ["AuditCrypto"]),
+
+        // Secrets out before anything is queued or written.
+        .target(name: "AuditRedaction", dependencies: ["AuditModel"]),
+
+        // The append-only, hash-chained, signed segment store.
+        .target(name: "AuditStore", dependencies: ["AuditModel", "AuditCrypto", "AuditCompression", "AuditRedaction"]),
+
+        // Independent verification of a store.
+        .target(name: "AuditVerify", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
+
+        // The command line.
+        .executableTarget(
+            name: "auditq",
+            dependencies: [
+                "AuditStore", "AuditVerify", "AuditRedaction", "AuditModel", "AuditCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "AuditCryptoTests", dependencies: ["AuditCrypto"]),
+        .testTarget(name: "AuditCompressionTests", dependencies: ["AuditCompression"]),
+        .testTarget(name: "AuditModelTests", dependencies: ["AuditModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AuditRedactionTests", dependencies: ["AuditRedaction", "AuditModel"], resources: [.copy("Corpus")]),
+        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"], resources: [.copy("Golden")]),
+        .testTarget(name: "AuditVerifyTests", dependencies: ["AuditVerify", "AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
+        .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}
