@@ -52,6 +52,15 @@ let package = Package(
             ]
         ),
 
+        // Long-running throughput benchmarks (not unit tests): `swift run -c release auditq-bench --help`.
+        .executableTarget(
+            name: "auditq-bench",
+            dependencies: [
+                "AuditStore", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditCompression",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         .testTarget(name: "AuditCryptoTests", dependencies: ["AuditCrypto"]),
         .testTarget(name: "AuditCompressionTests", dependencies: ["AuditCompression"]),
         .testTarget(name: "AuditModelTests", dependencies: ["AuditModel"], resources: [.copy("Fixtures")]),

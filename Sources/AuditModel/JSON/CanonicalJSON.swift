@@ -1,0 +1,162 @@
+/// The RFC 8785 JSON Canonicalization Scheme (JCS): the one byte sequence a record is hashed as.
+///
+/// - Object members are written in UTF-16 code-unit order of their names (``JSONObject`` keeps them so).
+/// - Strings are written as UTF-8 with only `"`, `\` and control characters escaped; control characters
+///   use the short escapes `\b \t \n \f \r` where they exist and `\u00xx` (lowercase hex) otherwise.
+/// - Numbers are written as ECMAScript's `Number.prototype.toString` writes them.
+/// - No whitespace.
+///
+/// Anyone can recompute a record's canonical bytes with a JCS library in another language; for the
+/// data the store holds (no floats beyond ±2^53, no lone surrogates) Python's
+/// `json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` gives the same bytes,
+/// except for non-integral numbers and names outside the Basic Multilingual Plane (see docs/formats.md).
+public enum CanonicalJSON {
+    /// The canonical encoding of a value.
+    public static func encode(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        encode(value, into: &out)
+        return out
+    }
+
+    /// Appends the canonical encoding of a value.
+    public static func encode(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .null: append("null", to: &out)
+        case .bool(let b): append(b ? "true" : "false", to: &out)
+        case .number(let n): appendNumber(n, to: &out)
+        case .string(let s): appendString(s, to: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                encode(element, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let object):
+            encode(object, into: &out)
+        }
+    }
+
+    /// Appends the canonical encoding of an object.
+    public static func encode(_ object: JSONObject, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (i, member) in object.members.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(member.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            encode(member.value, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// The canonical encoding as a `String`.
+    public static func string(_ value: JSONValue) -> String {
+        String(decoding: encode(value), as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func append(_ literal: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends a string literal with JCS escaping.
+    public static func appendString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var string = string
+        string.withUTF8 { utf8 in
+            var runStart = 0
+            for i in 0..<utf8.count {
+                let byte = utf8[i]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                runStart = i + 1
+                out.append(UInt8(ascii: "\\"))
+                switch byte {
+                case 0x22: out.append(0x22)
+                case 0x5C: out.append(0x5C)
+                case 0x08: out.append(UInt8(ascii: "b"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0C: out.append(UInt8(ascii: "f"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                default:
+                    out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 0xF)])
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends a number as ECMAScript's `Number.prototype.toString` (ECMA-262 7.1.12.1) writes it.
+    public static func appendNumber(_ value: Double, to out: inout [UInt8]) {
+        precondition(value.isFinite, "JSON numbers are finite")
+        if value == 0 {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        if value.rounded(.towardZero) == value, abs(value) < 1e21 {
+            if abs(value) < 9.2e18 {
+                out.append(contentsOf: String(Int64(value)).utf8)
+                return
+            }
+        }
+        // Swift's description yields the shortest digits that round-trip, as ECMAScript requires;
+        // only the layout differs, so take the digits and exponent from it and lay them out again.
+        let (negative, digits, exponent) = shortestDigits(value)
+        if negative { out.append(UInt8(ascii: "-")) }
+        let k = digits.count
+        let n = exponent
+        if k <= n && n <= 21 {
+            out.append(contentsOf: digits)
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - k))
+        } else if 0 < n && n <= 21 {
+            out.append(contentsOf: digits[0..<n])
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: digits[n...])
+        } else if -6 < n && n <= 0 {
+            out.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: ".")])
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -n))
+            out.append(contentsOf: digits)
+        } else {
+            out.append(digits[0])
+            if k > 1 {
+                out.append(UInt8(ascii: "."))
+                out.append(contentsOf: digits[1...])
+            }
+            out.append(UInt8(ascii: "e"))
+            out.append(n - 1 >= 0 ? UInt8(ascii: "+") : UInt8(ascii: "-"))
+            out.append(contentsOf: String(abs(n - 1)).utf8)
+        }
+    }
+
+    /// The shortest round-trip decimal digits `d1...dk` and exponent `n` with value = 0.d1...dk × 10^n.
+    static func shortestDigits(_ value: Double) -> (negative: Bool, digits: [UInt8], exponent: Int) {
+        var text = Array(abs(value).description.utf8)
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            exponent = Int(String(decoding: text[(e + 1)...], as: UTF8.self))!
+            text.removeSubrange(e...)
+        }
+        var pointPosition = text.count
+        if let dot = text.firstIndex(of: UInt8(ascii: ".")) {
+            pointPosition = dot
+            text.remove(at: dot)
+        }
+        // Value = 0.text × 10^(pointPosition + exponent), before trimming zeros.
+        var n = pointPosition + exponent
+        while let first = text.first, first == UInt8(ascii: "0") {
+            text.removeFirst()
+            n -= 1
+        }
+        while let last = text.last, last == UInt8(ascii: "0") {
+            text.removeLast()
+        }
+        return (value < 0, text, n)
+    }
+}

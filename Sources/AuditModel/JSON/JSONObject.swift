@@ -1,0 +1,106 @@
+/// A JSON object whose members are kept in RFC 8785 order (keys sorted by UTF-16 code units) with
+/// unique keys, so that canonical serialisation never has to sort.
+public struct JSONObject: Sendable, Hashable {
+    /// One key and its value.
+    public struct Member: Sendable, Hashable {
+        public var key: String
+        public var value: JSONValue
+
+        public init(key: String, value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// The members in canonical key order.
+    public private(set) var members: [Member]
+
+    public init() {
+        self.members = []
+    }
+
+    /// Members that are already sorted and unique (the parser's output); checked in debug builds.
+    init(sortedUniqueMembers: [Member]) {
+        assert(zip(sortedUniqueMembers, sortedUniqueMembers.dropFirst()).allSatisfy { JSONObject.precedes($0.key, $1.key) })
+        self.members = sortedUniqueMembers
+    }
+
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
+    public var keys: [String] { members.map(\.key) }
+
+    /// The value for a key; setting `nil` removes the member.
+    public subscript(key: String) -> JSONValue? {
+        get {
+            switch index(of: key) {
+            case .found(let i): members[i].value
+            case .insertAt: nil
+            }
+        }
+        set {
+            switch (index(of: key), newValue) {
+            case (.found(let i), .some(let value)): members[i].value = value
+            case (.found(let i), .none): members.remove(at: i)
+            case (.insertAt(let i), .some(let value)): members.insert(Member(key: key, value: value), at: i)
+            case (.insertAt, .none): break
+            }
+        }
+    }
+
+    /// Replaces each member's value in place.
+    public mutating func updateValues(_ body: (String, inout JSONValue) throws -> Void) rethrows {
+        for i in members.indices {
+            try body(members[i].key, &members[i].value)
+        }
+    }
+
+    private enum Position {
+        case found(Int)
+        case insertAt(Int)
+    }
+
+    private func index(of key: String) -> Position {
+        // Objects are small (tens of members): a linear scan beats a binary search's comparisons.
+        if members.count <= 16 {
+            for (i, member) in members.enumerated() {
+                if member.key == key { return .found(i) }
+                if JSONObject.precedes(key, member.key) { return .insertAt(i) }
+            }
+            return .insertAt(members.count)
+        }
+        var low = 0
+        var high = members.count
+        while low < high {
+            let mid = (low + high) / 2
+            let candidate = members[mid].key
+            if candidate == key { return .found(mid) }
+            if JSONObject.precedes(candidate, key) { low = mid + 1 } else { high = mid }
+        }
+        return .insertAt(low)
+    }
+
+    /// RFC 8785 key order: lexicographic by UTF-16 code units.
+    ///
+    /// For keys made of ASCII (nearly all keys) this is byte order, which is taken as the fast path.
+    public static func precedes(_ a: String, _ b: String) -> Bool {
+        var ai = a.utf8.makeIterator()
+        var bi = b.utf8.makeIterator()
+        while true {
+            switch (ai.next(), bi.next()) {
+            case (nil, nil): return false
+            case (nil, _): return true
+            case (_, nil): return false
+            case (let x?, let y?):
+                if x == y { continue }
+                if x < 0x80 && y < 0x80 { return x < y }
+                return a.utf16.lexicographicallyPrecedes(b.utf16)
+            }
+        }
+    }
+}
+
+extension JSONObject: Sequence {
+    public func makeIterator() -> IndexingIterator<[Member]> {
+        members.makeIterator()
+    }
+}

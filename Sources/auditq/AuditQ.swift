@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct AuditQ: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auditq",
+        abstract: "The audit-log and compliance record store: ingest, verify, look up and export signed, hash-chained events.",
+        subcommands: [
+            RedactCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,67 @@
+import AuditModel
+import Testing
+
+@Suite("Audit event validation")
+struct AuditEventTests {
+    func event(_ json: String) throws -> AuditEvent {
+        guard case .object(let o) = try JSONParser().parse(json) else { throw EventValidationError(field: "", reason: "not an object") }
+        return try AuditEvent(validating: o, makeID: { "generated" })
+    }
+
+    @Test("normalises ts, assigns an id and keeps unknown members")
+    func normalises() throws {
+        let e = try event(#"{"ts":"2026-11-20T11:00:00+01:00","action":"payment.capture","x_custom":{"deep":[1]}}"#)
+        #expect(e.fields["ts"] == "2026-11-20T10:00:00.000000Z")
+        #expect(e.id == "generated")
+        #expect(e.fields["x_custom"] == ["deep": [1]])
+    }
+
+    @Test("keeps a producer's id")
+    func keepsID() throws {
+        #expect(try event(#"{"ts":"2026-11-20T10:00:00Z","action":"a","id":"evt_1"}"#).id == "evt_1")
+    }
+
+    @Test(
+        "names the field when a known field is wrong",
+        arguments: [
+            (#"{"action":"a"}"#, "ts"),
+            (#"{"ts":"2026-11-20T10:00:00Z"}"#, "action"),
+            (#"{"ts":12,"action":"a"}"#, "ts"),
+            (#"{"ts":"2026-11-20","action":"a"}"#, "ts"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":""}"#, "action"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","level":"loud"}"#, "level"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","request_id":7}"#, "request_id"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","http":{"status":"200"}}"#, "http.status"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","http":{"status":99}}"#, "http.status"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","http":{"duration_ms":-1}}"#, "http.duration_ms"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","actor":"alice"}"#, "actor"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","actor":{"id":5}}"#, "actor.id"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","metadata":[]}"#, "metadata"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","error":{"code":1.5}}"#, "error.code"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","id":"has space"}"#, "id"),
+        ]
+    )
+    func wrongField(json: String, field: String) {
+        do {
+            _ = try event(json)
+            Issue.record("accepted \(json)")
+        } catch let error as EventValidationError {
+            #expect(error.field == field)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}
+
+@Suite("Event ids")
+struct EventIDGeneratorTests {
+    @Test("ids are UUIDv7, unique and ordered")
+    func ordered() {
+        let generator = EventIDGenerator()
+        let now = Timestamp(rfc3339: "2026-11-20T10:00:00Z")!
+        let ids = (0..<10_000).map { _ in generator.next(now: now) }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids == ids.sorted())
+        #expect(ids.allSatisfy { $0.count == 36 && Array($0)[14] == "7" })
+    }
+}
