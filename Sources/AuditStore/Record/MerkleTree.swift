@@ -1,0 +1,113 @@
+import AuditCrypto
+
+/// RFC 6962 / RFC 9162 Merkle tree hashing over a segment's record digests.
+///
+/// Leaf hash `SHA-256(0x00 ‖ d)` where `d` is the record digest; interior node `SHA-256(0x01 ‖ left ‖ right)`;
+/// a tree of `n` leaves splits at the largest power of two smaller than `n`. The empty tree's root is
+/// `SHA-256("")`.
+package enum MerkleTree {
+    package static func leafHash(_ recordDigest: SHA256Digest) -> SHA256Digest {
+        var hasher = SHA256()
+        hasher.update(CollectionOfOne(UInt8(0)))
+        hasher.update(recordDigest)
+        return hasher.finalize()
+    }
+
+    package static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
+        var hasher = SHA256()
+        hasher.update(CollectionOfOne(UInt8(1)))
+        hasher.update(left)
+        hasher.update(right)
+        return hasher.finalize()
+    }
+
+    package static let emptyRoot = SHA256.hash([UInt8]())
+
+    /// The root over leaf hashes (recursive definition; for verification and tests).
+    package static func root(leafHashes: ArraySlice<SHA256Digest>) -> SHA256Digest {
+        switch leafHashes.count {
+        case 0: return emptyRoot
+        case 1: return leafHashes.first!
+        default:
+            let k = largestPowerOfTwo(below: leafHashes.count)
+            let split = leafHashes.startIndex + k
+            return nodeHash(root(leafHashes: leafHashes[..<split]), root(leafHashes: leafHashes[split...]))
+        }
+    }
+
+    /// The audit path for leaf `index` (RFC 9162 §2.1.3.1), bottom-up.
+    package static func inclusionProof(index: Int, leafHashes: ArraySlice<SHA256Digest>) -> [SHA256Digest] {
+        precondition(index >= 0 && index < leafHashes.count)
+        if leafHashes.count == 1 { return [] }
+        let k = largestPowerOfTwo(below: leafHashes.count)
+        let split = leafHashes.startIndex + k
+        if index < k {
+            return inclusionProof(index: index, leafHashes: leafHashes[..<split]) + [root(leafHashes: leafHashes[split...])]
+        }
+        return inclusionProof(index: index - k, leafHashes: leafHashes[split...]) + [root(leafHashes: leafHashes[..<split])]
+    }
+
+    /// Checks an audit path (RFC 9162 §2.1.3.2).
+    package static func verifyInclusion(
+        leafHash: SHA256Digest,
+        index: Int,
+        treeSize: Int,
+        proof: [SHA256Digest],
+        root: SHA256Digest
+    ) -> Bool {
+        guard index >= 0, index < treeSize else { return false }
+        var fn = index
+        var sn = treeSize - 1
+        var r = leafHash
+        for p in proof {
+            if sn == 0 { return false }
+            if fn & 1 == 1 || fn == sn {
+                r = nodeHash(p, r)
+                if fn & 1 == 0 {
+                    while fn & 1 == 0 && fn != 0 {
+                        fn >>= 1
+                        sn >>= 1
+                    }
+                }
+            } else {
+                r = nodeHash(r, p)
+            }
+            fn >>= 1
+            sn >>= 1
+        }
+        return sn == 0 && r == root
+    }
+
+    static func largestPowerOfTwo(below n: Int) -> Int {
+        precondition(n > 1)
+        return 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount - 1)
+    }
+
+    /// Computes the root incrementally as leaves arrive, keeping O(log n) perfect subtrees.
+    package struct Builder: Sendable {
+        /// Perfect subtrees, largest first: (number of leaves, root).
+        private var stack: [(count: Int, hash: SHA256Digest)] = []
+        package private(set) var count = 0
+
+        package init() {}
+
+        package mutating func append(recordDigest: SHA256Digest) {
+            var node = (count: 1, hash: MerkleTree.leafHash(recordDigest))
+            while let last = stack.last, last.count == node.count {
+                stack.removeLast()
+                node = (count: last.count * 2, hash: MerkleTree.nodeHash(last.hash, node.hash))
+            }
+            stack.append(node)
+            count += 1
+        }
+
+        /// The RFC 6962 root of the leaves so far.
+        package var root: SHA256Digest {
+            guard var hash = stack.last?.hash else { return MerkleTree.emptyRoot }
+            for subtree in stack.dropLast().reversed() {
+                hash = MerkleTree.nodeHash(subtree.hash, hash)
+            }
+            return hash
+        }
+    }
+}

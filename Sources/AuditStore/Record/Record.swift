@@ -1,0 +1,158 @@
+import AuditCrypto
+import AuditModel
+
+/// One stored record: the envelope around an event, as it is written (one canonical JSON line) and
+/// as it is hashed (its *sealed form*). See `docs/formats.md` § Records.
+///
+/// Stored members: `v` (format version, 1), `seq` (sequence number), `event` (the event), `pd` (sorted
+/// paths of the event's personal-data values, each committed to with a salt), `redaction` (what the
+/// redaction filter replaced, when anything), and after an erasure `erased` (path → commitment and
+/// reference) and `salts` (path → salt for personal data that was kept when the leaf key was removed).
+///
+/// The sealed form is the stored record without `erased` and `salts`, with every `pd` value replaced by
+/// the string `"commit:" + hex(SHA-256(salt ‖ JCS(value)))`. The record digest is SHA-256 of the sealed
+/// form's RFC 8785 encoding, so erasing a value (and its salt) leaves the digest, the chain and the
+/// Merkle root unchanged.
+package struct Record: Sendable, Hashable {
+    package static let version = 1
+
+    package enum Key {
+        package static let version = "v"
+        package static let seq = "seq"
+        package static let event = "event"
+        package static let personalData = "pd"
+        package static let redaction = "redaction"
+        package static let erased = "erased"
+        package static let salts = "salts"
+    }
+
+    package static let commitmentPrefix = "commit:"
+
+    /// The stored object.
+    package private(set) var object: JSONObject
+    package let seq: UInt64
+
+    /// A new record for an event that has passed validation and redaction.
+    package init(seq: UInt64, event: JSONObject, personalDataPaths: [String], redaction: JSONValue?) {
+        var object = JSONObject()
+        object[Key.version] = .number(Double(Record.version))
+        object[Key.seq] = .number(Double(seq))
+        object[Key.event] = .object(event)
+        let present = personalDataPaths.filter { path in
+            if let value = JSONValue.object(event)[path: path], value != .null { return true }
+            return false
+        }.sorted()
+        if !present.isEmpty { object[Key.personalData] = .array(present.map(JSONValue.string)) }
+        if let redaction { object[Key.redaction] = redaction }
+        self.object = object
+        self.seq = seq
+    }
+
+    /// A record read back from a segment; checks the envelope's shape.
+    package init(stored object: JSONObject) throws(RecordError) {
+        guard let v = object[Key.version]?.integerValue else { throw RecordError("member 'v' is missing or not an integer") }
+        guard v == Int64(Record.version) else { throw RecordError("record format version \(v) is not supported (this build reads version \(Record.version))") }
+        guard let seq = object[Key.seq]?.integerValue, seq >= 1 else { throw RecordError("member 'seq' is missing or not a positive integer") }
+        guard object[Key.event]?.objectValue != nil else { throw RecordError("member 'event' is missing or not an object") }
+        if let pd = object[Key.personalData] {
+            guard let paths = pd.arrayValue, paths.allSatisfy({ $0.stringValue != nil }) else {
+                throw RecordError("member 'pd' must be an array of strings")
+            }
+        }
+        self.object = object
+        self.seq = UInt64(seq)
+    }
+
+    package var event: JSONObject { object[Key.event]?.objectValue ?? JSONObject() }
+
+    package var personalDataPaths: [String] {
+        object[Key.personalData]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    /// The canonical line as stored (without the trailing newline).
+    package var storedBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(768)
+        CanonicalJSON.encode(object, into: &out)
+        return out
+    }
+
+    /// The commitment to one personal-data value: `SHA-256(salt ‖ JCS(value))`.
+    package static func commitment(salt: SHA256Digest, value: JSONValue) -> SHA256Digest {
+        var hasher = SHA256()
+        hasher.update(salt)
+        hasher.update(CanonicalJSON.encode(value))
+        return hasher.finalize()
+    }
+
+    /// The record digest: SHA-256 of the canonical sealed form.
+    ///
+    /// - Parameter leafKey: this record's salt-tree leaf key; nil when it was punctured, in which case
+    ///   every personal-data value must be erased or have an explicit salt.
+    package func digest(leafKey: SHA256Digest?) throws(RecordError) -> SHA256Digest {
+        SHA256.hash(try sealedBytes(leafKey: leafKey))
+    }
+
+    package func sealedBytes(leafKey: SHA256Digest?) throws(RecordError) -> [UInt8] {
+        var sealed = object
+        sealed[Key.erased] = nil
+        sealed[Key.salts] = nil
+        let paths = personalDataPaths
+        if !paths.isEmpty {
+            var event = self.event
+            let erased = object[Key.erased]?.objectValue
+            let salts = object[Key.salts]?.objectValue
+            for path in paths {
+                let commitment: SHA256Digest
+                if let entry = erased?[path] {
+                    guard let hex = entry.objectValue?["commitment"]?.stringValue, let c = SHA256Digest(hex: hex) else {
+                        throw RecordError("erased value at '\(path)' has no valid commitment")
+                    }
+                    commitment = c
+                } else {
+                    guard let value = JSONValue.object(event)[path: path] else {
+                        throw RecordError("personal-data value at '\(path)' is missing and not marked erased")
+                    }
+                    let salt: SHA256Digest
+                    if let hex = salts?[path]?.stringValue {
+                        guard let s = SHA256Digest(hex: hex) else { throw RecordError("salt for '\(path)' is not 64 hex digits") }
+                        salt = s
+                    } else if let leafKey {
+                        salt = SaltTree.salt(leafKey: leafKey, path: path)
+                    } else {
+                        throw RecordError("no salt for personal-data value at '\(path)' (its leaf key was removed)")
+                    }
+                    commitment = Record.commitment(salt: salt, value: value)
+                }
+                event.setValue(.string(Record.commitmentPrefix + commitment.hex), atPath: path)
+            }
+            sealed[Key.event] = .object(event)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(768)
+        CanonicalJSON.encode(sealed, into: &out)
+        return out
+    }
+}
+
+/// A stored record that does not have the envelope the format requires.
+package struct RecordError: Error, Hashable, Sendable, CustomStringConvertible {
+    package var reason: String
+    package init(_ reason: String) { self.reason = reason }
+    package var description: String { reason }
+}
+
+extension JSONObject {
+    /// Sets the value at a dotted path, creating intermediate objects (replacing non-objects).
+    package mutating func setValue(_ value: JSONValue?, atPath path: String) {
+        guard let dot = path.firstIndex(of: ".") else {
+            self[path] = value
+            return
+        }
+        let head = String(path[..<dot])
+        let rest = String(path[path.index(after: dot)...])
+        var child = self[head]?.objectValue ?? JSONObject()
+        child.setValue(value, atPath: rest)
+        self[head] = .object(child)
+    }
+}

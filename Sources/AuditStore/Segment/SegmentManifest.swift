@@ -1,0 +1,150 @@
+import AuditCrypto
+import AuditModel
+
+/// The signed statement that seals a segment. Stored as its RFC 8785 bytes (exactly what is signed)
+/// beside a detached 64-byte Ed25519 signature, so `openssl pkeyutl -verify -rawin` checks it directly.
+package struct SegmentManifest: Sendable, Hashable {
+    package static let format = "auditq-manifest"
+    package static let version = 1
+
+    /// Where one block (gzip member) of records starts.
+    package struct Block: Sendable, Hashable {
+        package var offset: Int
+        package var firstSeq: UInt64
+        package var count: Int
+
+        package init(offset: Int, firstSeq: UInt64, count: Int) {
+            self.offset = offset
+            self.firstSeq = firstSeq
+            self.count = count
+        }
+    }
+
+    package var storeID: String
+    package var segment: UInt64
+    package var file: String
+    package var firstSeq: UInt64
+    package var lastSeq: UInt64
+    package var recordCount: Int
+    package var firstTimestamp: Timestamp?
+    package var lastTimestamp: Timestamp?
+    /// Earliest and latest event time in the segment (event clocks can go backwards; order is by `seq`).
+    package var minTimestamp: Timestamp?
+    package var maxTimestamp: Timestamp?
+    package var prevHash: SHA256Digest
+    package var chainHead: SHA256Digest
+    package var merkleRoot: SHA256Digest
+    package var segmentSHA256: SHA256Digest
+    package var segmentBytes: Int
+    package var blocks: [Block]
+    package var prevManifestSHA256: SHA256Digest?
+    package var keyID: String
+    package var sealedAt: Timestamp
+
+    package init(
+        storeID: String, segment: UInt64, file: String, firstSeq: UInt64, lastSeq: UInt64, recordCount: Int,
+        firstTimestamp: Timestamp?, lastTimestamp: Timestamp?, minTimestamp: Timestamp?, maxTimestamp: Timestamp?, prevHash: SHA256Digest, chainHead: SHA256Digest,
+        merkleRoot: SHA256Digest, segmentSHA256: SHA256Digest, segmentBytes: Int, blocks: [Block],
+        prevManifestSHA256: SHA256Digest?, keyID: String, sealedAt: Timestamp
+    ) {
+        self.storeID = storeID
+        self.segment = segment
+        self.file = file
+        self.firstSeq = firstSeq
+        self.lastSeq = lastSeq
+        self.recordCount = recordCount
+        self.firstTimestamp = firstTimestamp
+        self.lastTimestamp = lastTimestamp
+        self.minTimestamp = minTimestamp
+        self.maxTimestamp = maxTimestamp
+        self.prevHash = prevHash
+        self.chainHead = chainHead
+        self.merkleRoot = merkleRoot
+        self.segmentSHA256 = segmentSHA256
+        self.segmentBytes = segmentBytes
+        self.blocks = blocks
+        self.prevManifestSHA256 = prevManifestSHA256
+        self.keyID = keyID
+        self.sealedAt = sealedAt
+    }
+
+    package var json: JSONValue {
+        [
+            "format": .string(SegmentManifest.format),
+            "version": .number(Double(SegmentManifest.version)),
+            "store_id": .string(storeID),
+            "segment": .number(Double(segment)),
+            "file": .string(file),
+            "first_seq": .number(Double(firstSeq)),
+            "last_seq": .number(Double(lastSeq)),
+            "record_count": .number(Double(recordCount)),
+            "first_ts": firstTimestamp.map { .string($0.description) } ?? .null,
+            "last_ts": lastTimestamp.map { .string($0.description) } ?? .null,
+            "min_ts": minTimestamp.map { .string($0.description) } ?? .null,
+            "max_ts": maxTimestamp.map { .string($0.description) } ?? .null,
+            "prev_hash": .string(prevHash.hex),
+            "chain_head": .string(chainHead.hex),
+            "merkle_root": .string(merkleRoot.hex),
+            "segment_sha256": .string(segmentSHA256.hex),
+            "segment_bytes": .number(Double(segmentBytes)),
+            "blocks": .array(blocks.map { ["offset": .number(Double($0.offset)), "first_seq": .number(Double($0.firstSeq)), "count": .number(Double($0.count))] }),
+            "prev_manifest_sha256": prevManifestSHA256.map { .string($0.hex) } ?? .null,
+            "key_id": .string(keyID),
+            "sealed_at": .string(sealedAt.description),
+        ]
+    }
+
+    /// The bytes that are stored and signed.
+    package var canonicalBytes: [UInt8] { CanonicalJSON.encode(json) }
+
+    package init(bytes: [UInt8]) throws(RecordError) {
+        let value: JSONValue
+        do {
+            value = try JSONParser().parse(bytes)
+        } catch {
+            throw RecordError("manifest is not valid JSON: \(error)")
+        }
+        guard let o = value.objectValue, o["format"]?.stringValue == SegmentManifest.format else {
+            throw RecordError("not a manifest (member 'format' is not \"\(SegmentManifest.format)\")")
+        }
+        guard o["version"]?.integerValue == Int64(SegmentManifest.version) else {
+            throw RecordError("manifest version \(o["version"]?.integerValue.map(String.init) ?? "?") is not supported")
+        }
+        func string(_ key: String) throws(RecordError) -> String {
+            guard let s = o[key]?.stringValue else { throw RecordError("manifest member '\(key)' is missing or not a string") }
+            return s
+        }
+        func int(_ key: String) throws(RecordError) -> Int64 {
+            guard let n = o[key]?.integerValue, n >= 0 else { throw RecordError("manifest member '\(key)' is missing or not a non-negative integer") }
+            return n
+        }
+        func digest(_ key: String) throws(RecordError) -> SHA256Digest {
+            guard let d = SHA256Digest(hex: try string(key)) else { throw RecordError("manifest member '\(key)' is not 64 hex digits") }
+            return d
+        }
+        func timestamp(_ key: String) throws(RecordError) -> Timestamp? {
+            if o[key] == .null { return nil }
+            guard let t = Timestamp(rfc3339: try string(key)) else { throw RecordError("manifest member '\(key)' is not an RFC 3339 time") }
+            return t
+        }
+        guard let blockValues = o["blocks"]?.arrayValue else { throw RecordError("manifest member 'blocks' is missing") }
+        var blocks: [Block] = []
+        for b in blockValues {
+            guard let bo = b.objectValue, let offset = bo["offset"]?.integerValue, offset >= 0,
+                let first = bo["first_seq"]?.integerValue, first >= 1, let count = bo["count"]?.integerValue, count >= 0
+            else { throw RecordError("manifest has a malformed block entry") }
+            blocks.append(Block(offset: Int(offset), firstSeq: UInt64(first), count: Int(count)))
+        }
+        let prevManifest: SHA256Digest? = o["prev_manifest_sha256"] == .null ? nil : try digest("prev_manifest_sha256")
+        guard let sealedAt = try timestamp("sealed_at") else { throw RecordError("manifest member 'sealed_at' is null") }
+        self.init(
+            storeID: try string("store_id"), segment: UInt64(try int("segment")), file: try string("file"),
+            firstSeq: UInt64(try int("first_seq")), lastSeq: UInt64(try int("last_seq")), recordCount: Int(try int("record_count")),
+            firstTimestamp: try timestamp("first_ts"), lastTimestamp: try timestamp("last_ts"),
+            minTimestamp: try timestamp("min_ts"), maxTimestamp: try timestamp("max_ts"),
+            prevHash: try digest("prev_hash"), chainHead: try digest("chain_head"), merkleRoot: try digest("merkle_root"),
+            segmentSHA256: try digest("segment_sha256"), segmentBytes: Int(try int("segment_bytes")), blocks: blocks,
+            prevManifestSHA256: prevManifest, keyID: try string("key_id"), sealedAt: sealedAt
+        )
+    }
+}

@@ -1,0 +1,216 @@
+import AuditCompression
+import AuditCrypto
+import AuditModel
+
+/// The flusher thread: compression, writes, fsync, acknowledgements, seals and checkpoints.
+extension StoreWriter {
+    func flusherLoop() {
+        while true {
+            let wait = max(0.005, nextCheckpointDue() - monotonicSeconds())
+            let (items, closing) = state.wait(until: { !$0.queue.isEmpty || $0.closing }, timeout: wait) { s in
+                let items = s.queue
+                s.queue = []
+                s.queuedBytes = 0
+                return (items, s.closing)
+            }
+            state.broadcast()
+            do {
+                try process(items)
+                try checkpointIfDue()
+                if closing {
+                    try finishAtClose()
+                    break
+                }
+            } catch {
+                state.withLock { s in
+                    s.failure = s.failure ?? error
+                }
+                break
+            }
+        }
+        state.withLock { $0.flusherFinished = true }
+        state.broadcast()
+    }
+
+    private func process(_ items: [Pending]) throws(AuditStoreError) {
+        guard !items.isEmpty else { return }
+        var out: [UInt8] = []
+        out.reserveCapacity(64 << 10)
+        var batchHasDurable = false
+        for item in items {
+            switch item {
+            case .record(let seq, let line, let chainHead):
+                if memberFirstSeq == nil {
+                    memberFirstSeq = seq
+                    memberCount = 0
+                    memberStart = fileBytes + out.count
+                }
+                try compress { try deflater.write(line, into: &out) }
+                memberCount += 1
+                pendingDurable = (seq, chainHead)
+                batchHasDurable = true
+                if deflater.uncompressedBytesInMember >= configuration.blockBytes {
+                    try finishMember(into: &out)
+                }
+                if configuration.durability == .fsyncEachEvent {
+                    if memberFirstSeq != nil { try compress { try deflater.sync(into: &out) } }
+                    try writeOut(&out)
+                    try file.sync()
+                    publishDurable()
+                    batchHasDurable = false
+                }
+            case .seal(let info, let next):
+                if memberFirstSeq != nil { try finishMember(into: &out) }
+                try writeOut(&out)
+                try file.sync()
+                publishDurable()
+                batchHasDurable = false
+                try seal(info)
+                if let next {
+                    try openSegmentFile(next)
+                } else {
+                    segmentClosed = true
+                }
+            }
+        }
+        if memberFirstSeq != nil { try compress { try deflater.sync(into: &out) } }
+        try writeOut(&out)
+        if batchHasDurable {
+            if configuration.durability != .osBuffered { try file.sync() }
+            publishDurable()
+        }
+    }
+
+    private func compress(_ body: () throws -> Void) throws(AuditStoreError) {
+        do {
+            try body()
+        } catch {
+            throw AuditStoreError(.io, "compression failed: \(error)", path: file.path)
+        }
+    }
+
+    private func finishMember(into out: inout [UInt8]) throws(AuditStoreError) {
+        try compress { try deflater.finish(into: &out) }
+        blocks.append(SegmentManifest.Block(offset: memberStart, firstSeq: memberFirstSeq!, count: memberCount))
+        memberFirstSeq = nil
+        memberCount = 0
+    }
+
+    private func writeOut(_ out: inout [UInt8]) throws(AuditStoreError) {
+        guard !out.isEmpty else { return }
+        try file.write(out)
+        fileHasher.update(out)
+        fileBytes += out.count
+        segmentHasRecords = true
+        out.removeAll(keepingCapacity: true)
+    }
+
+    /// Makes the records written so far visible as durable to appenders.
+    private func publishDurable() {
+        guard let (seq, head) = pendingDurable else { return }
+        pendingDurable = nil
+        durableSeqPhysical = seq
+        durableChainHead = head
+        checkpointSegment = currentSegmentNumber
+        checkpointSegmentBytes = fileBytes
+        checkpointSealed = false
+        let bytes = fileBytes
+        state.withLock { s in
+            s.durableSeq = seq
+            s.segmentFileBytes = bytes
+        }
+        state.broadcast()
+    }
+
+    private func seal(_ info: SealInfo) throws(AuditStoreError) {
+        var hasher = fileHasher
+        let manifest = SegmentManifest(
+            storeID: descriptor.storeID, segment: info.segment, file: StoreLayout.segmentFileName(info.segment),
+            firstSeq: info.firstSeq, lastSeq: info.lastSeq, recordCount: info.count,
+            firstTimestamp: info.firstTimestamp, lastTimestamp: info.lastTimestamp,
+            minTimestamp: info.minTimestamp, maxTimestamp: info.maxTimestamp,
+            prevHash: info.prevHash, chainHead: info.chainHead, merkleRoot: info.merkleRoot,
+            segmentSHA256: hasher.finalize(), segmentBytes: fileBytes, blocks: blocks,
+            prevManifestSHA256: prevManifestSHA256, keyID: key.keyID, sealedAt: .now()
+        )
+        let bytes = manifest.canonicalBytes
+        let signature = try key.sign(bytes)
+        try FileSystem.writeAtomically(signature, to: storeLayout.signature(info.segment))
+        try FileSystem.writeAtomically(bytes, to: storeLayout.manifest(info.segment))
+        prevManifestSHA256 = SHA256.hash(bytes)
+        checkpointSegment = info.segment
+        checkpointSegmentBytes = fileBytes
+        checkpointSealed = true
+        try writeCheckpoint(clean: false)
+    }
+
+    /// Creates a segment file holding only its header member, durably.
+    func openSegmentFile(_ header: SegmentHeader) throws(AuditStoreError) {
+        try file.close()
+        let path = storeLayout.segment(header.segment)
+        let bytes = try StoreWriter.headerMember(header)
+        let newFile = try SystemFile(path: path, mode: [.write, .create, .exclusive, .append])
+        try newFile.write(bytes)
+        try newFile.sync()
+        try FileSystem.syncDirectory(storeLayout.segmentsDirectory)
+        file = newFile
+        fileBytes = bytes.count
+        fileHasher = SHA256()
+        fileHasher.update(bytes)
+        blocks = []
+        memberFirstSeq = nil
+        memberCount = 0
+        currentSegmentNumber = header.segment
+        segmentHasRecords = false
+        segmentClosed = false
+        state.withLock { $0.segmentFileBytes = bytes.count }
+    }
+
+    static func headerMember(_ header: SegmentHeader) throws(AuditStoreError) -> [UInt8] {
+        do {
+            return try Gzip.deflate(header.line, level: 6)
+        } catch {
+            throw AuditStoreError(.io, "compression failed: \(error)")
+        }
+    }
+
+    // MARK: - Checkpoints
+
+    func nextCheckpointDue() -> Double {
+        durableSeqPhysical > checkpointedSeq
+            ? lastCheckpointAt + configuration.checkpointInterval
+            : lastCheckpointAt + configuration.idleCheckpointInterval
+    }
+
+    private func checkpointIfDue() throws(AuditStoreError) {
+        guard durableSeqPhysical > 0, monotonicSeconds() >= nextCheckpointDue() else { return }
+        try writeCheckpoint(clean: false)
+    }
+
+    /// Signs and atomically replaces `head.json` for the durable head.
+    func writeCheckpoint(clean: Bool) throws(AuditStoreError) {
+        guard durableSeqPhysical > 0 else { return }
+        if configuration.durability == .osBuffered, !checkpointSealed { try file.sync() }
+        var checkpoint = Checkpoint(
+            storeID: descriptor.storeID, segment: checkpointSegment, seq: durableSeqPhysical, chainHead: durableChainHead,
+            segmentBytes: checkpointSegmentBytes, sealed: checkpointSealed, cleanShutdown: clean, time: .now(), keyID: key.keyID
+        )
+        checkpoint.signature = try key.sign(checkpoint.signedBytes)
+        try FileSystem.writeAtomically(checkpoint.documentBytes, to: storeLayout.head)
+        checkpointedSeq = durableSeqPhysical
+        lastCheckpointAt = monotonicSeconds()
+    }
+
+    private func finishAtClose() throws(AuditStoreError) {
+        if !segmentClosed, !segmentHasRecords {
+            // A segment that never received a record (created by the last rotation) is not kept.
+            try file.close()
+            try FileSystem.remove(storeLayout.segment(currentSegmentNumber))
+            try FileSystem.syncDirectory(storeLayout.segmentsDirectory)
+        } else {
+            try file.sync()
+            try file.close()
+        }
+        try writeCheckpoint(clean: true)
+    }
+}

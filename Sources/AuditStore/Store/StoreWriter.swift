@@ -1,0 +1,382 @@
+import AuditCompression
+import AuditCrypto
+import AuditModel
+import Dispatch
+
+/// The one writer of a store: assigns sequence numbers, chains and commits records, compresses them
+/// into segments, makes them durable, seals segments and signs checkpoints.
+///
+/// Appending is split in two so both cores work: ``append(_:redaction:)`` does the logical part on the
+/// caller's thread (sequence number, salted commitments, record digest, chain, Merkle tree) and queues
+/// the canonical line; a flusher thread compresses, writes, fsyncs and acknowledges. A record is
+/// *durable* once ``durableSeq`` reaches its sequence number (see ``Durability``).
+///
+/// `@unchecked Sendable`: logical state lives in `state` (a mutex with a condition); the physical state
+/// (file, deflater, blocks, hashers) is touched only by the flusher thread, or by `open`/`close` while
+/// no flusher runs.
+public final class StoreWriter: @unchecked Sendable {
+    /// When an append is acknowledged, and so what a crash can lose.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// `fsync` after every record: nothing acknowledged is lost; slowest (one fsync per event).
+        case fsyncEachEvent = "fsync"
+        /// Records queued while an `fsync` runs share the next one; an append is acknowledged only after
+        /// the `fsync` that covers it. Nothing acknowledged is lost. The default.
+        case groupCommit = "group"
+        /// Acknowledged once handed to the kernel, `fsync`ed only before checkpoints and seals. A power
+        /// loss can lose acknowledged records: **unsafe for audit**, for benchmarks and scratch stores.
+        case osBuffered = "buffered"
+    }
+
+    public struct Configuration: Sendable {
+        /// Seal the open segment after this many records.
+        public var segmentMaxEvents: Int = 1_000_000
+        /// Seal the open segment once its file reaches this many bytes.
+        public var segmentMaxBytes: Int = 64 << 20
+        /// Seal the open segment once it is this many seconds old.
+        public var segmentMaxAge: Double = 3600
+        /// Finish a gzip member (a randomly readable block) after this many uncompressed bytes.
+        public var blockBytes: Int = 256 << 10
+        /// zlib level, 1 (fastest) to 9 (smallest).
+        public var compressionLevel: Int32 = 6
+        public var durability: Durability = .groupCommit
+        /// Sign a checkpoint at least this often (seconds) while records arrive.
+        public var checkpointInterval: Double = 1
+        /// Sign a checkpoint this often (seconds) while idle, to show the writer is alive.
+        public var idleCheckpointInterval: Double = 60
+        /// Appends wait while this many bytes are queued for the flusher (backpressure).
+        public var maxQueuedBytes: Int = 32 << 20
+        /// Event paths committed with salts when a new store is created (existing stores keep theirs).
+        public var personalDataPaths: [String] = StoreDescriptor.defaultPersonalDataPaths
+
+        public init() {}
+
+        func validate() throws(AuditStoreError) {
+            guard (1...SaltTree.capacity).contains(segmentMaxEvents) else {
+                throw AuditStoreError(.configuration, "segment max events must be from 1 to \(SaltTree.capacity)")
+            }
+            guard segmentMaxBytes >= 4096 else { throw AuditStoreError(.configuration, "segment max bytes must be at least 4096") }
+            guard segmentMaxAge > 0 else { throw AuditStoreError(.configuration, "segment max age must be positive") }
+            guard (1...9).contains(compressionLevel) else { throw AuditStoreError(.configuration, "compression level must be 1 to 9") }
+            guard blockBytes >= 1024 else { throw AuditStoreError(.configuration, "block size must be at least 1024 bytes") }
+        }
+    }
+
+    /// What a crash recovery at open found and did; nil when the store was closed cleanly.
+    public struct Recovery: Sendable, Hashable {
+        public var segment: UInt64
+        public var recoveredThroughSeq: UInt64
+        public var truncatedBytes: Int
+        public var discardedPartialRecordBytes: Int
+        /// Sequence number of the record that documents the recovery in the chain.
+        public var recordSeq: UInt64
+    }
+
+    // MARK: - Logical state (under `state`)
+
+    struct OpenSegment {
+        var header: SegmentHeader
+        var deriver: SaltTree.SequentialDeriver
+        var count = 0
+        var merkle = MerkleTree.Builder()
+        var firstTimestamp: Timestamp?
+        var lastTimestamp: Timestamp?
+        var minTimestamp: Timestamp?
+        var maxTimestamp: Timestamp?
+        var openedAt: Double
+
+        init(header: SegmentHeader, rootKey: SHA256Digest, openedAt: Double) {
+            self.header = header
+            self.deriver = SaltTree.SequentialDeriver(rootKey: rootKey)
+            self.openedAt = openedAt
+        }
+
+        mutating func note(_ ts: Timestamp) {
+            if firstTimestamp == nil { firstTimestamp = ts }
+            lastTimestamp = ts
+            minTimestamp = min(minTimestamp ?? ts, ts)
+            maxTimestamp = max(maxTimestamp ?? ts, ts)
+        }
+    }
+
+    struct SealInfo {
+        var segment: UInt64
+        var firstSeq: UInt64
+        var lastSeq: UInt64
+        var count: Int
+        var firstTimestamp: Timestamp?
+        var lastTimestamp: Timestamp?
+        var minTimestamp: Timestamp?
+        var maxTimestamp: Timestamp?
+        var prevHash: SHA256Digest
+        var chainHead: SHA256Digest
+        var merkleRoot: SHA256Digest
+    }
+
+    enum Pending {
+        case record(seq: UInt64, line: [UInt8], chainHead: SHA256Digest)
+        case seal(SealInfo, next: SegmentHeader?)
+    }
+
+    struct State {
+        var nextSeq: UInt64
+        var chainHead: SHA256Digest
+        var segment: OpenSegment
+        var queue: [Pending] = []
+        var queuedBytes = 0
+        var durableSeq: UInt64
+        /// Size of the open segment file as last written by the flusher (for rotation by size).
+        var segmentFileBytes = 0
+        var failure: AuditStoreError?
+        var closing = false
+        var flusherFinished = false
+    }
+
+    let state: Condition<State>
+
+    // MARK: - Configuration
+
+    public let layout: String
+    let storeLayout: StoreLayout
+    let descriptor: StoreDescriptor
+    let key: SigningKey
+    public let configuration: Configuration
+    private let lock: StoreLock
+    private let flusherDone = DispatchSemaphore(value: 0)
+    public private(set) var recovery: Recovery?
+    var startupNotes: [StartupNote]
+
+    // MARK: - Physical state (flusher thread only)
+
+    var file: SystemFile
+    var deflater: GzipDeflater
+    var fileBytes: Int
+    var fileHasher: SHA256
+    var blocks: [SegmentManifest.Block]
+    var memberFirstSeq: UInt64?
+    var memberCount = 0
+    var memberStart: Int
+    var prevManifestSHA256: SHA256Digest?
+    var durableChainHead: SHA256Digest
+    var durableSeqPhysical: UInt64
+    var checkpointedSeq: UInt64
+    var lastCheckpointAt: Double
+    var currentSegmentNumber: UInt64
+    var pendingDurable: (seq: UInt64, chainHead: SHA256Digest)?
+    var checkpointSegment: UInt64
+    var checkpointSegmentBytes: Int
+    var checkpointSealed: Bool
+    var segmentHasRecords: Bool
+    var segmentClosed = false
+
+    /// Assigns ids to events that arrive without one.
+    public let idGenerator = EventIDGenerator()
+
+    /// The store's id.
+    public var storeID: String { descriptor.storeID }
+
+    /// Opens (or creates) the store at `path` for writing, recovering from a crash if needed.
+    ///
+    /// - Throws: ``AuditStoreError`` with code `.locked` if another process writes the store,
+    ///   `.tampered` if data covered by the last signed checkpoint is missing or altered (the writer
+    ///   will not touch such a store: run `auditq verify`), `.io` for file system errors.
+    public init(path: String, key: SigningKey, configuration: Configuration = Configuration()) throws(AuditStoreError) {
+        try configuration.validate()
+        let layout = StoreLayout(root: path)
+        if !FileSystem.isDirectory(layout.root) {
+            try FileSystem.createDirectory(layout.root)
+        }
+        let lock = try StoreLock(layout: layout)
+        do {
+            let descriptor: StoreDescriptor
+            if FileSystem.exists(layout.descriptor) {
+                descriptor = try StoreDescriptor.load(layout)
+            } else {
+                let existing = try FileSystem.contents(of: layout.root).filter { $0 != "writer.lock" }
+                guard existing.isEmpty else {
+                    throw AuditStoreError(.notAStore, "directory is not empty and has no store.json; refusing to create a store in it", path: layout.root)
+                }
+                descriptor = StoreDescriptor.new(personalDataPaths: configuration.personalDataPaths)
+                try FileSystem.writeAtomically(CanonicalJSON.encode(descriptor.json) + [0x0A], to: layout.descriptor)
+                try FileSystem.createDirectory(layout.segmentsDirectory)
+            }
+            try FileSystem.createDirectory(layout.segmentsDirectory)
+            let opened = try StoreWriter.openOrRecover(layout: layout, descriptor: descriptor, key: key, configuration: configuration)
+            self.storeLayout = layout
+            self.layout = layout.root
+            self.descriptor = descriptor
+            self.key = key
+            self.configuration = configuration
+            self.lock = lock
+            self.state = Condition(opened.state)
+            self.file = opened.file
+            self.deflater = opened.deflater
+            self.fileBytes = opened.fileBytes
+            self.fileHasher = opened.fileHasher
+            self.blocks = opened.blocks
+            self.memberStart = opened.fileBytes
+            self.prevManifestSHA256 = opened.prevManifestSHA256
+            self.durableChainHead = opened.state.chainHead
+            self.durableSeqPhysical = opened.state.durableSeq
+            self.checkpointedSeq = opened.checkpointedSeq
+            self.lastCheckpointAt = monotonicSeconds()
+            self.currentSegmentNumber = opened.state.segment.header.segment
+            self.checkpointSegment = opened.checkpointSegment
+            self.checkpointSegmentBytes = opened.checkpointSegmentBytes
+            self.checkpointSealed = opened.checkpointSealed
+            self.segmentHasRecords = opened.segmentHasRecords
+            self.startupNotes = opened.notes
+        } catch {
+            lock.release()
+            throw error
+        }
+        DispatchQueue(label: "auditq.flusher").async { [self] in
+            flusherLoop()
+            flusherDone.signal()
+        }
+        try appendStartupRecords()
+    }
+
+    deinit {
+        lock.release()
+    }
+
+    // MARK: - Appending
+
+    /// Appends an event that has passed validation and redaction; returns its sequence number.
+    ///
+    /// Returns once the record is chained and queued, *not* once it is durable: call
+    /// ``waitUntilDurable(_:)`` (or use ``appendDurably(_:redaction:)``) before acknowledging it to
+    /// anyone. Blocks while the flusher is more than ``Configuration/maxQueuedBytes`` behind.
+    @discardableResult
+    public func append(_ event: AuditEvent, redaction: JSONValue? = nil) throws(AuditStoreError) -> UInt64 {
+        let paths = descriptor.personalDataPaths
+        let maxQueued = configuration.maxQueuedBytes
+        let result: Result<UInt64, AuditStoreError> = state.wait(
+            until: { $0.queuedBytes < maxQueued || $0.failure != nil || $0.closing },
+            timeout: nil
+        ) { s in
+            if let failure = s.failure { return .failure(failure) }
+            if s.closing { return .failure(AuditStoreError(.closed, "the writer is closed", path: storeLayout.root)) }
+            if shouldRotate(s) { rotate(&s) }
+            let seq = s.nextSeq
+            let record = Record(seq: seq, event: event.fields, personalDataPaths: paths, redaction: redaction)
+            let index = Int(seq - s.segment.header.firstSeq)
+            let leafKey = s.segment.deriver.leafKey(index)
+            let digest: SHA256Digest
+            do {
+                digest = try record.digest(leafKey: leafKey)
+            } catch {
+                return .failure(AuditStoreError(.invalidEvent, "cannot seal the record: \(error)"))
+            }
+            s.chainHead = Chain.next(previous: s.chainHead, recordDigest: digest)
+            s.segment.merkle.append(recordDigest: digest)
+            s.segment.count += 1
+            s.segment.note(event.timestamp)
+            var line = record.storedBytes
+            line.append(0x0A)
+            s.queuedBytes += line.count
+            s.queue.append(.record(seq: seq, line: line, chainHead: s.chainHead))
+            s.nextSeq += 1
+            return .success(seq)
+        }
+        state.broadcast()
+        return try result.get()
+    }
+
+    /// Appends and waits until the record is durable under the configured ``Durability``.
+    @discardableResult
+    public func appendDurably(_ event: AuditEvent, redaction: JSONValue? = nil) throws(AuditStoreError) -> UInt64 {
+        let seq = try append(event, redaction: redaction)
+        try waitUntilDurable(seq)
+        return seq
+    }
+
+    /// Waits until every record up to `seq` is durable, or the writer failed.
+    public func waitUntilDurable(_ seq: UInt64) throws(AuditStoreError) {
+        let failure: AuditStoreError? = state.wait(
+            until: { $0.durableSeq >= seq || $0.failure != nil || $0.flusherFinished },
+            timeout: nil
+        ) { s in
+            if s.durableSeq >= seq { return nil }
+            return s.failure ?? AuditStoreError(.closed, "the writer closed before record \(seq) was durable", path: storeLayout.root)
+        }
+        if let failure { throw failure }
+    }
+
+    /// The highest sequence number that is durable.
+    public var durableSeq: UInt64 {
+        state.withLock { $0.durableSeq }
+    }
+
+    /// The sequence number the next record will get.
+    public var nextSeq: UInt64 {
+        state.withLock { $0.nextSeq }
+    }
+
+    /// Seals the open segment now (if it holds records) and starts a new one.
+    public func rotate() throws(AuditStoreError) {
+        let failure: AuditStoreError? = state.withLock { s in
+            if let f = s.failure { return f }
+            if s.segment.count > 0 { rotate(&s) }
+            return nil
+        }
+        if let failure { throw failure }
+        state.broadcast()
+    }
+
+    /// Writes everything queued, seals the open segment, signs a final checkpoint marked as a clean
+    /// shutdown and releases the lock. Further appends fail with `.closed`.
+    public func close() throws(AuditStoreError) {
+        let alreadyClosing = state.withLock { s -> Bool in
+            if s.closing { return true }
+            if s.failure == nil, s.segment.count > 0 {
+                s.queue.append(.seal(sealInfo(s), next: nil))
+            }
+            s.closing = true
+            return false
+        }
+        state.broadcast()
+        if !alreadyClosing {
+            flusherDone.wait()
+            lock.release()
+        }
+        if let failure = state.withLock({ $0.failure }) { throw failure }
+    }
+
+    // MARK: - Rotation (under `state`)
+
+    private func shouldRotate(_ s: State) -> Bool {
+        guard s.segment.count > 0 else { return false }
+        return s.segment.count >= configuration.segmentMaxEvents
+            || s.segmentFileBytes >= configuration.segmentMaxBytes
+            || monotonicSeconds() - s.segment.openedAt >= configuration.segmentMaxAge
+    }
+
+    func sealInfo(_ s: State) -> SealInfo {
+        SealInfo(
+            segment: s.segment.header.segment,
+            firstSeq: s.segment.header.firstSeq,
+            lastSeq: s.nextSeq - 1,
+            count: s.segment.count,
+            firstTimestamp: s.segment.firstTimestamp,
+            lastTimestamp: s.segment.lastTimestamp,
+            minTimestamp: s.segment.minTimestamp,
+            maxTimestamp: s.segment.maxTimestamp,
+            prevHash: s.segment.header.prevHash,
+            chainHead: s.chainHead,
+            merkleRoot: s.segment.merkle.root
+        )
+    }
+
+    private func rotate(_ s: inout State) {
+        let info = sealInfo(s)
+        let rootKey = SHA256Digest(bytes: SecureRandom.bytes(count: 32))!
+        let header = SegmentHeader(
+            storeID: descriptor.storeID, segment: info.segment + 1, firstSeq: s.nextSeq, prevHash: s.chainHead,
+            created: .now(), saltTree: SaltTree(rootKey: rootKey)
+        )
+        s.queue.append(.seal(info, next: header))
+        s.segment = OpenSegment(header: header, rootKey: rootKey, openedAt: monotonicSeconds())
+        s.segmentFileBytes = 0
+    }
+}
