@@ -24,7 +24,7 @@ package enum FileSystem {
         try file.write(bytes)
         try file.sync()
         try file.close()
-        guard rename(temporary, path) == 0 else { throw SystemFile.error("rename", path: path) }
+        guard systemRename(temporary, path) == 0 else { throw SystemFile.error("rename", path: path) }
         try syncDirectory(directory(of: path))
     }
 

@@ -142,7 +142,7 @@ public final class StoreWriter: @unchecked Sendable {
     public let configuration: Configuration
     private let lock: StoreLock
     private let flusherDone = DispatchSemaphore(value: 0)
-    public private(set) var recovery: Recovery?
+    public internal(set) var recovery: Recovery?
     var startupNotes: [StartupNote]
 
     // MARK: - Physical state (flusher thread only)
@@ -186,7 +186,7 @@ public final class StoreWriter: @unchecked Sendable {
             try FileSystem.createDirectory(layout.root)
         }
         let lock = try StoreLock(layout: layout)
-        do {
+        do throws(AuditStoreError) {
             let descriptor: StoreDescriptor
             if FileSystem.exists(layout.descriptor) {
                 descriptor = try StoreDescriptor.load(layout)

@@ -1,0 +1,69 @@
+import AuditModel
+import AuditRedaction
+
+/// Turns one line of producer input into a stored record: parse, validate, redact, append.
+///
+/// Every rejection says why, and never quotes the input (a rejected line may hold a secret).
+public struct EventIngestor: Sendable {
+    public struct Limits: Sendable, Hashable {
+        /// Largest event line accepted, in bytes.
+        public var maxEventBytes: Int = 256 << 10
+        /// Deepest nesting of arrays and objects accepted.
+        public var maxDepth: Int = 32
+
+        public init() {}
+    }
+
+    /// Why a line was not stored.
+    public struct Rejection: Error, Hashable, Sendable, CustomStringConvertible {
+        public var reason: String
+        /// The event after redaction, when the line was valid JSON (for a rejects file).
+        public var redactedEvent: JSONObject?
+        public var description: String { reason }
+    }
+
+    public let limits: Limits
+    public let redactor: Redactor
+    private let parser: JSONParser
+
+    public init(limits: Limits = Limits(), redactor: Redactor = Redactor()) {
+        self.limits = limits
+        self.redactor = redactor
+        self.parser = JSONParser(limits: .init(maxDepth: limits.maxDepth, maxBytes: limits.maxEventBytes))
+    }
+
+    /// Parses, validates and redacts one event line (without its newline).
+    public func prepare(_ line: UnsafeRawBufferPointer, makeID: () -> String) -> Result<(AuditEvent, RedactionReport), Rejection> {
+        guard line.count <= limits.maxEventBytes else {
+            return .failure(Rejection(reason: "event is \(line.count) bytes, over the limit of \(limits.maxEventBytes) bytes"))
+        }
+        let value: JSONValue
+        do {
+            value = try parser.parse(line)
+        } catch {
+            let where_ = error.code == .tooDeep ? "" : " at byte \(error.offset)"
+            return .failure(Rejection(reason: "invalid JSON\(where_): \(error.message)"))
+        }
+        guard case .object(var object) = value else {
+            return .failure(Rejection(reason: "an event must be a JSON object, found \(value.typeName)"))
+        }
+        // Redaction runs before validation so that not even a rejects file sees a secret.
+        let report = redactor.redact(&object)
+        do {
+            let event = try AuditEvent(validating: object, makeID: makeID)
+            return .success((event, report))
+        } catch {
+            return .failure(Rejection(reason: "\(error)", redactedEvent: object))
+        }
+    }
+
+    /// Prepares and appends one line; returns the record's sequence number.
+    public func ingest(_ line: UnsafeRawBufferPointer, into writer: StoreWriter) throws(AuditStoreError) -> Result<UInt64, Rejection> {
+        switch prepare(line, makeID: { writer.idGenerator.next() }) {
+        case .failure(let rejection):
+            return .failure(rejection)
+        case .success(let (event, report)):
+            return .success(try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue))
+        }
+    }
+}

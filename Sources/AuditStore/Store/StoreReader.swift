@@ -1,0 +1,50 @@
+import AuditCompression
+import AuditModel
+
+/// Reads a store's records in order, without a lock, while a writer may be appending.
+///
+/// It reads what is on disk and says nothing about integrity: that is `auditq verify`'s job. In the
+/// open segment it stops at the last complete line, so a tail being written is never half-read.
+public struct StoreReader: Sendable {
+    public let path: String
+    let layout: StoreLayout
+    let descriptor: StoreDescriptor
+
+    public init(path: String) throws(AuditStoreError) {
+        self.layout = StoreLayout(root: path)
+        self.path = layout.root
+        self.descriptor = try StoreDescriptor.load(layout)
+    }
+
+    public var storeID: String { descriptor.storeID }
+
+    /// Segment numbers present, in order.
+    public func segmentNumbers() throws(AuditStoreError) -> [UInt64] {
+        try layout.inventory().filter { $0.value.contains(.segment) }.keys.sorted()
+    }
+
+    /// Calls `body` with each record's stored line (canonical JSON, no newline), in sequence order.
+    public func forEachRecordLine(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
+        for number in try segmentNumbers() {
+            let segmentPath = layout.segment(number)
+            var scanner = SegmentScanner(bytes: try FileSystem.readFile(segmentPath))
+            do {
+                _ = try scanner.readHeader()
+            } catch {
+                throw AuditStoreError(.corrupt, "segment \(number): \(error)", path: segmentPath)
+            }
+            while let block = scanner.nextBlock() {
+                for line in block.lines { try body(line) }
+            }
+            if case .unreadable(let offset, let reason) = scanner.end, FileSystem.exists(layout.manifest(number)) {
+                throw AuditStoreError(.corrupt, "sealed segment \(number) is unreadable at byte \(offset): \(reason); run 'auditq verify'", path: segmentPath)
+            }
+        }
+    }
+
+    /// The latest signed checkpoint's document, as stored.
+    public func headDocument() throws(AuditStoreError) -> [UInt8]? {
+        guard FileSystem.exists(layout.head) else { return nil }
+        return try FileSystem.readFile(layout.head)
+    }
+}
