@@ -78,7 +78,7 @@ public final class GzipDeflater {
         memberBytes += input.count
     }
 
-    /// Compresses `input` into the current member; see ``write(_:into:)-(UnsafeRawBufferPointer,_)``.
+    /// Compresses `input` into the current member, like the raw-buffer overload.
     public func write(_ input: [UInt8], into output: inout [UInt8]) throws {
         try input.withUnsafeBytes { try write($0, into: &output) }
     }
