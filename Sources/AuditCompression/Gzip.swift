@@ -42,7 +42,11 @@ public enum Gzip {
                         message: "the input ends inside a gzip member (\(raw.count - offset) bytes of it present)",
                         offset: offset)
                 }
-                output.append(contentsOf: member.bytes)
+                if output.isEmpty {
+                    output = member.bytes  // the common single-member case: no copy
+                } else {
+                    output.append(contentsOf: member.bytes)
+                }
                 offset = member.compressedRange.upperBound
             }
             return output

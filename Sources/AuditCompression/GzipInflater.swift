@@ -1,5 +1,13 @@
 internal import CAuditZlib
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Decompresses gzip members one at a time, reusing one zlib stream.
 ///
 /// zlib inflates the raw deflate data only (negative window bits); the header and
@@ -139,6 +147,7 @@ final class GzipInflater {
 extension GzipInflater {
     /// A malloc'd buffer that doubles up to `limit + 1` bytes: one byte past the
     /// limit is how an over-long member is detected without decoding further.
+    /// Grown with `realloc`, which for large blocks remaps pages instead of copying.
     struct OutputBuffer {
         private(set) var start: UnsafeMutablePointer<UInt8>
         private(set) var capacity: Int
@@ -148,7 +157,8 @@ extension GzipInflater {
         init(limit: Int) {
             ceiling = limit == Int.max ? Int.max : limit + 1
             capacity = min(GzipInflater.initialCapacity, ceiling)
-            start = .allocate(capacity: capacity)
+            guard let memory = malloc(capacity) else { fatalError("out of memory allocating \(capacity) bytes") }
+            start = memory.assumingMemoryBound(to: UInt8.self)
         }
 
         var available: Int { capacity - count }
@@ -158,10 +168,10 @@ extension GzipInflater {
         mutating func grow() -> Bool {
             guard capacity < ceiling else { return false }
             let newCapacity = capacity > ceiling / 2 ? ceiling : capacity * 2
-            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-            grown.moveInitialize(from: start, count: count)
-            start.deallocate()
-            start = grown
+            guard let memory = realloc(start, newCapacity) else {
+                fatalError("out of memory growing a decompression buffer to \(newCapacity) bytes")
+            }
+            start = memory.assumingMemoryBound(to: UInt8.self)
             capacity = newCapacity
             return true
         }
@@ -171,7 +181,7 @@ extension GzipInflater {
         }
 
         func deallocate() {
-            start.deallocate()
+            free(start)
         }
     }
 }

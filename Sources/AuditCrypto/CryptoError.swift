@@ -15,7 +15,6 @@ public struct CryptoError: Error, Hashable, CustomStringConvertible {
             case signingFailed
             case invalidPEM
             case encryptedPEM
-            case encodingFailed
         }
 
         private let base: Base
@@ -36,8 +35,6 @@ public struct CryptoError: Error, Hashable, CustomStringConvertible {
         public static let invalidPEM = Code(.invalidPEM)
         /// The PEM private key is passphrase-protected, which this library does not support.
         public static let encryptedPEM = Code(.encryptedPEM)
-        /// OpenSSL failed to serialise a key.
-        public static let encodingFailed = Code(.encodingFailed)
 
         public var description: String { base.rawValue }
     }
