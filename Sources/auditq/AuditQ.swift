@@ -6,6 +6,12 @@ struct AuditQ: ParsableCommand {
         commandName: "auditq",
         abstract: "The audit-log and compliance record store: ingest, verify, look up and export signed, hash-chained events.",
         subcommands: [
+            DemoCommand.self,
+            KeysCommand.self,
+            IngestCommand.self,
+            CatCommand.self,
+            VerifyCommand.self,
+            HeadCommand.self,
             RedactCommand.self,
         ]
     )

@@ -10,7 +10,7 @@ struct JSONParserTests {
         let value = try parser.parse(#"{"b":[1,-2.5,true,false,null],"a":"x","c":{"z":{},"y":[]}}"#)
         guard case .object(let o) = value else { Issue.record("not an object"); return }
         #expect(o.keys == ["a", "b", "c"])
-        #expect(o["b"] == [1, -2.5, true, false, nil])
+        #expect(o["b"] == [1, -2.5, true, false, .null])
         #expect(o["c"]?.objectValue?.keys == ["y", "z"])
     }
 

@@ -20,6 +20,11 @@ public struct EventIngestor: Sendable {
         /// The event after redaction, when the line was valid JSON (for a rejects file).
         public var redactedEvent: JSONObject?
         public var description: String { reason }
+
+        public init(reason: String, redactedEvent: JSONObject? = nil) {
+            self.reason = reason
+            self.redactedEvent = redactedEvent
+        }
     }
 
     public let limits: Limits

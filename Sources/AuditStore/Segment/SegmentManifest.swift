@@ -12,11 +12,14 @@ package struct SegmentManifest: Sendable, Hashable {
         package var offset: Int
         package var firstSeq: UInt64
         package var count: Int
+        /// The chain hash after the block's last record, so a verifier can say which block was altered.
+        package var chainHead: SHA256Digest
 
-        package init(offset: Int, firstSeq: UInt64, count: Int) {
+        package init(offset: Int, firstSeq: UInt64, count: Int, chainHead: SHA256Digest) {
             self.offset = offset
             self.firstSeq = firstSeq
             self.count = count
+            self.chainHead = chainHead
         }
     }
 
@@ -87,7 +90,7 @@ package struct SegmentManifest: Sendable, Hashable {
             "merkle_root": .string(merkleRoot.hex),
             "segment_sha256": .string(segmentSHA256.hex),
             "segment_bytes": .number(Double(segmentBytes)),
-            "blocks": .array(blocks.map { ["offset": .number(Double($0.offset)), "first_seq": .number(Double($0.firstSeq)), "count": .number(Double($0.count))] }),
+            "blocks": .array(blocks.map { ["offset": .number(Double($0.offset)), "first_seq": .number(Double($0.firstSeq)), "count": .number(Double($0.count)), "chain_head": .string($0.chainHead.hex)] }),
             "prev_manifest_sha256": prevManifestSHA256.map { .string($0.hex) } ?? .null,
             "key_id": .string(keyID),
             "sealed_at": .string(sealedAt.description),
@@ -131,9 +134,10 @@ package struct SegmentManifest: Sendable, Hashable {
         var blocks: [Block] = []
         for b in blockValues {
             guard let bo = b.objectValue, let offset = bo["offset"]?.integerValue, offset >= 0,
-                let first = bo["first_seq"]?.integerValue, first >= 1, let count = bo["count"]?.integerValue, count >= 0
+                let first = bo["first_seq"]?.integerValue, first >= 1, let count = bo["count"]?.integerValue, count >= 0,
+                let headText = bo["chain_head"]?.stringValue, let head = SHA256Digest(hex: headText)
             else { throw RecordError("manifest has a malformed block entry") }
-            blocks.append(Block(offset: Int(offset), firstSeq: UInt64(first), count: Int(count)))
+            blocks.append(Block(offset: Int(offset), firstSeq: UInt64(first), count: Int(count), chainHead: head))
         }
         let prevManifest: SHA256Digest? = o["prev_manifest_sha256"] == .null ? nil : try digest("prev_manifest_sha256")
         guard let sealedAt = try timestamp("sealed_at") else { throw RecordError("manifest member 'sealed_at' is null") }

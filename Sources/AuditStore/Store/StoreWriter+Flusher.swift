@@ -47,6 +47,7 @@ extension StoreWriter {
                 }
                 try compress { try deflater.write(line, into: &out) }
                 memberCount += 1
+                memberChainHead = chainHead
                 pendingDurable = (seq, chainHead)
                 batchHasDurable = true
                 if deflater.uncompressedBytesInMember >= configuration.blockBytes {
@@ -91,7 +92,7 @@ extension StoreWriter {
 
     private func finishMember(into out: inout [UInt8]) throws(AuditStoreError) {
         try compress { try deflater.finish(into: &out) }
-        blocks.append(SegmentManifest.Block(offset: memberStart, firstSeq: memberFirstSeq!, count: memberCount))
+        blocks.append(SegmentManifest.Block(offset: memberStart, firstSeq: memberFirstSeq!, count: memberCount, chainHead: memberChainHead))
         memberFirstSeq = nil
         memberCount = 0
     }

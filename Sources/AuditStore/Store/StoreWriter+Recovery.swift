@@ -234,7 +234,7 @@ extension StoreWriter {
             if block.isComplete {
                 let first = nextSeq
                 for line in block.lines { try take(line) }
-                blocks.append(SegmentManifest.Block(offset: block.offset, firstSeq: first, count: block.lines.count))
+                blocks.append(SegmentManifest.Block(offset: block.offset, firstSeq: first, count: block.lines.count, chainHead: chainHead))
                 keptEnd = block.end
             } else {
                 for line in block.lines { try take(line) }
@@ -272,7 +272,7 @@ extension StoreWriter {
                     member.append(0x0A)
                 }
                 do {
-                    blocks.append(SegmentManifest.Block(offset: newBytes.count, firstSeq: nextSeq - UInt64(tailLines.count), count: tailLines.count))
+                    blocks.append(SegmentManifest.Block(offset: newBytes.count, firstSeq: nextSeq - UInt64(tailLines.count), count: tailLines.count, chainHead: chainHead))
                     newBytes.append(contentsOf: try Gzip.deflate(member, level: 6))
                 } catch {
                     throw AuditStoreError(.io, "compression failed during recovery: \(error)", path: path)

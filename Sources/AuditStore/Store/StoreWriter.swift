@@ -154,6 +154,7 @@ public final class StoreWriter: @unchecked Sendable {
     var blocks: [SegmentManifest.Block]
     var memberFirstSeq: UInt64?
     var memberCount = 0
+    var memberChainHead = SHA256Digest.zero
     var memberStart: Int
     var prevManifestSHA256: SHA256Digest?
     var durableChainHead: SHA256Digest

@@ -1,0 +1,20 @@
+/// What `verify` checked and found.
+public struct VerificationReport: Sendable {
+    public var storeID: String?
+    public var findings: [Finding] = []
+    public var segmentsChecked = 0
+    public var sealedSegments = 0
+    public var recordsChecked = 0
+    public var firstSeq: UInt64?
+    public var lastSeq: UInt64?
+    /// Highest sequence number covered by a valid signature (manifest or checkpoint).
+    public var authenticatedThroughSeq: UInt64?
+    public var checkpointSeq: UInt64?
+    public var checkpointTime: String?
+    public var seconds: Double = 0
+
+    public init() {}
+
+    /// True when no finding is an error.
+    public var isIntact: Bool { !findings.contains { $0.severity == .error } }
+}

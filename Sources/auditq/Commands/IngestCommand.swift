@@ -1,0 +1,129 @@
+import ArgumentParser
+import AuditModel
+import AuditRedaction
+import AuditStore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Append JSON Lines events from standard input to a store (redacted, chained, compressed, signed).",
+        discussion: """
+            Each line is one event. A line that is not a valid event (malformed JSON, invalid UTF-8, over the \
+            size limit, nested too deeply, a known field of the wrong type) is reported on standard error with \
+            its line number and reason, and kept in --rejects FILE if given; every valid line is stored. The \
+            open segment is sealed at the end of input.
+            Exit status: 0 all lines stored, 1 some lines rejected, 2 the store could not be written.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The store directory (created if missing).", valueName: "DIR"))
+    var store: String
+
+    @Option(help: ArgumentHelp("The Ed25519 private key that signs manifests and checkpoints.", valueName: "FILE"))
+    var key: String
+
+    @Option(help: "Seal a segment after this many events.")
+    var segmentMaxEvents: Int = 1_000_000
+
+    @Option(help: "Seal a segment once its file reaches this many bytes.")
+    var segmentMaxBytes: Int = 64 << 20
+
+    @Option(help: "Seal a segment once it is this many seconds old.")
+    var segmentMaxAge: Double = 3600
+
+    @Option(help: "When an event counts as durable: fsync (after every event), group (group commit, default) or buffered (OS-buffered: unsafe for audit).")
+    var durability: StoreWriter.Durability = .groupCommit
+
+    @Option(help: "Reject events larger than this many bytes.")
+    var maxEventBytes: Int = 256 << 10
+
+    @Option(help: "Reject events nested deeper than this.")
+    var maxDepth: Int = 32
+
+    @Option(help: "zlib compression level, 1 to 9.")
+    var compressionLevel: Int32 = 6
+
+    @Option(help: ArgumentHelp("Write rejected lines here (JSON Lines: line number, reason, and the event after redaction when it was valid JSON).", valueName: "FILE"))
+    var rejects: String?
+
+    func run() throws {
+        let signingKey = try CLI.run { () throws(AuditStoreError) in try SigningKey(contentsOfFile: key) }
+        var configuration = StoreWriter.Configuration()
+        configuration.segmentMaxEvents = segmentMaxEvents
+        configuration.segmentMaxBytes = segmentMaxBytes
+        configuration.segmentMaxAge = segmentMaxAge
+        configuration.durability = durability
+        configuration.compressionLevel = compressionLevel
+        let writer = try CLI.run { () throws(AuditStoreError) in try StoreWriter(path: store, key: signingKey, configuration: configuration) }
+        if let recovery = writer.recovery {
+            CLI.printError("auditq: recovered segment \(recovery.segment) after an unclean shutdown: records through \(recovery.recoveredThroughSeq) kept, \(recovery.truncatedBytes) torn bytes replaced (recovery record \(recovery.recordSeq))")
+        }
+        var limits = EventIngestor.Limits()
+        limits.maxEventBytes = maxEventBytes
+        limits.maxDepth = maxDepth
+        let ingestor = EventIngestor(limits: limits, redactor: Redactor())
+        var rejectsFile: UnsafeMutablePointer<FILE>?
+        if let rejects {
+            let fd = open(rejects, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0, let f = fdopen(fd, "w") else {
+                CLI.printError("auditq: \(rejects): cannot create the rejects file: \(String(cString: strerror(errno)))")
+                try? writer.close()
+                throw ExitCode(CLI.failure)
+            }
+            rejectsFile = f
+        }
+        defer { if let rejectsFile { fclose(rejectsFile) } }
+
+        var stored = 0
+        var rejected = 0
+        var redacted = 0
+        var firstSeq: UInt64?
+        var lastSeq: UInt64?
+        var reader = LineReader(descriptor: 0, maxLineBytes: maxEventBytes)
+        do {
+            try reader.forEach { number, line in
+                let outcome: Result<UInt64, EventIngestor.Rejection>
+                switch line {
+                case .tooLong(let bytes):
+                    outcome = .failure(EventIngestor.Rejection(reason: "event is \(bytes) bytes, over the limit of \(maxEventBytes) bytes"))
+                case .line(let bytes):
+                    if bytes.isEmpty || bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+                    outcome = try ingestor.ingest(bytes, into: writer)
+                }
+                switch outcome {
+                case .success(let seq):
+                    stored += 1
+                    firstSeq = firstSeq ?? seq
+                    lastSeq = seq
+                case .failure(let rejection):
+                    rejected += 1
+                    CLI.printError("auditq: line \(number): \(rejection.reason)")
+                    if let rejectsFile {
+                        var entry: JSONObject = ["line": .number(Double(number)), "reason": .string(rejection.reason)]
+                        if let event = rejection.redactedEvent { entry["event"] = .object(event) }
+                        let bytes = CanonicalJSON.encode(.object(entry)) + [0x0A]
+                        bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, rejectsFile) }
+                    }
+                }
+                _ = redacted
+            }
+        } catch let error as AuditStoreError {
+            CLI.printError("auditq: \(error)")
+            try? writer.close()
+            CLI.printError("auditq: stored \(stored) events before the failure; every acknowledged event is durable")
+            throw ExitCode(CLI.failure)
+        }
+        try CLI.run { () throws(AuditStoreError) in try writer.close() }
+        let range = firstSeq.map { " (seq \($0)-\(lastSeq!))" } ?? ""
+        CLI.printError("auditq: stored \(stored) events\(range), rejected \(rejected); segment sealed")
+        if rejected > 0 { throw ExitCode(CLI.findings) }
+    }
+}

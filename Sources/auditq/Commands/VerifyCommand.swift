@@ -1,0 +1,39 @@
+import ArgumentParser
+import AuditModel
+import AuditVerify
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a store's chain, Merkle roots, segment digests and signatures against trusted public keys.",
+        discussion: "Exit status: 0 intact, 1 integrity findings, 2 the store could not be read, 64 usage."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text
+        case json
+    }
+
+    @Option(help: ArgumentHelp("The store directory.", valueName: "DIR"))
+    var store: String
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Trusted Ed25519 public keys (PEM); signatures by any other key are findings.", valueName: "PUBKEY"))
+    var trust: [String]
+
+    @Option(help: "Output format.")
+    var format: Format = .text
+
+    func validate() throws {
+        guard !trust.isEmpty else { throw ValidationError("give at least one trusted public key with --trust") }
+    }
+
+    func run() throws {
+        let keys = try CLI.loadPublicKeys(trust)
+        let report = Verifier(path: store, trustedKeys: keys).run()
+        switch format {
+        case .text: print(report.textSummary(store: store))
+        case .json: CLI.writeStdout(CanonicalJSON.encode(report.json) + [0x0A])
+        }
+        if !report.isIntact { throw ExitCode(CLI.findings) }
+    }
+}
