@@ -16,6 +16,16 @@ struct AuditEventTests {
         #expect(e.fields["x_custom"] == ["deep": [1]])
     }
 
+    @Test("leaves the id to the store when no generator is given")
+    func noID() throws {
+        guard case .object(let o) = try JSONParser().parse(#"{"ts":"2026-11-20T10:00:00Z","action":"a"}"#) else { return }
+        var e = try AuditEvent(validating: o)
+        #expect(e.id == nil)
+        e.assignID("x-1")
+        e.assignID("x-2")
+        #expect(e.id == "x-1")
+    }
+
     @Test("keeps a producer's id")
     func keepsID() throws {
         #expect(try event(#"{"ts":"2026-11-20T10:00:00Z","action":"a","id":"evt_1"}"#).id == "evt_1")
@@ -29,7 +39,8 @@ struct AuditEventTests {
             (#"{"ts":12,"action":"a"}"#, "ts"),
             (#"{"ts":"2026-11-20","action":"a"}"#, "ts"),
             (#"{"ts":"2026-11-20T10:00:00Z","action":""}"#, "action"),
-            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","level":"loud"}"#, "level"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","level":""}"#, "level"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","level":3}"#, "level"),
             (#"{"ts":"2026-11-20T10:00:00Z","action":"a","request_id":7}"#, "request_id"),
             (#"{"ts":"2026-11-20T10:00:00Z","action":"a","http":{"status":"200"}}"#, "http.status"),
             (#"{"ts":"2026-11-20T10:00:00Z","action":"a","http":{"status":99}}"#, "http.status"),

@@ -23,8 +23,9 @@ public struct AuditEvent: Sendable, Hashable {
         public static let metadata = "metadata"
     }
 
-    /// The levels of swift-log, in increasing severity.
-    public static let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    private static let shortStringFields = [
+        Field.level, Field.source, Field.outcome, Field.requestID, Field.transactionID, Field.customerCode, Field.correlationID,
+    ]
 
     /// The event as stored: normalised `ts`, an `id`, and every member the producer sent.
     public private(set) var fields: JSONObject
@@ -36,9 +37,10 @@ public struct AuditEvent: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - object: the event as received.
-    ///   - makeID: called for an `id` when the event has none.
+    ///   - makeID: called for an `id` when the event has none; when nil the id stays absent and the store
+    ///     assigns one from its sequence number (see ``assignID(_:)``).
     /// - Throws: ``EventValidationError`` naming the field and what was expected.
-    public init(validating object: JSONObject, makeID: () -> String) throws(EventValidationError) {
+    public init(validating object: JSONObject, makeID: (() -> String)? = nil) throws(EventValidationError) {
         var fields = object
         guard let tsValue = fields[Field.ts] else { throw .missing(Field.ts) }
         guard case .string(let tsText) = tsValue else { throw .wrongType(Field.ts, expected: "an RFC 3339 string", found: tsValue) }
@@ -53,21 +55,13 @@ public struct AuditEvent: Sendable, Hashable {
             guard (1...128).contains(s.utf8.count), s.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
                 throw EventValidationError(field: Field.id, reason: "must be 1 to 128 characters with no spaces or control characters")
             }
-        } else {
+        } else if let makeID {
             fields[Field.id] = .string(makeID())
         }
 
         guard let action = fields[Field.action] else { throw .missing(Field.action) }
         try Self.checkString(action, Field.action, maxBytes: 256, nonEmpty: true)
-        if let level = fields[Field.level] {
-            guard case .string(let s) = level, Self.levels.contains(s) else {
-                throw EventValidationError(field: Field.level, reason: "must be one of \(Self.levels.joined(separator: ", "))")
-            }
-        }
-        for name in [Field.source, Field.outcome] {
-            if let v = fields[name] { try Self.checkString(v, name, maxBytes: 256, nonEmpty: true) }
-        }
-        for name in [Field.requestID, Field.transactionID, Field.customerCode, Field.correlationID] {
+        for name in Self.shortStringFields {
             if let v = fields[name] { try Self.checkString(v, name, maxBytes: 256, nonEmpty: true) }
         }
         if let v = fields[Field.message] { try Self.checkString(v, Field.message, maxBytes: nil, nonEmpty: false) }
@@ -122,7 +116,12 @@ public struct AuditEvent: Sendable, Hashable {
         fields[field]?.stringValue
     }
 
-    public var id: String { self[string: Field.id] ?? "" }
+    public var id: String? { self[string: Field.id] }
+
+    /// Gives an event without an id the one its store assigns.
+    public mutating func assignID(_ id: String) {
+        if fields[Field.id] == nil { fields[Field.id] = .string(id) }
+    }
     public var action: String { self[string: Field.action] ?? "" }
     public var level: String? { self[string: Field.level] }
     public var outcome: String? { self[string: Field.outcome] }

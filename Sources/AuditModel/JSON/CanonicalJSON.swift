@@ -160,3 +160,50 @@ public enum CanonicalJSON {
         return (value < 0, text, n)
     }
 }
+
+extension CanonicalJSON {
+    /// Encodes an object canonically and reports where the values at some paths landed.
+    ///
+    /// - Parameter paths: paths as component lists (`["actor", "id"]`), nested through objects only.
+    /// - Returns: for each path, the byte range of its value in `out`, or nil when the object has no
+    ///   value (or `null`) there. The writer uses this to hash personal-data values and build a record's
+    ///   sealed form by splicing, without encoding the record twice.
+    public static func encode(_ object: JSONObject, into out: inout [UInt8], marking paths: [[String]]) -> [Range<Int>?] {
+        var ranges = [Range<Int>?](repeating: nil, count: paths.count)
+        let candidates = Array(paths.indices).filter { !paths[$0].isEmpty }
+        encode(object, into: &out, paths: paths, candidates: candidates, depth: 0, ranges: &ranges)
+        return ranges
+    }
+
+    private static func encode(
+        _ object: JSONObject, into out: inout [UInt8], paths: [[String]], candidates: [Int], depth: Int, ranges: inout [Range<Int>?]
+    ) {
+        if candidates.isEmpty {
+            encode(object, into: &out)
+            return
+        }
+        out.append(UInt8(ascii: "{"))
+        for (i, member) in object.members.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(member.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            let matching = candidates.filter { paths[$0][depth] == member.key }
+            if matching.isEmpty {
+                encode(member.value, into: &out)
+                continue
+            }
+            let start = out.count
+            let complete = matching.filter { paths[$0].count == depth + 1 }
+            if case .object(let child) = member.value {
+                let deeper = matching.filter { paths[$0].count > depth + 1 }
+                encode(child, into: &out, paths: paths, candidates: deeper, depth: depth + 1, ranges: &ranges)
+            } else {
+                encode(member.value, into: &out)
+            }
+            if member.value != .null {
+                for index in complete { ranges[index] = start..<out.count }
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+}

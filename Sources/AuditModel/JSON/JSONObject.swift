@@ -60,13 +60,13 @@ public struct JSONObject: Sendable, Hashable {
     }
 
     private func index(of key: String) -> Position {
-        // Objects are small (tens of members): a linear scan beats a binary search's comparisons.
+        // Objects are small (tens of members): an equality scan (cheap for the short keys JSON uses)
+        // beats a binary search's ordered comparisons.
         if members.count <= 16 {
-            for (i, member) in members.enumerated() {
-                if member.key == key { return .found(i) }
-                if JSONObject.precedes(key, member.key) { return .insertAt(i) }
+            for (i, member) in members.enumerated() where member.key == key {
+                return .found(i)
             }
-            return .insertAt(members.count)
+            return .insertAt(members.firstIndex { JSONObject.precedes(key, $0.key) } ?? members.count)
         }
         var low = 0
         var high = members.count
@@ -83,19 +83,19 @@ public struct JSONObject: Sendable, Hashable {
     ///
     /// For keys made of ASCII (nearly all keys) this is byte order, which is taken as the fast path.
     public static func precedes(_ a: String, _ b: String) -> Bool {
-        var ai = a.utf8.makeIterator()
-        var bi = b.utf8.makeIterator()
-        while true {
-            switch (ai.next(), bi.next()) {
-            case (nil, nil): return false
-            case (nil, _): return true
-            case (_, nil): return false
-            case (let x?, let y?):
-                if x == y { continue }
-                if x < 0x80 && y < 0x80 { return x < y }
-                return a.utf16.lexicographicallyPrecedes(b.utf16)
+        let fast = a.utf8.withContiguousStorageIfAvailable { pa in
+            b.utf8.withContiguousStorageIfAvailable { pb -> Bool? in
+                let n = Swift.min(pa.count, pb.count)
+                var i = 0
+                while i < n, pa[i] == pb[i] { i += 1 }
+                if i == n { return pa.count < pb.count }
+                // Below 0x80 byte order is UTF-16 order; otherwise compare as UTF-16 below.
+                if pa[i] < 0x80 && pb[i] < 0x80 { return pa[i] < pb[i] }
+                return nil
             }
         }
+        if case .some(.some(.some(let result))) = fast { return result }
+        return a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 }
 

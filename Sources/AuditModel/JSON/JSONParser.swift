@@ -182,12 +182,14 @@ extension JSONParser {
             let start = index
             index += 1
             let contentStart = index
-            // Fast path: no escapes. Validate UTF-8 once over the whole run.
+            // Fast path: no escapes. Validate UTF-8 once over the whole run (ASCII needs no validation).
+            var ascii = true
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     let run = UnsafeBufferPointer(rebasing: bytes[contentStart..<index])
                     index += 1
+                    if ascii { return String(decoding: run, as: UTF8.self) }
                     guard let string = String(validating: run, as: UTF8.self) else {
                         throw error(.invalidUTF8, "string is not valid UTF-8", at: firstInvalidUTF8(in: contentStart..<(index - 1)))
                     }
@@ -195,6 +197,7 @@ extension JSONParser {
                 }
                 if byte == UInt8(ascii: "\\") { break }
                 if byte < 0x20 { throw error(.controlCharacter, "unescaped control character in string") }
+                if byte >= 0x80 { ascii = false }
                 index += 1
             }
             guard index < bytes.count else { throw error(.unexpectedEnd, "unterminated string", at: start) }

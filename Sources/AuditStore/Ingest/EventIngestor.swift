@@ -37,8 +37,9 @@ public struct EventIngestor: Sendable {
         self.parser = JSONParser(limits: .init(maxDepth: limits.maxDepth, maxBytes: limits.maxEventBytes))
     }
 
-    /// Parses, validates and redacts one event line (without its newline).
-    public func prepare(_ line: UnsafeRawBufferPointer, makeID: () -> String) -> Result<(AuditEvent, RedactionReport), Rejection> {
+    /// Parses, validates and redacts one event line (without its newline). An event without an `id` gets
+    /// one from the store when it is appended.
+    public func prepare(_ line: UnsafeRawBufferPointer) -> Result<(AuditEvent, RedactionReport), Rejection> {
         guard line.count <= limits.maxEventBytes else {
             return .failure(Rejection(reason: "event is \(line.count) bytes, over the limit of \(limits.maxEventBytes) bytes"))
         }
@@ -55,7 +56,7 @@ public struct EventIngestor: Sendable {
         // Redaction runs before validation so that not even a rejects file sees a secret.
         let report = redactor.redact(&object)
         do {
-            let event = try AuditEvent(validating: object, makeID: makeID)
+            let event = try AuditEvent(validating: object)
             return .success((event, report))
         } catch {
             return .failure(Rejection(reason: "\(error)", redactedEvent: object))
@@ -64,7 +65,7 @@ public struct EventIngestor: Sendable {
 
     /// Prepares and appends one line; returns the record's sequence number.
     public func ingest(_ line: UnsafeRawBufferPointer, into writer: StoreWriter) throws(AuditStoreError) -> Result<UInt64, Rejection> {
-        switch prepare(line, makeID: { writer.idGenerator.next() }) {
+        switch prepare(line) {
         case .failure(let rejection):
             return .failure(rejection)
         case .success(let (event, report)):

@@ -135,6 +135,63 @@ package struct Record: Sendable, Hashable {
     }
 }
 
+extension Record {
+    /// The write path: a new record's stored line and digest in one encoding pass.
+    ///
+    /// Produces exactly what ``init(seq:event:personalDataPaths:redaction:)`` followed by ``storedBytes``
+    /// and ``digest(leafKey:)`` produce (a test holds the two paths equal), but encodes the record once
+    /// and builds the sealed form by splicing commitments over the personal-data value ranges.
+    ///
+    /// - Parameter personalData: the store's personal-data paths, sorted, with their components.
+    package static func encodeNew(
+        seq: UInt64,
+        event: JSONObject,
+        personalData: [(path: String, components: [String])],
+        redaction: JSONValue?,
+        leafKey: SHA256Digest
+    ) -> (line: [UInt8], digest: SHA256Digest) {
+        var line: [UInt8] = []
+        line.reserveCapacity(1024)
+        line.append(contentsOf: #"{"event":"#.utf8)
+        let ranges = CanonicalJSON.encode(event, into: &line, marking: personalData.map(\.components))
+        let present = personalData.indices.filter { ranges[$0] != nil }
+        if !present.isEmpty {
+            line.append(contentsOf: #","pd":["#.utf8)
+            for (i, index) in present.enumerated() {
+                if i > 0 { line.append(UInt8(ascii: ",")) }
+                CanonicalJSON.appendString(personalData[index].path, to: &line)
+            }
+            line.append(UInt8(ascii: "]"))
+        }
+        if let redaction {
+            line.append(contentsOf: #","redaction":"#.utf8)
+            CanonicalJSON.encode(redaction, into: &line)
+        }
+        line.append(contentsOf: #","seq":"#.utf8)
+        line.append(contentsOf: String(seq).utf8)
+        line.append(contentsOf: #","v":1}"#.utf8)
+
+        guard !present.isEmpty else { return (line, SHA256.hash(line)) }
+        // Ranges are disjoint and increase with the sorted path order only by accident; sort by offset.
+        let spans = present.map { (index: $0, range: ranges[$0]!) }.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        var hasher = SHA256()
+        var cursor = 0
+        line.withUnsafeBytes { bytes in
+            for span in spans {
+                hasher.update(UnsafeRawBufferPointer(rebasing: bytes[cursor..<span.range.lowerBound]))
+                var commit = SHA256()
+                commit.update(SaltTree.salt(leafKey: leafKey, path: personalData[span.index].path))
+                commit.update(UnsafeRawBufferPointer(rebasing: bytes[span.range]))
+                let text = "\"" + Record.commitmentPrefix + commit.finalize().hex + "\""
+                hasher.update(Array(text.utf8))
+                cursor = span.range.upperBound
+            }
+            hasher.update(UnsafeRawBufferPointer(rebasing: bytes[cursor...]))
+        }
+        return (line, hasher.finalize())
+    }
+}
+
 /// A stored record that does not have the envelope the format requires.
 package struct RecordError: Error, Hashable, Sendable, CustomStringConvertible {
     package var reason: String

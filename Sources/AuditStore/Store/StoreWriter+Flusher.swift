@@ -6,8 +6,17 @@ import AuditModel
 extension StoreWriter {
     func flusherLoop() {
         while true {
-            let wait = max(0.005, nextCheckpointDue() - monotonicSeconds())
-            let (items, closing) = state.wait(until: { !$0.queue.isEmpty || $0.closing }, timeout: wait) { s in
+            let window = configuration.durability == .fsyncEachEvent ? 0 : configuration.groupCommitWindow
+            let checkpointWait = max(0.001, nextCheckpointDue() - monotonicSeconds())
+            state.withLock { $0.flusherWaiting = true }
+            let (items, closing) = state.wait(
+                until: { s in
+                    s.closing || s.failure != nil
+                        || (!s.queue.isEmpty && (s.queuedBytes >= 64 << 10 || monotonicSeconds() - s.firstQueuedAt >= window))
+                },
+                timeout: min(checkpointWait, window > 0 ? window : checkpointWait)
+            ) { s in
+                s.flusherWaiting = false
                 let items = s.queue
                 s.queue = []
                 s.queuedBytes = 0

@@ -344,6 +344,6 @@ extension StoreWriter {
         fields["message"] = .string(message)
         fields["metadata"] = .object(metadata)
         // The fields above are valid by construction.
-        return try! AuditEvent(validating: fields, makeID: { idGenerator.next() })
+        return try! AuditEvent(validating: fields)
     }
 }

@@ -47,7 +47,7 @@ struct DemoCommand: ParsableCommand {
             for (rule, n) in report.counts { redactions[rule, default: 0] += n }
             let event = try CLI.run { () throws(AuditStoreError) -> AuditEvent in
                 do {
-                    return try AuditEvent(validating: object, makeID: { writer.idGenerator.next() })
+                    return try AuditEvent(validating: object)
                 } catch {
                     throw AuditStoreError(.invalidEvent, "\(error)")
                 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditModel
+import Dispatch
 import AuditRedaction
 import AuditStore
 
@@ -54,6 +55,9 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write rejected lines here (JSON Lines: line number, reason, and the event after redaction when it was valid JSON).", valueName: "FILE"))
     var rejects: String?
 
+    @Flag(help: ArgumentHelp("Print 'durable SEQ' on standard output each time records become durable (for tests and supervisors).", visibility: .hidden))
+    var printAcks = false
+
     func run() throws {
         let signingKey = try CLI.run { () throws(AuditStoreError) in try SigningKey(contentsOfFile: key) }
         var configuration = StoreWriter.Configuration()
@@ -82,9 +86,10 @@ struct IngestCommand: ParsableCommand {
         }
         defer { if let rejectsFile { fclose(rejectsFile) } }
 
+        let acks = printAcks ? AckPrinter(writer: writer) : nil
+        defer { acks?.stop() }
         var stored = 0
         var rejected = 0
-        var redacted = 0
         var firstSeq: UInt64?
         var lastSeq: UInt64?
         var reader = LineReader(descriptor: 0, maxLineBytes: maxEventBytes)
@@ -113,7 +118,6 @@ struct IngestCommand: ParsableCommand {
                         bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, rejectsFile) }
                     }
                 }
-                _ = redacted
             }
         } catch let error as AuditStoreError {
             CLI.printError("auditq: \(error)")
@@ -125,5 +129,40 @@ struct IngestCommand: ParsableCommand {
         let range = firstSeq.map { " (seq \($0)-\(lastSeq!))" } ?? ""
         CLI.printError("auditq: stored \(stored) events\(range), rejected \(rejected); segment sealed")
         if rejected > 0 { throw ExitCode(CLI.findings) }
+    }
+}
+
+/// Prints `durable SEQ` lines as the writer's durable sequence number advances.
+final class AckPrinter: @unchecked Sendable {
+    // `stopped` is only touched under `lock`; `writer` is Sendable.
+    private let writer: StoreWriter
+    private let lock = DispatchSemaphore(value: 1)
+    private var stopped = false
+    private let done = DispatchSemaphore(value: 0)
+
+    init(writer: StoreWriter) {
+        self.writer = writer
+        DispatchQueue(label: "auditq.acks").async { [self] in
+            var last: UInt64 = writer.durableSeq
+            while true {
+                lock.wait()
+                let stop = stopped
+                lock.signal()
+                let now = writer.waitForDurable(beyond: last, timeout: 0.05)
+                if now > last {
+                    last = now
+                    CLI.writeStdout(Array("durable \(now)\n".utf8))
+                }
+                if stop { break }
+            }
+            done.signal()
+        }
+    }
+
+    func stop() {
+        lock.wait()
+        stopped = true
+        lock.signal()
+        done.wait()
     }
 }
