@@ -9,6 +9,7 @@ extension StoreWriter {
             let window = configuration.durability == .fsyncEachEvent ? 0 : configuration.groupCommitWindow
             let checkpointWait = max(0.001, nextCheckpointDue() - monotonicSeconds())
             state.withLock { $0.flusherWaiting = true }
+            if state.withLock({ $0.abandoned }) { break }
             let (items, closing) = state.wait(
                 until: { s in
                     s.closing || s.failure != nil
@@ -25,6 +26,7 @@ extension StoreWriter {
             state.broadcast()
             do {
                 try process(items)
+                if state.withLock({ $0.abandoned }) { break }
                 try checkpointIfDue()
                 if closing {
                     try finishAtClose()

@@ -135,6 +135,7 @@ public final class StoreWriter: @unchecked Sendable {
         /// The flusher is waiting for work; appenders wake it only then.
         var flusherWaiting = false
         var closing = false
+        var abandoned = false
         var flusherFinished = false
     }
 
@@ -366,6 +367,21 @@ public final class StoreWriter: @unchecked Sendable {
     func assignedID(_ seq: UInt64) -> String {
         let digits = String(seq)
         return idPrefix + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+    }
+
+    /// Stops like a killed process would after its last fsync: everything queued is written and made
+    /// durable, but the segment is not sealed and no clean-shutdown checkpoint is written. For tests.
+    package func simulateCrash() {
+        let last = state.withLock { $0.nextSeq - 1 }
+        try? waitUntilDurable(last)
+        state.withLock { s in
+            s.abandoned = true
+            s.closing = true
+        }
+        state.broadcast()
+        flusherDone.wait()
+        try? file.close()
+        lock.release()
     }
 
     // MARK: - Rotation (under `state`)

@@ -1,0 +1,90 @@
+import AuditCrypto
+import AuditModel
+import Testing
+@testable import AuditStore
+
+@Suite("Records, salts and commitments")
+struct RecordTests {
+    let personalData = StoreDescriptor.defaultPersonalDataPaths.sorted().map { ($0, $0.split(separator: ".").map(String.init)) }
+
+    @Test("the single-pass write path produces exactly the bytes and digest of the record model")
+    func fastPathMatchesModel() throws {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<300 {
+            var event = Fixtures.event(n).fields
+            if n % 5 == 0 { event = Fixtures.event(n, extra: ["metadata": ["name": "Ada", "phone": .null]]).fields }
+            // Paths only traverse objects: a non-object where a path expects one means "no value".
+            if n % 11 == 0 { event["actor"] = "not-an-object" }
+            let leaf = SHA256Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })!
+            let redaction: JSONValue? = n % 2 == 0 ? ["rules": ["bearer-token": 1]] : nil
+            let fast = Record.encodeNew(seq: UInt64(n + 1), event: event, personalData: personalData, redaction: redaction, leafKey: leaf)
+            let model = Record(seq: UInt64(n + 1), event: event, personalDataPaths: personalData.map(\.0), redaction: redaction)
+            #expect(fast.line == model.storedBytes)
+            #expect(fast.digest == (try model.digest(leafKey: leaf)))
+        }
+    }
+
+    @Test("an erased value keeps the digest; a wrong commitment changes it")
+    func erasureKeepsDigest() throws {
+        let leaf = SHA256.hash("leaf")
+        let record = Record(seq: 9, event: Fixtures.event(9).fields, personalDataPaths: ["customer_code", "metadata.email"], redaction: nil)
+        let digest = try record.digest(leafKey: leaf)
+        let value = JSONValue.object(record.event)[path: "metadata.email"]!
+        let commitment = Record.commitment(salt: SaltTree.salt(leafKey: leaf, path: "metadata.email"), value: value)
+        var stored = record.object
+        var event = record.event
+        event.setValue(nil, atPath: "metadata.email")
+        stored["event"] = .object(event)
+        stored["erased"] = ["metadata.email": ["commitment": .string(commitment.hex), "ref": "DSR-1"]]
+        // With the salt of the kept value given explicitly, the leaf key is no longer needed.
+        let keptSalt = SaltTree.salt(leafKey: leaf, path: "customer_code")
+        stored["salts"] = ["customer_code": .string(keptSalt.hex)]
+        let erased = try Record(stored: stored)
+        #expect(try erased.digest(leafKey: nil) == digest)
+        #expect(!erased.storedBytes.containsSubsequence(Array("user9@example.com".utf8)))
+
+        stored["erased"] = ["metadata.email": ["commitment": .string(SHA256.hash("guess").hex), "ref": "DSR-1"]]
+        #expect(try Record(stored: stored).digest(leafKey: nil) != digest)
+    }
+
+    @Test("a changed personal-data value changes the digest")
+    func valueChangeDetected() throws {
+        let leaf = SHA256.hash("leaf")
+        let a = Record(seq: 1, event: Fixtures.event(1, customer: "CUS_A").fields, personalDataPaths: ["customer_code"], redaction: nil)
+        let b = Record(seq: 1, event: Fixtures.event(1, customer: "CUS_B").fields, personalDataPaths: ["customer_code"], redaction: nil)
+        #expect(try a.digest(leafKey: leaf) != b.digest(leafKey: leaf))
+    }
+
+    @Test("golden record: the format's bytes and digest do not drift")
+    func golden() throws {
+        var object: JSONObject = [
+            "ts": "2026-11-20T14:03:07.120000Z", "action": "payment.capture", "id": "evt_golden_1",
+            "customer_code": "CUS_9NEIM0OZP2", "request_id": "req_1", "metadata": ["amount": 1082.67, "email": "ada@example.com"],
+        ]
+        object["actor"] = ["type": "customer", "id": "usr_1"]
+        let event = try AuditEvent(validating: object)
+        let leaf = SHA256.hash("auditq golden leaf")
+        let pd = ["actor.id", "customer_code", "metadata.email"].map { ($0, $0.split(separator: ".").map(String.init)) }
+        let (line, digest) = Record.encodeNew(seq: 42, event: event.fields, personalData: pd, redaction: ["rules": ["password": 1]], leafKey: leaf)
+        let expectedLine = #"{"event":{"action":"payment.capture","actor":{"id":"usr_1","type":"customer"},"customer_code":"CUS_9NEIM0OZP2","id":"evt_golden_1","metadata":{"amount":1082.67,"email":"ada@example.com"},"request_id":"req_1","ts":"2026-11-20T14:03:07.120000Z"},"pd":["actor.id","customer_code","metadata.email"],"redaction":{"rules":{"password":1}},"seq":42,"v":1}"#
+        #expect(String(decoding: line, as: UTF8.self) == expectedLine)
+        // Recomputed independently by docs/verify_store.py's algorithm; see docs/formats.md.
+        #expect(digest.hex == GoldenValues.recordDigest)
+        #expect(Chain.genesis(storeID: "00000000000000000000000000000000").hex == GoldenValues.genesis)
+    }
+}
+
+enum GoldenValues {
+    static let recordDigest = "67f476460653c8bac30d0f36899f9e506f18abfdec5b9c185559e6fde62d25f9"
+    static let genesis = "01343c9116249ae85073b8d3b47241f2d1957fc21b79d124d1843ce47bea9e09"
+}
+
+extension Array where Element == UInt8 {
+    func containsSubsequence(_ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= count else { return needle.isEmpty }
+        for i in 0...(count - needle.count) where self[i] == needle[0] && Array(self[i..<(i + needle.count)]) == needle {
+            return true
+        }
+        return false
+    }
+}

@@ -1,0 +1,172 @@
+import AuditCrypto
+import AuditModel
+import Foundation
+import Testing
+@testable import AuditStore
+
+@Suite("Store writer")
+struct StoreWriterTests {
+    @Test("records come back in order, intact, with ids, chained and sealed", arguments: StoreWriter.Durability.allCases)
+    func roundTrip(durability: StoreWriter.Durability) throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store")
+        let writer = try StoreWriter(path: store, key: Fixtures.key(), configuration: Fixtures.configuration { $0.durability = durability })
+        var last: UInt64 = 0
+        for n in 1...200 { last = try writer.append(Fixtures.event(n)) }
+        try writer.waitUntilDurable(last)
+        #expect(writer.durableSeq == 200)
+        try writer.close()
+
+        let records = try Fixtures.records(store)
+        #expect(records.map { $0["seq"]?.integerValue } == (1...200).map { Int64($0) })
+        for (i, record) in records.enumerated() {
+            let event = try #require(record["event"]?.objectValue)
+            #expect(event["request_id"] == .string("req_\(i + 1)"))
+            let id = try #require(event["id"]?.stringValue)
+            #expect(id.hasSuffix(String(format: "-%012d", i + 1)))
+            #expect(record["pd"] == ["actor.id", "customer_code", "metadata.email", "metadata.ip"])
+        }
+        let manifests = try FileManager.default.contentsOfDirectory(atPath: store + "/segments").filter { $0.hasSuffix(".manifest.json") }
+        #expect(manifests.count == 1)
+        let head = try Checkpoint(bytes: Array(FileManager.default.contents(atPath: store + "/head.json")!))
+        #expect(head.seq == 200 && head.cleanShutdown && head.sealed)
+        #expect(Fixtures.key().publicKey.isValidSignature(head.signature, for: head.signedBytes))
+    }
+
+    @Test("rotation by event count, size and age seals segments that chain together")
+    func rotation() throws {
+        let dir = TemporaryDirectory()
+        for (name, change) in [
+            ("events", { (c: inout StoreWriter.Configuration) in c.segmentMaxEvents = 10 }),
+            ("bytes", { (c: inout StoreWriter.Configuration) in c.segmentMaxBytes = 4096; c.groupCommitWindow = 0 }),
+        ] as [(String, (inout StoreWriter.Configuration) -> Void)] {
+            let store = dir.child(name)
+            let writer = try StoreWriter(path: store, key: Fixtures.key(), configuration: Fixtures.configuration(change))
+            for n in 1...95 { try writer.appendDurably(Fixtures.event(n)) }
+            try writer.close()
+            let segments = try Fixtures.segmentFiles(store)
+            #expect(segments.count > 1, "\(name)")
+            if name == "events" { #expect(segments.count == 10) }
+            var previous: SegmentManifest?
+            for number in 1...UInt64(segments.count) {
+                let layout = StoreLayout(root: store)
+                let manifest = try SegmentManifest(bytes: FileSystem.readFile(layout.manifest(number)))
+                if let previous {
+                    #expect(manifest.firstSeq == previous.lastSeq + 1)
+                    #expect(manifest.prevHash == previous.chainHead)
+                    #expect(manifest.prevManifestSHA256 == SHA256.hash(try FileSystem.readFile(layout.manifest(number - 1))))
+                }
+                #expect(Fixtures.key().publicKey.isValidSignature(try FileSystem.readFile(layout.signature(number)), for: try FileSystem.readFile(layout.manifest(number))))
+                previous = manifest
+            }
+            #expect(previous?.lastSeq == 95)
+        }
+        let store = dir.child("age")
+        let writer = try StoreWriter(path: store, key: Fixtures.key(), configuration: Fixtures.configuration { $0.segmentMaxAge = 0.05 })
+        try writer.appendDurably(Fixtures.event(1))
+        Thread.sleep(forTimeInterval: 0.1)
+        try writer.appendDurably(Fixtures.event(2))
+        try writer.close()
+        #expect(try Fixtures.segmentFiles(store).count == 2)
+    }
+
+    @Test("a second writer gets a clear error and the store is unharmed")
+    func singleWriter() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store")
+        let first = try StoreWriter(path: store, key: Fixtures.key(), configuration: Fixtures.configuration())
+        try first.appendDurably(Fixtures.event(1))
+        #expect(throws: AuditStoreError(.locked, "")) { try StoreWriter(path: store, key: Fixtures.key(), configuration: Fixtures.configuration()) }
+        try first.appendDurably(Fixtures.event(2))
+        try first.close()
+        #expect(try Fixtures.records(store).count == 2)
+        let again = try StoreWriter(path: store, key: Fixtures.key(), configuration: Fixtures.configuration())
+        try again.close()
+    }
+
+    @Test("refuses a directory that is not a store, and a private key others can read")
+    func refusals() throws {
+        let dir = TemporaryDirectory()
+        FileManager.default.createFile(atPath: dir.child("notes.txt"), contents: Data("x".utf8))
+        #expect(throws: AuditStoreError(.notAStore, "")) { try StoreWriter(path: dir.path, key: Fixtures.key()) }
+        let keyPath = dir.child("k.key")
+        _ = try SigningKey.generate(writingTo: keyPath)
+        #expect(try FileSystem.permissions(of: keyPath) == 0o600)
+        #expect(throws: AuditStoreError(.key, "")) { try SigningKey.generate(writingTo: keyPath) }
+        chmod(keyPath, 0o644)
+        #expect(throws: AuditStoreError(.key, "")) { try SigningKey(contentsOfFile: keyPath) }
+        chmod(keyPath, 0o600)
+        #expect(throws: Never.self) { try SigningKey(contentsOfFile: keyPath) }
+    }
+
+    @Test("16 threads appending concurrently: every record once, in one valid chain")
+    func concurrentAppenders() async throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store")
+        let writer = try StoreWriter(path: store, key: Fixtures.key(), configuration: Fixtures.configuration { $0.segmentMaxEvents = 700 })
+        let seqs = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for t in 0..<16 {
+                group.addTask {
+                    try (0..<150).map { i in try writer.appendDurably(Fixtures.event(t * 1000 + i)) }
+                }
+            }
+            return try await group.reduce(into: [UInt64]()) { $0 += $1 }
+        }
+        try writer.close()
+        #expect(Set(seqs).count == 2400)
+        let records = try Fixtures.records(store)
+        #expect(records.map { $0["seq"]!.integerValue! } == (1...2400).map { Int64($0) })
+        let requests = records.compactMap { $0["event"]?.objectValue?["request_id"]?.stringValue }
+        #expect(Set(requests).count == 2400)
+    }
+
+    @Test("the generated files validate against their JSON Schemas")
+    func artifactsMatchSchemas() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store")
+        let writer = try StoreWriter(path: store, key: Fixtures.key(), configuration: Fixtures.configuration())
+        for n in 1...5 { try writer.appendDurably(Fixtures.event(n)) }
+        try writer.close()
+        let layout = StoreLayout(root: store)
+        #expect(try SchemaValidation.validate(FileSystem.readFile(layout.descriptor), schema: "store") == nil)
+        #expect(try SchemaValidation.validate(FileSystem.readFile(layout.manifest(1)), schema: "manifest") == nil)
+        #expect(try SchemaValidation.validate(FileSystem.readFile(layout.head), schema: "checkpoint") == nil)
+        var scanner = SegmentScanner(bytes: try FileSystem.readFile(layout.segment(1)))
+        let header = try scanner.readHeader()
+        #expect(try SchemaValidation.validate(header.line, schema: "segment-header") == nil)
+        let next = scanner.nextBlock()
+        let block = try #require(next)
+        for line in block.lines {
+            #expect(try SchemaValidation.validate(Array(line), schema: "record") == nil)
+        }
+    }
+}
+
+enum SchemaValidation {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// nil when `json` is valid against `schemas/NAME.schema.json` (checked by Python's jsonschema).
+    static func validate(_ json: [UInt8], schema: String) throws -> String? {
+        let script = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.loads(sys.stdin.read())))
+            print("\\n".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors))
+            sys.exit(1 if errors else 0)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, root.appendingPathComponent("schemas/\(schema).schema.json").path]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(json))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? nil : text
+    }
+}

@@ -1,0 +1,79 @@
+import AuditCrypto
+import Testing
+@testable import AuditStore
+
+@Suite("Merkle tree (RFC 6962)")
+struct MerkleTreeTests {
+    func leaves(_ n: Int) -> [SHA256Digest] {
+        (0..<n).map { MerkleTree.leafHash(SHA256.hash("record \($0)")) }
+    }
+
+    @Test("incremental root equals the recursive definition for 0 to 70 leaves")
+    func incrementalMatchesRecursive() {
+        for n in 0...70 {
+            var builder = MerkleTree.Builder()
+            for i in 0..<n { builder.append(recordDigest: SHA256.hash("record \(i)")) }
+            #expect(builder.root == MerkleTree.root(leafHashes: leaves(n)[...]), "n = \(n)")
+        }
+    }
+
+    @Test("three leaves hash as RFC 6962 says: H(1 ‖ H(1 ‖ a ‖ b) ‖ c)")
+    func threeLeaves() {
+        let l = leaves(3)
+        #expect(MerkleTree.root(leafHashes: l[...]) == MerkleTree.nodeHash(MerkleTree.nodeHash(l[0], l[1]), l[2]))
+        #expect(MerkleTree.root(leafHashes: [][...]) == SHA256.hash([UInt8]()))
+    }
+
+    @Test("every inclusion proof verifies, and no altered one does")
+    func inclusionProofs() {
+        for n in [1, 2, 3, 5, 8, 13, 33] {
+            let l = leaves(n)
+            let root = MerkleTree.root(leafHashes: l[...])
+            for i in 0..<n {
+                let proof = MerkleTree.inclusionProof(index: i, leafHashes: l[...])
+                #expect(MerkleTree.verifyInclusion(leafHash: l[i], index: i, treeSize: n, proof: proof, root: root))
+                #expect(!MerkleTree.verifyInclusion(leafHash: SHA256.hash("other"), index: i, treeSize: n, proof: proof, root: root))
+                if n > 1 {
+                    #expect(!MerkleTree.verifyInclusion(leafHash: l[i], index: (i + 1) % n, treeSize: n, proof: proof, root: root))
+                    var bad = proof
+                    bad[0] = SHA256.hash("forged")
+                    #expect(!MerkleTree.verifyInclusion(leafHash: l[i], index: i, treeSize: n, proof: bad, root: root))
+                }
+            }
+        }
+    }
+}
+
+@Suite("Salt tree (puncturable GGM)")
+struct SaltTreeTests {
+    let root = SHA256.hash("root key")
+
+    @Test("the sequential deriver gives the same leaf keys as walking the tree")
+    func sequentialMatchesTree() {
+        let tree = SaltTree(rootKey: root)
+        var deriver = SaltTree.SequentialDeriver(rootKey: root)
+        for i in [0, 1, 2, 3, 255, 256, 257, 65_535, 65_536, 1_000_000, SaltTree.capacity - 1] {
+            #expect(deriver.leafKey(i) == tree.leafKey(i))
+        }
+    }
+
+    @Test("puncturing removes exactly the punctured leaves")
+    func puncture() {
+        var tree = SaltTree(rootKey: root)
+        let original = SaltTree(rootKey: root)
+        let punctured: Set<Int> = [0, 7, 8, 1023, 4096, 4097, 100_000]
+        for i in punctured { tree.puncture(i) }
+        for i in Array(0..<2048) + [4095, 4096, 4097, 4098, 99_999, 100_000, 100_001] {
+            if punctured.contains(i) {
+                #expect(tree.leafKey(i) == nil)
+            } else {
+                #expect(tree.leafKey(i) == original.leafKey(i))
+            }
+        }
+        // No stored node is an ancestor of (or equal to) a punctured leaf.
+        for i in punctured {
+            #expect(!tree.nodes.contains { $0.key == original.leafKey(i) })
+        }
+        #expect(!tree.nodes.contains { $0.key == root })
+    }
+}

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""An independent reader of the auditq store format (docs/formats.md), standard library only.
+
+It recomputes, from the bytes on disk, what `auditq verify` checks: each segment's SHA-256, every
+record's salted commitments and digest, the hash chain across segments, each block's chain head,
+and each segment's RFC 6962 Merkle root; and checks every manifest signature with the stock
+`openssl` command. It exists to show the format can be read without auditq.
+
+    python3 docs/verify_store.py STORE_DIR PUBLIC_KEY.pem
+    python3 docs/verify_store.py --record-digest LEAF_KEY_HEX < record-line    # one record's digest
+
+Exit status 0 when everything matches, 1 otherwise.
+"""
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zlib
+
+H = lambda b: hashlib.sha256(b).digest()
+
+
+def jcs(value):
+    """RFC 8785 for the values auditq stores (integers within ±2^53; BMP member names)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def leaf_key(salt_tree, index, depth=24):
+    for node in salt_tree:
+        d, prefix = node["depth"], node["prefix"]
+        if d == 0 or (index >> (depth - d)) == prefix:
+            key = bytes.fromhex(node["key"])
+            for level in range(d, depth):
+                bit = (index >> (depth - 1 - level)) & 1
+                key = H(key + bytes([bit]))
+            return key
+    return None  # punctured: this record's salts were erased
+
+
+def get_path(obj, path):
+    for part in path.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return None
+        obj = obj[part]
+    return obj
+
+
+def set_path(obj, path, value):
+    parts = path.split(".")
+    for part in parts[:-1]:
+        if not isinstance(obj.get(part), dict):
+            obj[part] = {}
+        obj = obj[part]
+    obj[parts[-1]] = value
+
+
+def record_digest(record, leaf):
+    sealed = json.loads(json.dumps(record))
+    erased = sealed.pop("erased", {})
+    salts = sealed.pop("salts", {})
+    for path in sealed.get("pd", []):
+        if path in erased:
+            commitment = bytes.fromhex(erased[path]["commitment"])
+        else:
+            salt = bytes.fromhex(salts[path]) if path in salts else H(leaf + b"\x02" + path.encode())
+            commitment = H(salt + jcs(get_path(sealed["event"], path)))
+        set_path(sealed["event"], path, "commit:" + commitment.hex())
+    return H(jcs(sealed))
+
+
+def merkle_root(leaves):
+    if not leaves:
+        return H(b"")
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1 << ((len(leaves) - 1).bit_length() - 1)
+    return H(b"\x01" + merkle_root(leaves[:k]) + merkle_root(leaves[k:]))
+
+
+def members(data):
+    """Yield (offset, decompressed bytes) for each gzip member of a segment file."""
+    offset = 0
+    while offset < len(data):
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out = d.decompress(data[offset:])
+        if not d.eof:
+            yield offset, out, False
+            return
+        yield offset, out, True
+        offset = len(data) - len(d.unused_data)
+
+
+def verify(store, public_key):
+    problems = []
+    descriptor = json.load(open(os.path.join(store, "store.json")))
+    chain = H(("auditq-genesis:" + descriptor["store_id"]).encode())
+    seq_expected = 1
+    prev_manifest = None
+    seg_dir = os.path.join(store, "segments")
+    numbers = sorted({int(n[8:16]) for n in os.listdir(seg_dir) if n.startswith("segment-")})
+    for number in numbers:
+        base = os.path.join(seg_dir, "segment-%08d" % number)
+        data = open(base + ".jsonl.gz", "rb").read()
+        sealed = os.path.exists(base + ".manifest.json")
+        manifest = None
+        if sealed:
+            manifest_bytes = open(base + ".manifest.json", "rb").read()
+            manifest = json.loads(manifest_bytes)
+            ok = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", public_key, "-rawin",
+                                 "-in", base + ".manifest.json", "-sigfile", base + ".manifest.sig"],
+                                capture_output=True).returncode == 0
+            if not ok:
+                problems.append(f"segment {number}: manifest signature does not verify")
+            if hashlib.sha256(data).hexdigest() != manifest["segment_sha256"]:
+                problems.append(f"segment {number}: file SHA-256 differs from the manifest")
+            if manifest["prev_manifest_sha256"] != prev_manifest:
+                problems.append(f"segment {number}: manifest does not link to the previous one")
+            prev_manifest = hashlib.sha256(manifest_bytes).hexdigest()
+        parts = list(members(data))
+        header = json.loads(parts[0][1])
+        if header["first_seq"] != seq_expected or bytes.fromhex(header["prev_hash"]) != chain:
+            problems.append(f"segment {number}: does not continue the chain at record {seq_expected}")
+        leaves = []
+        block_heads = {}
+        for offset, body, complete in parts[1:]:
+            lines = body.split(b"\n")
+            for line in lines[:-1]:
+                record = json.loads(line)
+                if record["seq"] != seq_expected:
+                    problems.append(f"segment {number}: record {record['seq']} where {seq_expected} belongs")
+                leaf = leaf_key(header["salt_tree"], record["seq"] - header["first_seq"])
+                d = record_digest(record, leaf)
+                chain = H(chain + d)
+                leaves.append(H(b"\x00" + d))
+                seq_expected = record["seq"] + 1
+            block_heads[offset] = chain.hex()
+        if manifest:
+            for block in manifest["blocks"]:
+                if block_heads.get(block["offset"]) != block["chain_head"]:
+                    problems.append(f"segment {number}: block at byte {block['offset']} does not match its signed chain head")
+            if merkle_root(leaves).hex() != manifest["merkle_root"]:
+                problems.append(f"segment {number}: Merkle root differs from the manifest")
+            if chain.hex() != manifest["chain_head"]:
+                problems.append(f"segment {number}: chain head differs from the manifest")
+            chain = bytes.fromhex(manifest["chain_head"])
+            seq_expected = manifest["last_seq"] + 1
+    for p in problems:
+        print("FINDING", p)
+    print(f"{'INTACT' if not problems else 'FAILED'}: {len(numbers)} segments, records through {seq_expected - 1}")
+    return not problems
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--record-digest":
+        print(record_digest(json.loads(sys.stdin.read()), bytes.fromhex(sys.argv[2])).hex())
+        sys.exit(0)
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    sys.exit(0 if verify(sys.argv[1], sys.argv[2]) else 1)
