@@ -22,6 +22,16 @@ public enum Gzip {
         try GzipInflater().inflateMember(data, at: offset, maxOutput: maxOutput)
     }
 
+    /// Like ``inflateMember(_:at:maxOutput:)``, but invalid deflate data ends the member instead of
+    /// failing it: everything decoded before the invalid data comes back with `isComplete == false`.
+    ///
+    /// For crash recovery, where a file system may leave zeros or stale bytes after the last `fsync`
+    /// of an unfinished member. The output past the last good sync point may hold garbage decoded
+    /// before zlib noticed; callers must validate it (auditq re-chains every record it keeps).
+    public static func inflateMemberPrefix(_ data: UnsafeRawBufferPointer, at offset: Int, maxOutput: Int) throws -> GzipMember {
+        try GzipInflater().inflateMember(data, at: offset, maxOutput: maxOutput, stopAtCorruptData: true)
+    }
+
     /// Decompresses every member of `data` and concatenates the results, like `zcat`.
     /// Empty input gives empty output.
     ///

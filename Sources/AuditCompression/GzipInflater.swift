@@ -40,7 +40,7 @@ final class GzipInflater {
     }
 
     /// See ``Gzip/inflateMember(_:at:maxOutput:)``.
-    func inflateMember(_ data: UnsafeRawBufferPointer, at offset: Int, maxOutput: Int) throws -> GzipMember {
+    func inflateMember(_ data: UnsafeRawBufferPointer, at offset: Int, maxOutput: Int, stopAtCorruptData: Bool = false) throws -> GzipMember {
         guard (0...data.count).contains(offset) else {
             throw CompressionError(
                 code: .invalidArgument, message: "offset \(offset) is outside the \(data.count)-byte input", offset: offset)
@@ -114,6 +114,8 @@ final class GzipInflater {
                 if stream.pointee.avail_in == 0 && consumed == input.count && stream.pointee.avail_out > 0 {
                     return GzipMember(bytes: output.array(), compressedRange: offset..<data.count, isComplete: false)
                 }
+            case Z_DATA_ERROR where stopAtCorruptData:
+                return GzipMember(bytes: output.array(), compressedRange: offset..<data.count, isComplete: false)
             case Z_DATA_ERROR:
                 let reason = stream.pointee.msg.map { String(cString: $0) } ?? "invalid deflate data"
                 throw CompressionError(code: .corruptData, message: "corrupt deflate data: \(reason)", offset: offset)

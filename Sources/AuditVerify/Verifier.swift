@@ -299,14 +299,13 @@ extension Verifier {
             }
             if let open = openSegment, open.number == checkpoint.segment {
                 // Re-derive the chain hash at the checkpoint from the open segment.
-                if let head = chainHead(atSeq: checkpoint.seq, segment: open.number, descriptor: descriptor), head != checkpoint.chainHead {
-                    add(Finding(.checkpointMismatch, segment: open.number, seqRange: checkpoint.seq...checkpoint.seq, file: layout.head, "records up to \(checkpoint.seq) do not produce the chain hash the checkpoint signs"))
+                let head = chainHead(atSeq: checkpoint.seq, segment: open.number, descriptor: descriptor)
+                if head != checkpoint.chainHead {
+                    add(Finding(.checkpointMismatch, segment: open.number, seqRange: checkpoint.seq...checkpoint.seq, file: layout.head, head == nil ? "records up to \(checkpoint.seq), which the checkpoint signs, are missing or unreadable" : "records up to \(checkpoint.seq) do not produce the chain hash the checkpoint signs"))
                 } else {
                     report.authenticatedThroughSeq = checkpoint.seq
                 }
-                if case .unreadable(let offset, _) = open.outcome.end ?? .clean, offset < checkpoint.segmentBytes {
-                    add(Finding(.checkpointMismatch, segment: open.number, offset: offset, file: layout.segment(open.number), "bytes inside the signed region (\(checkpoint.segmentBytes) bytes) are unreadable"))
-                } else if case .unreadable(let offset, let reason) = open.outcome.end ?? .clean {
+                if case .unreadable(let offset, let reason) = open.outcome.end ?? .clean {
                     add(Finding(.tornTail, .warning, segment: open.number, offset: offset, "unreadable tail after the last checkpoint (a crash while writing?): \(reason)"))
                 }
                 if let lastOpen = open.outcome.lastSeq, lastOpen > checkpoint.seq {

@@ -41,6 +41,16 @@ package struct SegmentScanner {
         self.bytes = bytes
     }
 
+    static func split(_ output: [UInt8]) -> (lines: [ArraySlice<UInt8>], partialBytes: Int) {
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = 0
+        for i in output.indices where output[i] == 0x0A {
+            lines.append(output[lineStart..<i])
+            lineStart = i + 1
+        }
+        return (lines, output.count - lineStart)
+    }
+
     /// Reads the header member. Throws when the file does not start with a complete, valid header.
     package mutating func readHeader() throws(RecordError) -> SegmentHeader {
         guard let block = nextBlock(), block.isComplete else {
@@ -64,18 +74,20 @@ package struct SegmentScanner {
             member = try bytes.withUnsafeBytes { buffer in
                 try Gzip.inflateMember(buffer, at: start, maxOutput: SegmentScanner.maxBlockBytes)
             }
+        } catch let error as CompressionError where error.code == .corruptData {
+            // Keep what decodes before the bad bytes (a torn tail after a crash); the caller decides
+            // whether those bytes were inside a signed region.
+            end = .unreadable(offset: start, reason: "\(error)")
+            guard let prefix = try? bytes.withUnsafeBytes({ try Gzip.inflateMemberPrefix($0, at: start, maxOutput: SegmentScanner.maxBlockBytes) }),
+                !prefix.bytes.isEmpty
+            else { return nil }
+            let (lines, partial) = SegmentScanner.split(prefix.bytes)
+            return Block(offset: start, end: start, lines: lines, isComplete: false, partialLineBytes: partial)
         } catch {
             end = .unreadable(offset: start, reason: "\(error)")
             return nil
         }
-        var lines: [ArraySlice<UInt8>] = []
-        let output = member.bytes
-        var lineStart = 0
-        for i in output.indices where output[i] == 0x0A {
-            lines.append(output[lineStart..<i])
-            lineStart = i + 1
-        }
-        let partial = output.count - lineStart
+        let (lines, partial) = SegmentScanner.split(member.bytes)
         if member.isComplete {
             offset = member.compressedRange.upperBound
             if partial != 0 {

@@ -237,9 +237,20 @@ extension StoreWriter {
                 blocks.append(SegmentManifest.Block(offset: block.offset, firstSeq: first, count: block.lines.count, chainHead: chainHead))
                 keptEnd = block.end
             } else {
-                for line in block.lines { try take(line) }
-                tailLines = block.lines
-                discardedPartial = block.partialLineBytes
+                // The unfinished last member: keep records while they re-chain. The first one that does
+                // not ends the recovered prefix; that is only acceptable after the signed region.
+                var kept = 0
+                for line in block.lines {
+                    do {
+                        try take(line)
+                        kept += 1
+                    } catch {
+                        if covered, let checkpoint, nextSeq <= checkpoint.seq { throw error }
+                        break
+                    }
+                }
+                tailLines = Array(block.lines.prefix(kept))
+                discardedPartial = block.partialLineBytes + block.lines.dropFirst(kept).reduce(0) { $0 + $1.count + 1 }
             }
         }
         let tailStart: Int
@@ -252,9 +263,8 @@ extension StoreWriter {
             guard nextSeq - 1 >= checkpoint.seq else {
                 throw tampered("head.json signs record \(checkpoint.seq) but segment \(number) ends at \(nextSeq - 1)")
             }
-            if case .unreadable(let offset, let reason) = scanner.end, offset < checkpoint.segmentBytes {
-                throw tampered("bytes at offset \(offset), inside the region head.json signed (\(checkpoint.segmentBytes) bytes), are unreadable: \(reason)")
-            }
+            // Every signed record is present and re-chains to the signed hash (checked in `take`), so
+            // whatever is unreadable lies after the signed region: a torn tail.
         }
         assert(keptEnd <= tailStart)
 

@@ -1,0 +1,97 @@
+import AuditCompression
+import AuditCrypto
+import AuditModel
+import AuditVerify
+import Foundation
+import Testing
+@testable import AuditStore
+
+@Suite("Crash recovery")
+struct RecoveryTests {
+    let key = Fixtures.key()
+
+    /// A store whose writer "died" after making `count` records durable, leaving the segment open.
+    func crashedStore(_ dir: TemporaryDirectory, count: Int, checkpoint: Bool = true) throws -> String {
+        let path = dir.child("store")
+        let writer = try StoreWriter(path: path, key: key, configuration: Fixtures.configuration {
+            $0.checkpointInterval = checkpoint ? 0 : 3600
+            $0.idleCheckpointInterval = checkpoint ? 60 : 3600
+            $0.blockBytes = 2048
+        })
+        for n in 1...count {
+            try writer.append(Fixtures.event(n))
+            if n % 7 == 0 { try writer.waitUntilDurable(UInt64(n)) }
+        }
+        writer.simulateCrash()
+        return path
+    }
+
+    @Test("reopening after a crash keeps every durable record, continues the chain and records the recovery")
+    func recovers() throws {
+        let dir = TemporaryDirectory()
+        let store = try crashedStore(dir, count: 50)
+        let writer = try StoreWriter(path: store, key: key, configuration: Fixtures.configuration())
+        let recovery = try #require(writer.recovery)
+        #expect(recovery.recoveredThroughSeq == 50 && recovery.recordSeq == 51)
+        try writer.appendDurably(Fixtures.event(52))
+        try writer.close()
+        let records = try Fixtures.records(store)
+        #expect(records.map { $0["seq"]!.integerValue! } == (1...52).map { Int64($0) })
+        #expect(records[50]["event"]?.objectValue?["action"] == "auditq.store.recovered")
+        let report = Verifier(path: store, trustedKeys: [key.publicKey]).run()
+        #expect(report.isIntact, "\(report.findings)")
+    }
+
+    @Test("a torn tail after the signed region is cut at every length; durable records survive")
+    func tornTail() throws {
+        let dir = TemporaryDirectory()
+        let store = try crashedStore(dir, count: 40)
+        let layout = StoreLayout(root: store)
+        let original = FileManager.default.bytes(layout.segment(1))
+        let originalHead = FileManager.default.bytes(layout.head)
+        let head = try Checkpoint(bytes: originalHead)
+        // A partly written next batch: more gzip bytes past the end, cut anywhere, or garbage.
+        var extra = try Gzip.deflate(Array(repeating: UInt8(ascii: "x"), count: 3000))
+        extra.removeLast(8)
+        var random = SystemRandomNumberGenerator()
+        let noise = (0..<200).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let tails: [[UInt8]] = (0..<extra.count).map { Array(extra[0..<$0]) }
+            + [[0, 0, 0, 0, 0, 0], Array(repeating: 0, count: 4096), [0x1F], Array(repeating: 0xFF, count: 100), noise]
+        for (i, tail) in tails.enumerated() where i % 3 == 0 || i >= extra.count {
+            FileManager.default.write(original + tail, to: layout.segment(1))
+            let writer = try StoreWriter(path: store, key: key, configuration: Fixtures.configuration())
+            writer.simulateCrash()
+            let records = try Fixtures.records(store)
+            #expect(records.count >= Int(head.seq), "tail \(i)")
+            #expect(records.prefix(40).map { $0["seq"]!.integerValue! } == (1...40).map { Int64($0) }, "tail \(i)")
+            #expect(Verifier(path: store, trustedKeys: [key.publicKey]).run().isIntact, "tail \(i)")
+            FileManager.default.write(original, to: layout.segment(1))
+            FileManager.default.write(originalHead, to: layout.head)
+        }
+    }
+
+    @Test("data missing inside the signed region is tampering: the writer refuses and changes nothing")
+    func signedRegionDamaged() throws {
+        let dir = TemporaryDirectory()
+        let store = try crashedStore(dir, count: 40)
+        let layout = StoreLayout(root: store)
+        let head = try Checkpoint(bytes: FileManager.default.bytes(layout.head))
+        #expect(head.seq >= 35)
+        let original = FileManager.default.bytes(layout.segment(1))
+        let cut = Array(original[0..<(head.segmentBytes / 2)])
+        FileManager.default.write(cut, to: layout.segment(1))
+        #expect(throws: AuditStoreError(.tampered, "")) { try StoreWriter(path: store, key: key, configuration: Fixtures.configuration()) }
+        #expect(FileManager.default.bytes(layout.segment(1)) == cut)
+        let report = Verifier(path: store, trustedKeys: [key.publicKey]).run()
+        #expect(report.findings.contains { $0.kind == .checkpointMismatch })
+    }
+
+    @Test("verifying while the segment is open reports the unsigned tail as a note, not a finding")
+    func openSegment() throws {
+        let dir = TemporaryDirectory()
+        let store = try crashedStore(dir, count: 20)
+        let report = Verifier(path: store, trustedKeys: [key.publicKey]).run()
+        #expect(report.isIntact, "\(report.findings)")
+        #expect(report.recordsChecked == 20)
+    }
+}
