@@ -187,11 +187,12 @@ extension CanonicalJSON {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             appendString(member.key, to: &out)
             out.append(UInt8(ascii: ":"))
-            let matching = candidates.filter { paths[$0][depth] == member.key }
-            if matching.isEmpty {
+            // Most members match no path: check without allocating before building the sub-lists.
+            guard candidates.contains(where: { paths[$0][depth] == member.key }) else {
                 encode(member.value, into: &out)
                 continue
             }
+            let matching = candidates.filter { paths[$0][depth] == member.key }
             let start = out.count
             let complete = matching.filter { paths[$0].count == depth + 1 }
             if case .object(let child) = member.value {

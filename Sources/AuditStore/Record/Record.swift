@@ -27,6 +27,7 @@ package struct Record: Sendable, Hashable {
     }
 
     package static let commitmentPrefix = "commit:"
+    static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The stored object.
     package private(set) var object: JSONObject
@@ -176,14 +177,23 @@ extension Record {
         let spans = present.map { (index: $0, range: ranges[$0]!) }.sorted { $0.range.lowerBound < $1.range.lowerBound }
         var hasher = SHA256()
         var cursor = 0
+        // `"commit:` + 64 hex digits + `"`, rewritten in place for each value.
+        var replacement = Array(("\"" + Record.commitmentPrefix).utf8) + [UInt8](repeating: 0, count: 65)
+        replacement[replacement.count - 1] = UInt8(ascii: "\"")
+        let hexStart = replacement.count - 65
         line.withUnsafeBytes { bytes in
             for span in spans {
                 hasher.update(UnsafeRawBufferPointer(rebasing: bytes[cursor..<span.range.lowerBound]))
                 var commit = SHA256()
                 commit.update(SaltTree.salt(leafKey: leafKey, path: personalData[span.index].path))
                 commit.update(UnsafeRawBufferPointer(rebasing: bytes[span.range]))
-                let text = "\"" + Record.commitmentPrefix + commit.finalize().hex + "\""
-                hasher.update(Array(text.utf8))
+                commit.finalize().withUnsafeBytes { digest in
+                    for (i, byte) in digest.enumerated() {
+                        replacement[hexStart + 2 * i] = Record.hexDigits[Int(byte >> 4)]
+                        replacement[hexStart + 2 * i + 1] = Record.hexDigits[Int(byte & 0xF)]
+                    }
+                }
+                replacement.withUnsafeBytes { hasher.update($0) }
                 cursor = span.range.upperBound
             }
             hasher.update(UnsafeRawBufferPointer(rebasing: bytes[cursor...]))

@@ -85,7 +85,8 @@ package struct SaltTree: Sendable, Hashable {
         var hasher = SHA256()
         hasher.update(leafKey)
         hasher.update(CollectionOfOne(UInt8(2)))
-        hasher.update(Array(path.utf8))
+        var path = path
+        path.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
         return hasher.finalize()
     }
 }
