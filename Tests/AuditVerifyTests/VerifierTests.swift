@@ -27,12 +27,10 @@ struct VerifierTests {
     @Test("a flipped byte anywhere in a sealed segment is caught")
     func flippedByte() throws {
         let dir = TemporaryDirectory()
-        let store = try Fixtures.store(in: dir, count: 12, perSegment: 12)
+        let store = try Fixtures.store(in: dir, count: 6, perSegment: 6)
         let segment = StoreLayout(root: store).segment(1)
         let original = FileManager.default.bytes(segment)
-        var positions = Array(stride(from: 0, to: original.count, by: max(1, original.count / 150)))
-        positions += [0, 1, 3, 9, original.count - 8, original.count - 4, original.count - 1]
-        for position in positions {
+        for position in original.indices {
             var tampered = original
             tampered[position] ^= 0x01
             FileManager.default.write(tampered, to: segment)
