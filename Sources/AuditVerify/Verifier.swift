@@ -196,7 +196,7 @@ extension Verifier {
                 for line in block.lines {
                     let record: Record
                     do {
-                        guard case .object(let object) = try JSONParser().parse(Array(line)) else { throw RecordError("not a JSON object") }
+                        guard case .object(let object) = try Record.parser.parse(Array(line)) else { throw RecordError("not a JSON object") }
                         record = try Record(stored: object)
                     } catch {
                         add(Finding(.unreadable, segment: number, seqRange: expectedSeq...expectedSeq, offset: block.offset, file: layout.segment(number), "record after \(expectedSeq - 1) is unreadable: \(error)"))
@@ -323,7 +323,7 @@ extension Verifier {
             var head = header.prevHash
             while let block = scanner.nextBlock() {
                 for line in block.lines {
-                    guard case .object(let object)? = try? JSONParser().parse(Array(line)), let record = try? Record(stored: object),
+                    guard case .object(let object)? = try? Record.parser.parse(Array(line)), let record = try? Record(stored: object),
                         record.seq >= header.firstSeq, let digest = try? record.digest(leafKey: deriver.leafKey(Int(record.seq - header.firstSeq)))
                     else { return nil }
                     head = Chain.next(previous: head, recordDigest: digest)

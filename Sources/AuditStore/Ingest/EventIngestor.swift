@@ -6,9 +6,9 @@ import AuditRedaction
 /// Every rejection says why, and never quotes the input (a rejected line may hold a secret).
 public struct EventIngestor: Sendable {
     public struct Limits: Sendable, Hashable {
-        /// Largest event line accepted, in bytes.
+        /// Largest event line accepted, in bytes (at most ``Record/maxEventBytes``).
         public var maxEventBytes: Int = 256 << 10
-        /// Deepest nesting of arrays and objects accepted.
+        /// Deepest nesting of arrays and objects accepted (at most ``Record/maxEventDepth``).
         public var maxDepth: Int = 32
 
         public init() {}
@@ -32,6 +32,9 @@ public struct EventIngestor: Sendable {
     private let parser: JSONParser
 
     public init(limits: Limits = Limits(), redactor: Redactor = Redactor()) {
+        var limits = limits
+        limits.maxDepth = min(max(1, limits.maxDepth), Record.maxEventDepth)
+        limits.maxEventBytes = min(max(1, limits.maxEventBytes), Record.maxEventBytes)
         self.limits = limits
         self.redactor = redactor
         self.parser = JSONParser(limits: .init(maxDepth: limits.maxDepth, maxBytes: limits.maxEventBytes))

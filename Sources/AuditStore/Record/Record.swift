@@ -13,7 +13,7 @@ import AuditModel
 /// the string `"commit:" + hex(SHA-256(salt ‖ JCS(value)))`. The record digest is SHA-256 of the sealed
 /// form's RFC 8785 encoding, so erasing a value (and its salt) leaves the digest, the chain and the
 /// Merkle root unchanged.
-package struct Record: Sendable, Hashable {
+public struct Record: Sendable, Hashable {
     package static let version = 1
 
     package enum Key {
@@ -27,6 +27,14 @@ package struct Record: Sendable, Hashable {
     }
 
     package static let commitmentPrefix = "commit:"
+
+    /// Limits a writer accepts for one event (``EventIngestor/Limits`` cannot be raised past them), so
+    /// that recursive processing cannot exhaust the stack and every stored record can be read back.
+    public static let maxEventDepth = 256
+    public static let maxEventBytes = 16 << 20
+
+    /// The parser for stored record lines: the envelope adds one level and some bytes to an event.
+    package static let parser = JSONParser(limits: .init(maxDepth: maxEventDepth + 2, maxBytes: maxEventBytes + (1 << 20)))
     static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The stored object.

@@ -69,7 +69,7 @@ struct DemoCommand: ParsableCommand {
         if let sampleTransaction {
             var timeline: [String] = []
             try StoreReader(path: storePath).forEachRecordLine { line in
-                guard case .object(let record)? = try? JSONParser().parse(Array(line)), let event = record["event"]?.objectValue,
+                guard case .object(let record)? = try? Record.parser.parse(Array(line)), let event = record["event"]?.objectValue,
                     event["transaction_id"]?.stringValue == sampleTransaction
                 else { return }
                 let seq = record["seq"]?.integerValue ?? 0

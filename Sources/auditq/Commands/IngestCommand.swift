@@ -43,10 +43,10 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "When an event counts as durable: fsync (after every event), group (group commit, default) or buffered (OS-buffered: unsafe for audit).")
     var durability: StoreWriter.Durability = .groupCommit
 
-    @Option(help: "Reject events larger than this many bytes.")
+    @Option(help: "Reject events larger than this many bytes (at most 16 MiB).")
     var maxEventBytes: Int = 256 << 10
 
-    @Option(help: "Reject events nested deeper than this.")
+    @Option(help: "Reject events nested deeper than this (at most 256).")
     var maxDepth: Int = 32
 
     @Option(help: "zlib compression level, 1 to 9.")
@@ -57,6 +57,18 @@ struct IngestCommand: ParsableCommand {
 
     @Flag(help: ArgumentHelp("Print 'durable SEQ' on standard output each time records become durable (for tests and supervisors).", visibility: .hidden))
     var printAcks = false
+
+    func validate() throws {
+        guard (1...Record.maxEventDepth).contains(maxDepth) else {
+            throw ValidationError("--max-depth must be from 1 to \(Record.maxEventDepth)")
+        }
+        guard (1...Record.maxEventBytes).contains(maxEventBytes) else {
+            throw ValidationError("--max-event-bytes must be from 1 to \(Record.maxEventBytes)")
+        }
+        guard segmentMaxEvents >= 1, segmentMaxBytes >= 4096, segmentMaxAge > 0, (1...9).contains(compressionLevel) else {
+            throw ValidationError("segment limits must be positive (--segment-max-bytes at least 4096) and --compression-level 1 to 9")
+        }
+    }
 
     func run() throws {
         let signingKey = try CLI.run { () throws(AuditStoreError) in try SigningKey(contentsOfFile: key) }
