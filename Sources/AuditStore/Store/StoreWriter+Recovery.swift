@@ -5,7 +5,7 @@ import AuditModel
 /// Opening a store for writing: where the chain stands, and crash recovery of the open segment.
 extension StoreWriter {
     enum StartupNote {
-        case recovered(segment: UInt64, throughSeq: UInt64, truncatedBytes: Int, discardedPartialBytes: Int, cleanTail: Bool)
+        case recovered(segment: UInt64, throughSeq: UInt64, rewrittenTailBytes: Int, discardedPartialBytes: Int, cleanTail: Bool)
         case keyRotated(from: String, to: String)
     }
 
@@ -82,7 +82,7 @@ extension StoreWriter {
                 throw AuditStoreError(.tampered, "head.json signs record \(checkpoint.seq) but the store ends at \(manifest.lastSeq); run 'auditq verify'", path: layout.root)
             }
             if let checkpoint, !checkpoint.cleanShutdown {
-                notes.append(.recovered(segment: last, throughSeq: manifest.lastSeq, truncatedBytes: 0, discardedPartialBytes: 0, cleanTail: true))
+                notes.append(.recovered(segment: last, throughSeq: manifest.lastSeq, rewrittenTailBytes: 0, discardedPartialBytes: 0, cleanTail: true))
             }
             if manifest.keyID != key.keyID { notes.append(.keyRotated(from: manifest.keyID, to: key.keyID)) }
             return try startSegment(
@@ -181,7 +181,7 @@ extension StoreWriter {
                 number: number, firstSeq: expectedFirstSeq, prevHash: expectedPrevHash, prevManifest: prevManifest,
                 layout: layout, descriptor: descriptor, deflater: deflater, checkpoint: checkpoint, notes: notes
             )
-            opened.notes.append(.recovered(segment: number, throughSeq: expectedFirstSeq - 1, truncatedBytes: bytes.count, discardedPartialBytes: 0, cleanTail: false))
+            opened.notes.append(.recovered(segment: number, throughSeq: expectedFirstSeq - 1, rewrittenTailBytes: bytes.count, discardedPartialBytes: 0, cleanTail: false))
             return opened
         }
         guard header.storeID == descriptor.storeID, header.segment == number else {
@@ -293,7 +293,7 @@ extension StoreWriter {
         }
         notes.append(
             .recovered(
-                segment: number, throughSeq: nextSeq - 1, truncatedBytes: bytes.count - tailStart,
+                segment: number, throughSeq: nextSeq - 1, rewrittenTailBytes: bytes.count - tailStart,
                 discardedPartialBytes: discardedPartial, cleanTail: tailStart == bytes.count
             )
         )
@@ -316,19 +316,19 @@ extension StoreWriter {
         for note in startupNotes {
             let event: AuditEvent
             switch note {
-            case .recovered(let segment, let through, let truncated, let discarded, let cleanTail):
+            case .recovered(let segment, let through, let rewritten, let discarded, let cleanTail):
                 event = systemEvent(
                     action: "auditq.store.recovered", level: "warning",
                     message: "Writer reopened after an unclean shutdown; records through \(through) recovered",
                     metadata: [
                         "segment": .number(Double(segment)), "recovered_through_seq": .number(Double(through)),
-                        "truncated_bytes": .number(Double(truncated)), "discarded_partial_record_bytes": .number(Double(discarded)),
+                        "rewritten_tail_bytes": .number(Double(rewritten)), "discarded_partial_record_bytes": .number(Double(discarded)),
                         "tail_was_clean": .bool(cleanTail),
                     ]
                 )
                 let seq = try appendDurably(event)
                 recovery = Recovery(
-                    segment: segment, recoveredThroughSeq: through, truncatedBytes: truncated,
+                    segment: segment, recoveredThroughSeq: through, rewrittenTailBytes: rewritten,
                     discardedPartialRecordBytes: discarded, recordSeq: seq
                 )
             case .keyRotated(let from, let to):

@@ -68,7 +68,10 @@ public final class StoreWriter: @unchecked Sendable {
     public struct Recovery: Sendable, Hashable {
         public var segment: UInt64
         public var recoveredThroughSeq: UInt64
-        public var truncatedBytes: Int
+        /// Bytes from the start of the unfinished last member to the end of the file, rewritten as one
+        /// complete member holding the recovered records.
+        public var rewrittenTailBytes: Int
+        /// Bytes of records that were cut or unreadable (never acknowledged), dropped.
         public var discardedPartialRecordBytes: Int
         /// Sequence number of the record that documents the recovery in the chain.
         public var recordSeq: UInt64

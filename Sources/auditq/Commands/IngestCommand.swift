@@ -71,6 +71,8 @@ struct IngestCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A file-size limit (ulimit -f) must surface as a write error (EFBIG), not kill the writer.
+        signal(SIGXFSZ, SIG_IGN)
         let signingKey = try CLI.run { () throws(AuditStoreError) in try SigningKey(contentsOfFile: key) }
         var configuration = StoreWriter.Configuration()
         configuration.segmentMaxEvents = segmentMaxEvents
@@ -80,7 +82,10 @@ struct IngestCommand: ParsableCommand {
         configuration.compressionLevel = compressionLevel
         let writer = try CLI.run { () throws(AuditStoreError) in try StoreWriter(path: store, key: signingKey, configuration: configuration) }
         if let recovery = writer.recovery {
-            CLI.printError("auditq: recovered segment \(recovery.segment) after an unclean shutdown: records through \(recovery.recoveredThroughSeq) kept, \(recovery.truncatedBytes) torn bytes replaced (recovery record \(recovery.recordSeq))")
+            var detail = "records through \(recovery.recoveredThroughSeq) kept"
+            if recovery.rewrittenTailBytes > 0 { detail += ", the unfinished last block (\(recovery.rewrittenTailBytes) bytes) rewritten as a complete one" }
+            if recovery.discardedPartialRecordBytes > 0 { detail += ", \(recovery.discardedPartialRecordBytes) bytes of a partial, never-acknowledged record dropped" }
+            CLI.printError("auditq: recovered segment \(recovery.segment) after an unclean shutdown: \(detail) (recovery record seq \(recovery.recordSeq))")
         }
         var limits = EventIngestor.Limits()
         limits.maxEventBytes = maxEventBytes
