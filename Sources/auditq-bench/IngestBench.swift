@@ -26,6 +26,9 @@ struct IngestBench: ParsableCommand {
     @Option(help: "Repetitions per measurement; the median is reported.")
     var runs: Int = 3
 
+    @Option(help: "zlib level for auditq (1-9).")
+    var level: Int = 6
+
     @Flag(help: "Skip the per-stage breakdown.")
     var noStages = false
 
@@ -53,34 +56,29 @@ struct IngestBench: ParsableCommand {
         let gzipSeconds = median(gzipTimes)
         print("gzip -6:            \(format2(gzipSeconds)) s  \(Int(Double(lines.count) / gzipSeconds)) events/s  \(format2(mb / gzipSeconds)) MB/s  \(gzipBytes) bytes")
 
+        // auditq itself, as a whole process (`auditq ingest < FILE`), like the gzip peer.
+        let auditq = siblingExecutable("auditq")
         let keyPath = scratch + "/bench.key"
-        let key = try SigningKey.generate(writingTo: keyPath)
+        _ = try SigningKey.generate(writingTo: keyPath)
         for durability in [StoreWriter.Durability.groupCommit, .osBuffered, .fsyncEachEvent] {
             let count = durability == .fsyncEachEvent ? min(lines.count, 20_000) : lines.count
+            var source = input
+            if count < lines.count {
+                source = scratch + "/first.jsonl"
+                _ = system("head -n \(count) '\(input)' > '\(source)'")
+            }
             var times: [Double] = []
             var storeBytes = 0
             for run in 0..<runs {
                 let store = "\(scratch)/store-\(durability.rawValue)-\(run)"
-                var configuration = StoreWriter.Configuration()
-                configuration.durability = durability
-                let ingestor = EventIngestor()
-                let started = monotonicSeconds()
-                let writer = try StoreWriter(path: store, key: key, configuration: configuration)
-                var last: UInt64 = 0
-                for line in lines.prefix(count) {
-                    let result = try line.withUnsafeBytes { try ingestor.ingest($0, into: writer) }
-                    if case .success(let seq) = result { last = seq }
-                }
-                try writer.waitUntilDurable(last)
-                try writer.close()
-                times.append(monotonicSeconds() - started)
+                times.append(try timeShell("'\(auditq)' ingest --store '\(store)' --key '\(keyPath)' --durability \(durability.rawValue) --compression-level \(level) < '\(source)' 2>/dev/null"))
                 storeBytes = directoryBytes(store + "/segments")
                 try removeTree(store)
             }
             let seconds = median(times)
             let rate = Double(count) / seconds
             let ratioNote = count == lines.count
-                ? "  \(storeBytes) bytes = \(format2(Double(storeBytes) / Double(gzipBytes)))× gzip"
+                ? "  \(storeBytes) bytes = \(format2(Double(storeBytes) / Double(gzipBytes)))× gzip -6 bytes"
                 : "  (first \(count) events)"
             print("auditq \(pad(durability.rawValue, 9)):   \(format2(seconds)) s  \(Int(rate)) events/s  = \(format2(rate / (Double(lines.count) / gzipSeconds)))× gzip -6 speed\(ratioNote)")
         }
@@ -212,4 +210,12 @@ func removeTree(_ path: String) throws {
 
 func pad(_ s: String, _ width: Int) -> String {
     s + String(repeating: " ", count: max(0, width - s.count))
+}
+
+/// An executable built beside this one (`swift build` puts all products in one directory).
+func siblingExecutable(_ name: String) -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let me = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+    return String(me[..<(me.lastIndex(of: "/") ?? me.startIndex)]) + "/" + name
 }

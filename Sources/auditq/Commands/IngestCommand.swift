@@ -109,30 +109,25 @@ struct IngestCommand: ParsableCommand {
         var rejected = 0
         var firstSeq: UInt64?
         var lastSeq: UInt64?
-        var reader = LineReader(descriptor: 0, maxLineBytes: maxEventBytes)
+        let pipeline = IngestPipeline(descriptor: 0, ingestor: ingestor)
         do {
-            try reader.forEach { number, line in
-                let outcome: Result<UInt64, EventIngestor.Rejection>
-                switch line {
-                case .tooLong(let bytes):
-                    outcome = .failure(EventIngestor.Rejection(reason: "event is \(bytes) bytes, over the limit of \(maxEventBytes) bytes"))
-                case .line(let bytes):
-                    if bytes.isEmpty || bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-                    outcome = try ingestor.ingest(bytes, into: writer)
-                }
-                switch outcome {
-                case .success(let seq):
-                    stored += 1
-                    firstSeq = firstSeq ?? seq
-                    lastSeq = seq
-                case .failure(let rejection):
-                    rejected += 1
-                    CLI.printError("auditq: line \(number): \(rejection.reason)")
-                    if let rejectsFile {
-                        var entry: JSONObject = ["line": .number(Double(number)), "reason": .string(rejection.reason)]
-                        if let event = rejection.redactedEvent { entry["event"] = .object(event) }
-                        let bytes = CanonicalJSON.encode(.object(entry)) + [0x0A]
-                        bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, rejectsFile) }
+            while let batch = try pipeline.next() {
+                for item in batch {
+                    switch item {
+                    case .event(_, let event, let report):
+                        let seq = try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue)
+                        stored += 1
+                        firstSeq = firstSeq ?? seq
+                        lastSeq = seq
+                    case .rejected(let number, let rejection):
+                        rejected += 1
+                        CLI.printError("auditq: line \(number): \(rejection.reason)")
+                        if let rejectsFile {
+                            var entry: JSONObject = ["line": .number(Double(number)), "reason": .string(rejection.reason)]
+                            if let event = rejection.redactedEvent { entry["event"] = .object(event) }
+                            let bytes = CanonicalJSON.encode(.object(entry)) + [0x0A]
+                            bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, rejectsFile) }
+                        }
                     }
                 }
             }

@@ -1,0 +1,73 @@
+import AuditModel
+import AuditRedaction
+import AuditStore
+import Dispatch
+
+/// Reads, parses, redacts and validates input lines on a second thread while the caller appends the
+/// prepared events, so the two halves of ingestion use two cores. Order is kept: one producer, one
+/// consumer, batches handed over in sequence.
+///
+/// `@unchecked Sendable`: the shared state is only reached through `queue` (a mutex and condition).
+final class IngestPipeline: @unchecked Sendable {
+    enum Item {
+        case event(line: Int, AuditEvent, RedactionReport)
+        case rejected(line: Int, EventIngestor.Rejection)
+    }
+
+    private struct Shared {
+        var batches: [[Item]] = []
+        var finished = false
+        var failure: (any Error)?
+    }
+
+    private let queue = Condition(Shared())
+    private static let batchSize = 256
+    private static let maxBatches = 32
+
+    /// Starts reading `descriptor` on a background thread.
+    init(descriptor: Int32, ingestor: EventIngestor) {
+        DispatchQueue(label: "auditq.ingest.prepare").async { [queue] in
+            var reader = LineReader(descriptor: descriptor, maxLineBytes: ingestor.limits.maxEventBytes)
+            var batch: [Item] = []
+            batch.reserveCapacity(Self.batchSize)
+            func hand(_ items: [Item]) {
+                queue.wait(until: { $0.batches.count < Self.maxBatches }, timeout: nil) { $0.batches.append(items) }
+                queue.broadcast()
+            }
+            do {
+                try reader.forEach { number, line in
+                    switch line {
+                    case .tooLong(let bytes):
+                        batch.append(.rejected(line: number, EventIngestor.Rejection(reason: "event is \(bytes) bytes, over the limit of \(ingestor.limits.maxEventBytes) bytes")))
+                    case .line(let bytes):
+                        if bytes.isEmpty || bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+                        switch ingestor.prepare(bytes) {
+                        case .success(let (event, report)): batch.append(.event(line: number, event, report))
+                        case .failure(let rejection): batch.append(.rejected(line: number, rejection))
+                        }
+                    }
+                    if batch.count >= Self.batchSize {
+                        hand(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty { hand(batch) }
+            } catch {
+                queue.withLock { $0.failure = error }
+            }
+            queue.withLock { $0.finished = true }
+            queue.broadcast()
+        }
+    }
+
+    /// The next batch in input order, or nil at the end of input. Rethrows a read error.
+    func next() throws -> [Item]? {
+        let (batch, failure): ([Item]?, (any Error)?) = queue.wait(until: { !$0.batches.isEmpty || $0.finished }, timeout: nil) { s in
+            if !s.batches.isEmpty { return (s.batches.removeFirst(), nil) }
+            return (nil, s.failure)
+        }
+        queue.broadcast()
+        if let failure { throw failure }
+        return batch
+    }
+}
