@@ -11,7 +11,7 @@ import Musl
 /// Runs the `auditq` executable that `swift test` built next to the test bundle.
 enum AuditQProcess {
     /// How a child process ended.
-    struct Result: Sendable {
+    struct Result: Sendable, CustomTestStringConvertible {
         /// The exit status, or the signal number when ``signalled``.
         var status: Int32
         /// True when the process was ended by a signal (a crash or a kill), not by `exit`.
@@ -25,6 +25,9 @@ enum AuditQProcess {
         var stdoutLines: [String] {
             stdoutText.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         }
+
+        /// Short, for expectation expansions; ``summary`` has the details.
+        var testDescription: String { signalled ? "killed by signal \(status)" : "exit \(status)" }
 
         /// For `#expect` messages: what the process said.
         var summary: String {
