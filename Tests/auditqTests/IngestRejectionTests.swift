@@ -97,6 +97,22 @@ struct IngestRejectionTests {
         }
     }
 
+    @Test("a --rejects file that already exists (mode 0644) ends up mode 0600")
+    func existingRejectsFileMode() throws {
+        let fixture = try StoreFixture()
+        let rejects = fixture.directory.path("rejects.jsonl")
+        try Data("old\n".utf8).write(to: URL(fileURLWithPath: rejects))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: rejects)
+
+        let bad = #"{"ts":"not a time","action":"x","customer_code":"\#(Self.marker)"}"#
+        let result = try fixture.ingest([StoreFixture.event(0), bad], options: ["--rejects", rejects])
+        #expect(result.status == 1, "\(result.summary)")
+        let text = try String(contentsOfFile: rejects, encoding: .utf8)
+        #expect(text.contains(Self.marker) && !text.hasPrefix("old"), "the rejects file is rewritten: \(text)")
+        let mode = try FileManager.default.attributesOfItem(atPath: rejects)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600, "rejected events (personal data) are left readable by others: mode \(String(mode?.intValue ?? 0, radix: 8))")
+    }
+
     @Test("empty and blank lines are ignored, a final line without newline is stored: exit 0, no report")
     func blankLines() throws {
         let fixture = try StoreFixture()

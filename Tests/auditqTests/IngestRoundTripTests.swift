@@ -67,6 +67,17 @@ struct IngestRoundTripTests {
         #expect(jq.stdoutLines == (1...25).map(String.init))
     }
 
+    @Test("--print-acks prints increasing `durable SEQ` lines ending at the last record")
+    func printAcks() throws {
+        let fixture = try StoreFixture()
+        let result = try fixture.ingestCleanly((0..<300).map { StoreFixture.event($0) }, options: ["--print-acks"])
+        let acks = result.stdoutLines.map { line in line.hasPrefix("durable ") ? Int(line.dropFirst(8)) : nil }
+        #expect(!acks.isEmpty && acks.allSatisfy { $0 != nil }, "\(result.stdoutText.prefix(300))")
+        let values = acks.compactMap { $0 }
+        #expect(values == values.sorted() && Set(values).count == values.count, "acknowledgements increase")
+        #expect(values.last == 300)
+    }
+
     @Test("a second ingest continues the same store at the next sequence number")
     func appendsAcrossRuns() throws {
         let fixture = try StoreFixture()
