@@ -92,18 +92,18 @@ enum AuditQProcess {
         process.standardError = error
         try process.run()
 
-        // Feed and drain concurrently so neither side can block on a full pipe.
-        // Descriptors stay owned by their FileHandles (closed through them, never with close(2) behind
-        // their back, which could close a number another test has reused).
+        // Feed and drain concurrently so neither side can block on a full pipe. The threads hold the
+        // FileHandles, which own the descriptors: never close(2) one behind their back (another test may
+        // have reused the number by the time the handle closes it again).
         let stdinHandle = input.fileHandleForWriting
-        let stdoutFD = output.fileHandleForReading.fileDescriptor
-        let stderrFD = error.fileHandleForReading.fileDescriptor
+        let stdoutHandle = output.fileHandleForReading
+        let stderrHandle = error.fileHandleForReading
         let feeder = BackgroundThread {
             _ = writeAll(stdinHandle.fileDescriptor, stdin)
             try? stdinHandle.close()
         }
-        let outReader = BackgroundThread { readToEnd(stdoutFD) }
-        let errReader = BackgroundThread { readToEnd(stderrFD) }
+        let outReader = BackgroundThread { readToEnd(stdoutHandle.fileDescriptor) }
+        let errReader = BackgroundThread { readToEnd(stderrHandle.fileDescriptor) }
         feeder.join()
         let out = outReader.join()
         let err = errReader.join()

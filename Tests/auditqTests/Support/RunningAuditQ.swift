@@ -38,13 +38,11 @@ final class RunningAuditQ: Sendable {
         self.stdin = Mutex(input.fileHandleForWriting)
         let lines = LineCollector()
         self.stdoutLines = lines
-        let stdoutFD = output.fileHandleForReading.fileDescriptor
-        let stderrFD = error.fileHandleForReading.fileDescriptor
-        // The handles are captured so they stay open (and owned) until the readers finish.
+        // The reader threads hold the handles, which own the descriptors, until they finish.
         let outHandle = output.fileHandleForReading
         let errHandle = error.fileHandleForReading
         self.stdoutReader = BackgroundThread { [lines] in
-            _ = outHandle
+            let stdoutFD = outHandle.fileDescriptor
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 16 << 10)
             while true {
@@ -59,10 +57,7 @@ final class RunningAuditQ: Sendable {
                 }
             }
         }
-        self.stderrReader = BackgroundThread {
-            _ = errHandle
-            return AuditQProcess.readToEnd(stderrFD)
-        }
+        self.stderrReader = BackgroundThread { AuditQProcess.readToEnd(errHandle.fileDescriptor) }
     }
 
     deinit {
