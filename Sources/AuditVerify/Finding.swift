@@ -36,6 +36,10 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
         public static let tornTail = Kind("torn-tail")
         /// Records after the last signed checkpoint (a note: not yet authenticated).
         public static let unauthenticatedTail = Kind("unauthenticated-tail")
+        /// A writer's temporary file (a write in progress, or left by a crash): a warning.
+        public static let temporaryFile = Kind("temporary-file")
+        /// The newest segment is being sealed (signature present, manifest not yet): a warning.
+        public static let sealInProgress = Kind("seal-in-progress")
         /// Event time went backwards between consecutive records (a warning: order is by sequence number).
         public static let clockWentBackwards = Kind("clock-went-backwards")
     }

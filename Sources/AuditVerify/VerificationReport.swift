@@ -1,3 +1,5 @@
+import AuditStore
+
 /// What `verify` checked and found.
 public struct VerificationReport: Sendable {
     public var storeID: String?
@@ -14,6 +16,13 @@ public struct VerificationReport: Sendable {
     public var seconds: Double = 0
 
     public init() {}
+
+    /// Whether a checkpoint document signs records in `segment` (unsigned parse; for deciding how to
+    /// report an empty file, not for trusting anything).
+    func checkpointCoversSegment(_ segment: UInt64, head: [UInt8]?) -> Bool {
+        guard let head, let checkpoint = try? Checkpoint(bytes: head) else { return false }
+        return checkpoint.segment == segment
+    }
 
     /// True when no finding is an error.
     public var isIntact: Bool { !findings.contains { $0.severity == .error } }

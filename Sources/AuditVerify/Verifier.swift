@@ -53,12 +53,21 @@ extension Verifier {
             }
             report.storeID = descriptor.storeID
             chainHead = Chain.genesis(storeID: descriptor.storeID)
+            // Snapshot the checkpoint before the segments: a running writer only moves forward, so the
+            // segments read afterwards hold at least what this checkpoint signs.
+            headSnapshot = FileSystem.exists(layout.head) ? (try? FileSystem.readFile(layout.head)) : nil
 
             let inventory: [UInt64: Set<StoreLayout.FileKind>]
             do {
                 inventory = try layout.inventory()
                 for name in try FileSystem.contents(of: layout.segmentsDirectory) where StoreLayout.parse(fileName: name) == nil {
-                    add(Finding(.unaccountedFile, file: FileSystem.join(layout.segmentsDirectory, name), "file '\(name)' is not part of the store format"))
+                    let path = FileSystem.join(layout.segmentsDirectory, name)
+                    if name.hasSuffix(".tmp"), StoreLayout.parse(fileName: String(name.dropLast(4))) != nil {
+                        // The writer's atomic replacement in progress, or left by a crash (the next writer deletes it).
+                        add(Finding(.temporaryFile, .warning, file: path, "temporary file '\(name)' of a write in progress or interrupted; it is not part of the store"))
+                    } else {
+                        add(Finding(.unaccountedFile, file: path, "file '\(name)' is not part of the store format"))
+                    }
                 }
             } catch {
                 add(Finding(.missingFile, file: layout.segmentsDirectory, "cannot list segments: \(error)"))
@@ -74,7 +83,11 @@ extension Verifier {
             for number in numbers {
                 let kinds = inventory[number] ?? []
                 let isLast = number == numbers.last
-                if kinds.contains(.manifest) || kinds.contains(.signature) {
+                if isLast, kinds.contains(.signature), !kinds.contains(.manifest) {
+                    // The signature is put in place before the manifest: a seal in progress or interrupted.
+                    add(Finding(.sealInProgress, .warning, segment: number, "the newest segment has a signature but no manifest yet: a seal in progress, or interrupted by a crash (the next writer completes it)"))
+                    verifyOpen(number, descriptor: descriptor)
+                } else if kinds.contains(.manifest) || kinds.contains(.signature) {
                     verifySealed(number, kinds: kinds, descriptor: descriptor)
                 } else if isLast {
                     verifyOpen(number, descriptor: descriptor)
@@ -268,21 +281,27 @@ extension Verifier {
                 add(Finding(.missingFile, segment: number, file: layout.segment(number), "cannot read the open segment"))
                 return
             }
+            if bytes.isEmpty, report.checkpointCoversSegment(number, head: headSnapshot) == false {
+                // Written by a version that created segment files before their header; holds no record.
+                add(Finding(.unauthenticatedTail, .info, segment: number, "the newest segment file is empty"))
+                return
+            }
             openSegment = (number, scanRecords(number, bytes: bytes, descriptor: descriptor, blocks: nil), bytes.count)
             chainHeadsOpen = [:]
         }
 
         var openSegment: (number: UInt64, outcome: ScanOutcome, size: Int)?
+        var headSnapshot: [UInt8]?
         var chainHeadsOpen: [UInt64: SHA256Digest] = [:]
 
         mutating func verifyCheckpoint(descriptor: StoreDescriptor) {
-            guard FileSystem.exists(layout.head) else {
+            guard let headBytes = headSnapshot else {
                 if let open = openSegment, open.outcome.count > 0 {
                     add(Finding(.unauthenticatedTail, .warning, segment: open.number, "no signed checkpoint: the open segment's \(open.outcome.count) records are not authenticated"))
                 }
                 return
             }
-            guard let bytes = try? FileSystem.readFile(layout.head), let checkpoint = try? Checkpoint(bytes: bytes) else {
+            guard let checkpoint = try? Checkpoint(bytes: headBytes) else {
                 add(Finding(.malformedDocument, file: layout.head, "the checkpoint is unreadable"))
                 return
             }

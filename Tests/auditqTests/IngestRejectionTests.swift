@@ -123,18 +123,22 @@ struct IngestRejectionTests {
         #expect(try fixture.records().map(\.requestID) == ["req-0", "req-1", "req-2"])
     }
 
-    @Test("100k-deep nesting with a raised --max-depth is rejected or stored, never a crash")
+    @Test("100k-deep nesting at the highest --max-depth is rejected, never a crash; a higher limit is a usage error")
     func deepNestingWithRaisedLimit() throws {
         let fixture = try StoreFixture()
         let deep = #"{\#(Self.ts),"action":"x","m":\#(String(repeating: "[", count: 100_000))\#(String(repeating: "]", count: 100_000))}"#
         let result = try fixture.ingest(
-            [StoreFixture.event(0), deep, StoreFixture.event(1)], options: ["--max-depth", "1000000", "--max-event-bytes", "1000000"]
+            [StoreFixture.event(0), deep, StoreFixture.event(1)], options: ["--max-depth", "256", "--max-event-bytes", "1000000"]
         )
         let crashed = result.signalled
         try #require(!crashed, "ingest crashed with signal \(result.status): \(result.stderr.prefix(400))")
-        let status = result.status
-        #expect(status == 0 || status == 1, "\(result.stderr.prefix(400))")
+        #expect(result.status == 1, "\(result.stderr.prefix(400))")
+        #expect(result.stderr.contains("line 2"), "\(result.stderr.prefix(400))")
         #expect(try fixture.records().map(\.requestID).filter { $0 != nil } == ["req-0", "req-1"])
+
+        let tooHigh = try fixture.ingest([StoreFixture.event(2)], options: ["--max-depth", "1000000"])
+        #expect(tooHigh.status == 64, "\(tooHigh.summary)")
+        #expect(tooHigh.stderr.contains("--max-depth must be from 1 to 256"), "\(tooHigh.stderr)")
     }
 
     @Test("an event accepted under a raised --max-depth is readable by verify")

@@ -28,8 +28,10 @@ package struct LineReader {
         self.buffer = [UInt8](repeating: 0, count: max(1 << 20, maxLineBytes + 1))
     }
 
-    /// Calls `body` with each line (without the newline; a final line without one counts too).
-    package mutating func forEach(_ body: (Int, Line) throws -> Void) throws {
+    /// Calls `body` with each line (without the newline; a final line without one counts too), and
+    /// `beforeRead` whenever it is about to wait for more input (so a caller batching lines can hand
+    /// over what it has: input that arrives slowly is not held back).
+    package mutating func forEach(beforeRead: () -> Void = {}, _ body: (Int, Line) throws -> Void) throws {
         var skipping = 0
         while true {
             if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
@@ -67,6 +69,7 @@ package struct LineReader {
                 end -= start
                 start = 0
             }
+            beforeRead()
             let n = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress! + end, raw.count - end) }
             if n < 0 {
                 if errno == EINTR { continue }

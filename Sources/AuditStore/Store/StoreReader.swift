@@ -25,9 +25,13 @@ public struct StoreReader: Sendable {
 
     /// Calls `body` with each record's stored line (canonical JSON, no newline), in sequence order.
     public func forEachRecordLine(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
-        for number in try segmentNumbers() {
+        let numbers = try segmentNumbers()
+        for number in numbers {
             let segmentPath = layout.segment(number)
-            var scanner = SegmentScanner(bytes: try FileSystem.readFile(segmentPath))
+            let bytes = try FileSystem.readFile(segmentPath)
+            // The newest segment of an older writer can be empty for a moment: it holds no record yet.
+            if bytes.isEmpty, number == numbers.last, !FileSystem.exists(layout.manifest(number)) { continue }
+            var scanner = SegmentScanner(bytes: bytes)
             do {
                 _ = try scanner.readHeader()
             } catch {

@@ -159,12 +159,7 @@ extension StoreWriter {
     /// Creates a segment file holding only its header member, durably.
     func openSegmentFile(_ header: SegmentHeader) throws(AuditStoreError) {
         try file.close()
-        let path = storeLayout.segment(header.segment)
-        let bytes = try StoreWriter.headerMember(header)
-        let newFile = try SystemFile(path: path, mode: [.write, .create, .exclusive, .append])
-        try newFile.write(bytes)
-        try newFile.sync()
-        try FileSystem.syncDirectory(storeLayout.segmentsDirectory)
+        let (newFile, bytes) = try StoreWriter.createSegmentFile(header, layout: storeLayout)
         file = newFile
         fileBytes = bytes.count
         fileHasher = SHA256()
@@ -176,6 +171,18 @@ extension StoreWriter {
         segmentHasRecords = false
         segmentClosed = false
         state.withLock { $0.segmentFileBytes = bytes.count }
+    }
+
+    /// Creates a segment file holding its header member. The file appears under its name only once the
+    /// header is durable (written beside it, fsynced, renamed), so no reader ever sees it empty.
+    static func createSegmentFile(_ header: SegmentHeader, layout: StoreLayout) throws(AuditStoreError) -> (SystemFile, [UInt8]) {
+        let path = layout.segment(header.segment)
+        guard !FileSystem.exists(path) else {
+            throw AuditStoreError(.tampered, "segment \(header.segment) already exists; refusing to overwrite it", path: path)
+        }
+        let bytes = try headerMember(header)
+        try FileSystem.writeAtomically(bytes, to: path)
+        return (try SystemFile(path: path, mode: [.write, .append]), bytes)
     }
 
     static func headerMember(_ header: SegmentHeader) throws(AuditStoreError) -> [UInt8] {

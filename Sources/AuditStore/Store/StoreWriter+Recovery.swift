@@ -81,14 +81,20 @@ extension StoreWriter {
             if let checkpoint, checkpoint.seq > manifest.lastSeq {
                 throw AuditStoreError(.tampered, "head.json signs record \(checkpoint.seq) but the store ends at \(manifest.lastSeq); run 'auditq verify'", path: layout.root)
             }
-            if let checkpoint, !checkpoint.cleanShutdown {
+            // Unclean: the last checkpoint says so, or records were sealed after the last one (a writer
+            // died between sealing and signing its checkpoint).
+            if let checkpoint, !checkpoint.cleanShutdown || checkpoint.seq < manifest.lastSeq {
                 notes.append(.recovered(segment: last, throughSeq: manifest.lastSeq, rewrittenTailBytes: 0, discardedPartialBytes: 0, cleanTail: true))
             }
             if manifest.keyID != key.keyID { notes.append(.keyRotated(from: manifest.keyID, to: key.keyID)) }
-            return try startSegment(
+            var opened = try startSegment(
                 number: last + 1, firstSeq: manifest.lastSeq + 1, prevHash: manifest.chainHead, prevManifest: SHA256.hash(manifestBytes),
                 layout: layout, descriptor: descriptor, deflater: deflater, checkpoint: checkpoint, notes: notes
             )
+            // The durable head is the end of the sealed segment.
+            opened.checkpointSegment = last
+            opened.checkpointSegmentBytes = manifest.segmentBytes
+            return opened
         }
 
         // The newest segment is open: the previous writer did not close (a crash or kill).
@@ -134,12 +140,7 @@ extension StoreWriter {
             storeID: descriptor.storeID, segment: number, firstSeq: firstSeq, prevHash: prevHash, created: .now(),
             saltTree: SaltTree(rootKey: rootKey)
         )
-        let bytes = try headerMember(header)
-        let path = layout.segment(number)
-        let file = try SystemFile(path: path, mode: [.write, .create, .exclusive, .append])
-        try file.write(bytes)
-        try file.sync()
-        try FileSystem.syncDirectory(layout.segmentsDirectory)
+        let (file, bytes) = try createSegmentFile(header, layout: layout)
         var hasher = SHA256()
         hasher.update(bytes)
         let state = State(

@@ -204,7 +204,8 @@ public final class StoreWriter: @unchecked Sendable {
             if FileSystem.exists(layout.descriptor) {
                 descriptor = try StoreDescriptor.load(layout)
             } else {
-                let existing = try FileSystem.contents(of: layout.root).filter { $0 != "writer.lock" }
+                // A writer killed while creating the store leaves only its lock and temporary files.
+                let existing = try FileSystem.contents(of: layout.root).filter { $0 != "writer.lock" && !$0.hasSuffix(".tmp") }
                 guard existing.isEmpty else {
                     throw AuditStoreError(.notAStore, "directory is not empty and has no store.json; refusing to create a store in it", path: layout.root)
                 }
@@ -243,6 +244,17 @@ public final class StoreWriter: @unchecked Sendable {
         } catch {
             lock.release()
             throw error
+        }
+        // Mark the store as being written: if this writer dies, the next one sees a checkpoint that is
+        // not a clean shutdown and records the recovery, whatever the crash left behind.
+        if durableSeqPhysical > 0 {
+            do throws(AuditStoreError) {
+                try writeCheckpoint(clean: false)
+            } catch {
+                try? file.close()
+                lock.release()
+                throw error
+            }
         }
         DispatchQueue(label: "auditq.flusher").async { [self] in
             flusherLoop()

@@ -94,7 +94,8 @@ struct IngestCommand: ParsableCommand {
         var rejectsFile: UnsafeMutablePointer<FILE>?
         if let rejects {
             let fd = open(rejects, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0, let f = fdopen(fd, "w") else {
+            // O_CREAT's mode applies only to new files: make an existing one private too.
+            guard fd >= 0, fchmod(fd, 0o600) == 0, let f = fdopen(fd, "w") else {
                 CLI.printError("auditq: \(rejects): cannot create the rejects file: \(String(cString: strerror(errno)))")
                 try? writer.close()
                 throw ExitCode(CLI.failure)

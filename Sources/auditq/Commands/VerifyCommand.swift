@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditModel
+import AuditStore
 import AuditVerify
 
 struct VerifyCommand: ParsableCommand {
@@ -29,6 +30,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let keys = try CLI.loadPublicKeys(trust)
+        _ = try CLI.run { () throws(AuditStoreError) in try StoreReader(path: store) }
         let report = Verifier(path: store, trustedKeys: keys).run()
         switch format {
         case .text: print(report.textSummary(store: store))

@@ -35,7 +35,12 @@ final class IngestPipeline: @unchecked Sendable {
                 queue.broadcast()
             }
             do {
-                try reader.forEach { number, line in
+                try reader.forEach(beforeRead: {
+                    if !batch.isEmpty {
+                        hand(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }) { number, line in
                     switch line {
                     case .tooLong(let bytes):
                         batch.append(.rejected(line: number, EventIngestor.Rejection(reason: "event is \(bytes) bytes, over the limit of \(ingestor.limits.maxEventBytes) bytes")))
