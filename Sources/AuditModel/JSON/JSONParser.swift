@@ -105,6 +105,11 @@ extension JSONParser {
             let objectStart = index
             index += 1
             var members: [JSONObject.Member] = []
+            members.reserveCapacity(16)
+            // Raw byte ranges of the member names, for ordering without touching the Strings (nil when
+            // a name had escapes, so its bytes are not its UTF-8).
+            var rawKeys: [Range<Int>?] = []
+            rawKeys.reserveCapacity(16)
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -119,6 +124,8 @@ extension JSONParser {
                 }
                 let keyOffset = index
                 let key = try parseString()
+                let raw = (keyOffset + 1)..<(index - 1)
+                let rawKey: Range<Int>? = raw.count == key.utf8.count ? raw : nil
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
                     throw error(.unexpectedCharacter, "expected ':' after member name \"\(key.prefix(64))\"")
@@ -126,13 +133,14 @@ extension JSONParser {
                 index += 1
                 skipWhitespace()
                 let value = try parseValue(depth: depth)
-                if let last = members.last, sorted, !JSONObject.precedes(last.key, key) {
+                if let last = members.last, sorted, !precedes(last.key, rawKeys[rawKeys.count - 1], key, rawKey) {
                     sorted = false
                     if last.key == key {
                         throw error(.duplicateKey, "duplicate member name \"\(key.prefix(64))\"", at: keyOffset)
                     }
                 }
                 members.append(JSONObject.Member(key: key, value: value))
+                rawKeys.append(rawKey)
                 skipWhitespace()
                 guard index < bytes.count else { throw error(.unexpectedEnd, "unexpected end of input in object") }
                 switch bytes[index] {
@@ -141,7 +149,10 @@ extension JSONParser {
                     index += 1
                     if !sorted {
                         // Sorting first keeps duplicate detection O(n log n) for hostile, huge objects.
-                        members.sort { JSONObject.precedes($0.key, $1.key) }
+                        // Sort positions by the names' raw bytes (no String retains per comparison).
+                        var order = Array(members.indices)
+                        order.sort { precedes(members[$0].key, rawKeys[$0], members[$1].key, rawKeys[$1]) }
+                        members = order.map { members[$0] }
                         for (a, b) in zip(members, members.dropFirst()) where a.key == b.key {
                             throw error(.duplicateKey, "duplicate member name \"\(a.key.prefix(64))\" in the object", at: objectStart)
                         }
@@ -151,6 +162,24 @@ extension JSONParser {
                     throw error(.unexpectedCharacter, "unexpected \(describe(bytes[index])), expected ',' or '}'")
                 }
             }
+        }
+
+        /// RFC 8785 order of two member names, from their raw bytes when both are unescaped.
+        @inline(__always)
+        func precedes(_ a: String, _ rawA: Range<Int>?, _ b: String, _ rawB: Range<Int>?) -> Bool {
+            guard let rawA, let rawB else { return JSONObject.precedes(a, b) }
+            let n = Swift.min(rawA.count, rawB.count)
+            var i = 0
+            while i < n {
+                let x = bytes[rawA.lowerBound + i]
+                let y = bytes[rawB.lowerBound + i]
+                if x != y {
+                    // Below 0x80 byte order is UTF-16 order; past it, compare as UTF-16.
+                    return x < 0x80 && y < 0x80 ? x < y : JSONObject.precedes(a, b)
+                }
+                i += 1
+            }
+            return rawA.count < rawB.count
         }
 
         mutating func parseArray(depth: Int) throws(JSONParseError) -> [JSONValue] {
