@@ -108,6 +108,7 @@ struct IngestBench: ParsableCommand {
         for o in objects { if let e = try? AuditEvent(validating: o) { events.append(e) } }
         report("validate", monotonicSeconds() - t, lines.count, megabytes)
         let pd = StoreDescriptor.defaultPersonalDataPaths.sorted().map { ($0, $0.split(separator: ".").map(String.init)) }
+        let marks = CanonicalJSON.PathMarks(pd.map(\.1))
         var deriver = SaltTree.SequentialDeriver(rootKey: SHA256.hash("bench"))
         var encoded: [[UInt8]] = []
         encoded.reserveCapacity(events.count)
@@ -115,7 +116,7 @@ struct IngestBench: ParsableCommand {
         var head = SHA256Digest.zero
         var merkle = MerkleTree.Builder()
         for (i, e) in events.enumerated() {
-            let (line, digest) = Record.encodeNew(seq: UInt64(i + 1), event: e.fields, personalData: pd, redaction: reports[i].isEmpty ? nil : reports[i].jsonValue, leafKey: deriver.leafKey(i))
+            let (line, digest) = Record.encodeNew(seq: UInt64(i + 1), event: e.fields, personalData: pd, marks: marks, redaction: reports[i].isEmpty ? nil : reports[i].jsonValue, leafKey: deriver.leafKey(i))
             head = Chain.next(previous: head, recordDigest: digest)
             merkle.append(recordDigest: digest)
             encoded.append(line)

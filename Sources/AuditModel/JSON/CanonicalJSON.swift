@@ -181,23 +181,53 @@ public enum CanonicalJSON {
 }
 
 extension CanonicalJSON {
+    /// A set of paths to mark while encoding, prepared once (a small trie of member names).
+    public struct PathMarks: Sendable {
+        struct Node: Sendable {
+            var names: [String] = []
+            var children: [Node] = []
+            /// For each name: the index of the path that ends there, if any.
+            var terminals: [Int?] = []
+        }
+
+        let root: Node
+        public let count: Int
+
+        /// - Parameter paths: paths as component lists (`["actor", "id"]`), nested through objects only.
+        public init(_ paths: [[String]]) {
+            func build(_ entries: [(components: ArraySlice<String>, index: Int)]) -> Node {
+                var node = Node()
+                for name in entries.compactMap(\.components.first) where !node.names.contains(name) {
+                    let here = entries.filter { $0.components.first == name }
+                    node.names.append(name)
+                    node.terminals.append(here.first { $0.components.count == 1 }?.index)
+                    node.children.append(build(here.filter { $0.components.count > 1 }.map { ($0.components.dropFirst(), $0.index) }))
+                }
+                return node
+            }
+            root = build(paths.enumerated().filter { !$0.element.isEmpty }.map { ($0.element[...], $0.offset) })
+            count = paths.count
+        }
+    }
+
     /// Encodes an object canonically and reports where the values at some paths landed.
     ///
-    /// - Parameter paths: paths as component lists (`["actor", "id"]`), nested through objects only.
     /// - Returns: for each path, the byte range of its value in `out`, or nil when the object has no
     ///   value (or `null`) there. The writer uses this to hash personal-data values and build a record's
     ///   sealed form by splicing, without encoding the record twice.
-    public static func encode(_ object: JSONObject, into out: inout [UInt8], marking paths: [[String]]) -> [Range<Int>?] {
-        var ranges = [Range<Int>?](repeating: nil, count: paths.count)
-        let candidates = Array(paths.indices).filter { !paths[$0].isEmpty }
-        encode(object, into: &out, paths: paths, candidates: candidates, depth: 0, ranges: &ranges)
+    public static func encode(_ object: JSONObject, into out: inout [UInt8], marking marks: PathMarks) -> [Range<Int>?] {
+        var ranges = [Range<Int>?](repeating: nil, count: marks.count)
+        encode(object, into: &out, node: marks.root, ranges: &ranges)
         return ranges
     }
 
-    private static func encode(
-        _ object: JSONObject, into out: inout [UInt8], paths: [[String]], candidates: [Int], depth: Int, ranges: inout [Range<Int>?]
-    ) {
-        if candidates.isEmpty {
+    /// As ``encode(_:into:marking:)-(_,_,PathMarks)``, preparing the marks for one call.
+    public static func encode(_ object: JSONObject, into out: inout [UInt8], marking paths: [[String]]) -> [Range<Int>?] {
+        encode(object, into: &out, marking: PathMarks(paths))
+    }
+
+    private static func encode(_ object: JSONObject, into out: inout [UInt8], node: PathMarks.Node, ranges: inout [Range<Int>?]) {
+        if node.names.isEmpty {
             encode(object, into: &out)
             return
         }
@@ -206,22 +236,18 @@ extension CanonicalJSON {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             appendString(member.key, to: &out)
             out.append(UInt8(ascii: ":"))
-            // Most members match no path: check without allocating before building the sub-lists.
-            guard candidates.contains(where: { paths[$0][depth] == member.key }) else {
+            guard let k = node.names.firstIndex(of: member.key) else {
                 encode(member.value, into: &out)
                 continue
             }
-            let matching = candidates.filter { paths[$0][depth] == member.key }
             let start = out.count
-            let complete = matching.filter { paths[$0].count == depth + 1 }
             if case .object(let child) = member.value {
-                let deeper = matching.filter { paths[$0].count > depth + 1 }
-                encode(child, into: &out, paths: paths, candidates: deeper, depth: depth + 1, ranges: &ranges)
+                encode(child, into: &out, node: node.children[k], ranges: &ranges)
             } else {
                 encode(member.value, into: &out)
             }
-            if member.value != .null {
-                for index in complete { ranges[index] = start..<out.count }
+            if let index = node.terminals[k], member.value != .null {
+                ranges[index] = start..<out.count
             }
         }
         out.append(UInt8(ascii: "}"))

@@ -8,14 +8,14 @@ import AuditCrypto
 package enum MerkleTree {
     package static func leafHash(_ recordDigest: SHA256Digest) -> SHA256Digest {
         var hasher = SHA256()
-        hasher.update(CollectionOfOne(UInt8(0)))
+        withUnsafeBytes(of: UInt8(0)) { hasher.update($0) }
         hasher.update(recordDigest)
         return hasher.finalize()
     }
 
     package static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
         var hasher = SHA256()
-        hasher.update(CollectionOfOne(UInt8(1)))
+        withUnsafeBytes(of: UInt8(1)) { hasher.update($0) }
         hasher.update(left)
         hasher.update(right)
         return hasher.finalize()

@@ -151,18 +151,21 @@ extension Record {
     /// and ``digest(leafKey:)`` produce (a test holds the two paths equal), but encodes the record once
     /// and builds the sealed form by splicing commitments over the personal-data value ranges.
     ///
-    /// - Parameter personalData: the store's personal-data paths, sorted, with their components.
+    /// - Parameters:
+    ///   - personalData: the store's personal-data paths, sorted, with their components.
+    ///   - marks: the same paths prepared for encoding (pass it on hot paths to prepare them once).
     package static func encodeNew(
         seq: UInt64,
         event: JSONObject,
         personalData: [(path: String, components: [String])],
+        marks: CanonicalJSON.PathMarks? = nil,
         redaction: JSONValue?,
         leafKey: SHA256Digest
     ) -> (line: [UInt8], digest: SHA256Digest) {
         var line: [UInt8] = []
         line.reserveCapacity(1024)
         line.append(contentsOf: #"{"event":"#.utf8)
-        let ranges = CanonicalJSON.encode(event, into: &line, marking: personalData.map(\.components))
+        let ranges = CanonicalJSON.encode(event, into: &line, marking: marks ?? CanonicalJSON.PathMarks(personalData.map(\.components)))
         let present = personalData.indices.filter { ranges[$0] != nil }
         if !present.isEmpty {
             line.append(contentsOf: #","pd":["#.utf8)

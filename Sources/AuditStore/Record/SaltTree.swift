@@ -47,7 +47,7 @@ package struct SaltTree: Sendable, Hashable {
     package static func child(of key: SHA256Digest, bit: UInt8) -> SHA256Digest {
         var hasher = SHA256()
         hasher.update(key)
-        hasher.update(CollectionOfOne(bit))
+        withUnsafeBytes(of: bit) { hasher.update($0) }
         return hasher.finalize()
     }
 
@@ -84,7 +84,7 @@ package struct SaltTree: Sendable, Hashable {
     package static func salt(leafKey: SHA256Digest, path: String) -> SHA256Digest {
         var hasher = SHA256()
         hasher.update(leafKey)
-        hasher.update(CollectionOfOne(UInt8(2)))
+        withUnsafeBytes(of: UInt8(2)) { hasher.update($0) }
         var path = path
         path.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
         return hasher.finalize()

@@ -151,6 +151,7 @@ public final class StoreWriter: @unchecked Sendable {
     let descriptor: StoreDescriptor
     /// The store's personal-data paths, sorted, split into components once.
     let personalData: [(path: String, components: [String])]
+    let personalDataMarks: CanonicalJSON.PathMarks
     let key: SigningKey
     public let configuration: Configuration
     private let lock: StoreLock
@@ -220,6 +221,7 @@ public final class StoreWriter: @unchecked Sendable {
             self.descriptor = descriptor
             self.idPrefix = String(descriptor.storeID.prefix(16)) + "-"
             self.personalData = descriptor.personalDataPaths.sorted().map { ($0, $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init)) }
+            self.personalDataMarks = CanonicalJSON.PathMarks(personalData.map(\.components))
             self.key = key
             self.configuration = configuration
             self.lock = lock
@@ -290,7 +292,7 @@ public final class StoreWriter: @unchecked Sendable {
             var event = event
             event.assignID(assignedID(seq))
             var (line, digest) = Record.encodeNew(
-                seq: seq, event: event.fields, personalData: personalData, redaction: redaction, leafKey: leafKey
+                seq: seq, event: event.fields, personalData: personalData, marks: personalDataMarks, redaction: redaction, leafKey: leafKey
             )
             s.chainHead = Chain.next(previous: s.chainHead, recordDigest: digest)
             s.segment.merkle.append(recordDigest: digest)
