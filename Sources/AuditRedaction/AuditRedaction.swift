@@ -1,1 +1,0 @@
-// Placeholder: the module's types land in their own files.
