@@ -11,10 +11,24 @@ final class CompiledRules: Sendable {
     /// Whether an inline label of this rule redacts any value, by rule index.
     let redactsAnyInlineValue: [Bool]
     let matcher: FieldNameMatcher
-    let shapes: [TokenShape]
-    /// Indices into `shapes` by the first byte of their prefix.
-    let shapesByFirstByte: [[Int]]
-    let shapeRules: [Int]
+    /// A ``TokenShape`` as plain values, its prefix in `shapePrefixes`: reading one copies nothing
+    /// that needs reference counting.
+    struct Shape: Sendable {
+        var prefixStart: Int32
+        var prefixCount: Int32
+        var minLength: Int32
+        var maxLength: Int32
+        var charset: TokenShape.Charset
+        var caseInsensitive: Bool
+        var rule: Int32
+    }
+
+    let shapes: [Shape]
+    let shapePrefixes: [UInt8]
+    /// Indices into `shapes` by the first byte of their prefix: byte b's shapes are
+    /// `shapeOrder[shapeStart[b]..<shapeStart[b + 1]]` (flat, so the hot path touches no nested array).
+    let shapeStart: [Int32]
+    let shapeOrder: [Int32]
     let limits: RedactionRules.Limits
 
     // Built-in scanners and the field rules the scanners name; -1 when disabled.
@@ -55,8 +69,20 @@ final class CompiledRules: Sendable {
             exact: exact, weak: generic >= 0 ? rules.weakFieldNames : [], weakRule: generic, fragments: fragments,
             keep: rules.keepFieldNames, suffixExceptions: rules.descriptiveSuffixes, prefixExceptions: rules.descriptivePrefixes
         )
-        shapes = rules.shapes
-        shapeRules = rules.shapes.map { intern($0.rule) }
+        var shapes: [Shape] = []
+        var prefixes: [UInt8] = []
+        for shape in rules.shapes {
+            shapes.append(
+                Shape(
+                    prefixStart: Int32(prefixes.count), prefixCount: Int32(shape.prefix.count), minLength: Int32(shape.minLength),
+                    maxLength: Int32(shape.maxLength), charset: shape.charset, caseInsensitive: shape.caseInsensitive,
+                    rule: Int32(intern(shape.rule))
+                )
+            )
+            prefixes += shape.prefix
+        }
+        self.shapes = shapes
+        shapePrefixes = prefixes
         var buckets = [[Int]](repeating: [], count: 256)
         for (i, shape) in rules.shapes.enumerated() {
             let first = shape.prefix[0]
@@ -65,7 +91,15 @@ final class CompiledRules: Sendable {
                 buckets[Int(first & ~0x20)].append(i)
             }
         }
-        shapesByFirstByte = buckets
+        var start: [Int32] = []
+        var order: [Int32] = []
+        for bucket in buckets {
+            start.append(Int32(order.count))
+            order += bucket.map(Int32.init)
+        }
+        start.append(Int32(order.count))
+        shapeStart = start
+        shapeOrder = order
         func scanner(_ name: String) -> Int { rules.scanners.contains(name) ? intern(name) : -1 }
         func field(_ name: String) -> Int { rules.fieldRules.contains { $0.name == name } ? intern(name) : -1 }
         bearer = scanner("bearer-token")
@@ -91,5 +125,33 @@ final class CompiledRules: Sendable {
         var anyValue = [Bool](repeating: false, count: names.count)
         for rule in rules.fieldRules where rule.redactsAnyInlineValue { anyValue[index[rule.name]!] = true }
         redactsAnyInlineValue = anyValue
+    }
+
+    /// The end of shape `k`'s match starting at `start`, if it matches there.
+    @inline(__always)
+    func matchShape(_ k: Int, in text: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+        let shape = shapes[k]
+        let prefixCount = Int(shape.prefixCount)
+        let tailStart = start + prefixCount
+        guard tailStart < text.count else { return nil }
+        let matched = shapePrefixes.withUnsafeBufferPointer { prefixes in
+            let base = Int(shape.prefixStart)
+            for i in 0..<prefixCount {
+                var byte = text[start + i]
+                if shape.caseInsensitive, byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte |= 0x20 }
+                if byte != prefixes[base + i] { return false }
+            }
+            return true
+        }
+        guard matched else { return nil }
+        let maxLength = Int(shape.maxLength)
+        var end = tailStart
+        let limit = min(text.count, tailStart + maxLength + 1)
+        while end < limit, shape.charset.contains(text[end]) { end += 1 }
+        // Trailing dots and hyphens end sentences and lists more often than they end keys.
+        while end > tailStart, text[end - 1] == UInt8(ascii: ".") || text[end - 1] == UInt8(ascii: "-") { end -= 1 }
+        let length = end - tailStart
+        guard length >= Int(shape.minLength), length <= maxLength else { return nil }
+        return end
     }
 }

@@ -9,7 +9,10 @@
 /// suffix or prefix (`token_type`, `password_changed_at`, `last_password_reset`) or the whole
 /// name is on the keep list. Matching allocates nothing, because it runs for every member of
 /// every event.
-struct FieldNameMatcher: Sendable {
+///
+/// A final class with only `let` storage after `init`: shared by reference between threads
+/// (copying a struct of seven arrays on every lookup cost more than the lookup).
+final class FieldNameMatcher: Sendable {
     /// A name that names a secret: the rule, and whether the rule is weak (redact only values
     /// that look random, for ambiguous names such as `key`).
     struct Match: Hashable, Sendable {
@@ -27,18 +30,22 @@ struct FieldNameMatcher: Sendable {
         var isWeak: Bool
     }
 
+    /// A fragment's bytes in `fragmentBytes`, its leading bigram and its rule.
     private struct Fragment: Sendable {
-        var bytes: [UInt8]
-        var rule: Int
+        var offset: Int32
+        var length: Int16
+        var bigram: Int16
+        var rule: Int32
     }
 
-    private var slots: [Entry?]
-    private var storage: [UInt8] = []
-    private var fragments: [Fragment]
+    private let slots: [Entry?]
+    private let storage: [UInt8]
+    private let fragments: [Fragment]
+    private let fragmentBytes: [UInt8]
     /// Bigram code → index of the first fragment starting with that bigram, or -1.
-    private var fragmentStart: [Int16]
-    private var suffixExceptions: [[UInt8]]
-    private var prefixExceptions: [[UInt8]]
+    private let fragmentStart: [Int16]
+    private let suffixExceptions: [[UInt8]]
+    private let prefixExceptions: [[UInt8]]
     /// Longest normalised name worth looking at; longer labels are prose, not names.
     static let maxNameLength = 96
 
@@ -68,7 +75,8 @@ struct FieldNameMatcher: Sendable {
         }
         var capacity = 64
         while capacity < entries.count * 3 { capacity *= 2 }
-        slots = Array(repeating: nil, count: capacity)
+        var slots = [Entry?](repeating: nil, count: capacity)
+        var storage: [UInt8] = []
         for entry in entries {
             let hash = entry.bytes.withUnsafeBufferPointer { Self.hash($0) }
             var slot = Int(hash & UInt64(capacity - 1))
@@ -78,24 +86,34 @@ struct FieldNameMatcher: Sendable {
             )
             storage.append(contentsOf: entry.bytes)
         }
+        self.slots = slots
+        self.storage = storage
 
-        var list: [Fragment] = []
+        var list: [(bytes: [UInt8], rule: Int)] = []
         var seenFragments: Set<[UInt8]> = []
         for (text, rule) in fragments {
             let bytes = Self.normalize(text)
-            if bytes.count >= 2, seenFragments.insert(bytes).inserted { list.append(Fragment(bytes: bytes, rule: rule)) }
+            if bytes.count >= 2, seenFragments.insert(bytes).inserted { list.append((bytes, rule)) }
         }
         // Stable sort by leading bigram keeps the given priority within a bigram.
-        let indexed = list.enumerated().sorted {
+        let sorted = list.enumerated().sorted {
             let a = Self.bigram($0.element.bytes[0], $0.element.bytes[1])
             let b = Self.bigram($1.element.bytes[0], $1.element.bytes[1])
             return a != b ? a < b : $0.offset < $1.offset
-        }
-        self.fragments = indexed.map(\.element)
+        }.map(\.element)
         var starts = [Int16](repeating: -1, count: 37 * 37)
-        for (i, fragment) in self.fragments.enumerated().reversed() {
-            starts[Self.bigram(fragment.bytes[0], fragment.bytes[1])] = Int16(i)
+        var compiled: [Fragment] = []
+        var fragmentBytes: [UInt8] = []
+        for (i, fragment) in sorted.enumerated() {
+            let bigram = Self.bigram(fragment.bytes[0], fragment.bytes[1])
+            if starts[bigram] < 0 { starts[bigram] = Int16(i) }
+            compiled.append(
+                Fragment(offset: Int32(fragmentBytes.count), length: Int16(fragment.bytes.count), bigram: Int16(bigram), rule: Int32(fragment.rule))
+            )
+            fragmentBytes.append(contentsOf: fragment.bytes)
         }
+        self.fragments = compiled
+        self.fragmentBytes = fragmentBytes
         self.fragmentStart = starts
         self.suffixExceptions = suffixExceptions.map(Self.normalize).filter { !$0.isEmpty }.sorted { $0.count > $1.count }
         self.prefixExceptions = prefixExceptions.map(Self.normalize).filter { !$0.isEmpty }
@@ -126,18 +144,52 @@ struct FieldNameMatcher: Sendable {
 
     private func lookup(normalized name: UnsafeBufferPointer<UInt8>) -> Match? {
         let hash = Self.hash(name)
-        var slot = Int(hash & UInt64(slots.count - 1))
+        let mask = slots.count - 1
+        var slot = Int(hash & UInt64(mask))
         while let entry = slots[slot] {
             if entry.hash == hash, Int(entry.length) == name.count, storage.withUnsafeBufferPointer({ stored in
                 ByteClass.equal(UnsafeBufferPointer(rebasing: stored[Int(entry.offset)..<Int(entry.offset + entry.length)]), name)
             }) {
                 return Match(rule: Int(entry.rule), isWeak: entry.isWeak)
             }
-            slot = (slot + 1) & (slots.count - 1)
+            slot = (slot + 1) & mask
         }
         guard name.count >= 2 else { return nil }
+        // Descriptive prefixes and suffixes are looked up only once a fragment has matched, which
+        // is rare: most names contain none.
+        var bounds: (lowest: Int, highestEnd: Int)?
+        return fragmentBytes.withUnsafeBufferPointer { bytes in
+            var i = 0
+            while i + 1 < name.count {
+                let key = Self.bigram(name[i], name[i + 1])
+                var f = Int(fragmentStart[key])
+                if f >= 0 {
+                    while f < fragments.count, Int(fragments[f].bigram) == key {
+                        let fragment = fragments[f]
+                        let end = i + Int(fragment.length)
+                        if end <= name.count, ByteClass.equal(
+                            UnsafeBufferPointer(rebasing: bytes[Int(fragment.offset)..<(Int(fragment.offset) + Int(fragment.length))]),
+                            UnsafeBufferPointer(rebasing: name[i..<end])
+                        ) {
+                            let limits = bounds ?? exceptionBounds(name)
+                            bounds = limits
+                            // A fragment ending where a descriptive suffix starts (`token|type`) is qualified by it.
+                            if i >= limits.lowest, end > limits.highestEnd || limits.highestEnd == name.count {
+                                return Match(rule: Int(fragment.rule), isWeak: false)
+                            }
+                        }
+                        f += 1
+                    }
+                }
+                i += 1
+            }
+            return nil
+        }
+    }
 
-        // Fragments: only a match that reaches past a descriptive prefix and suffix counts.
+    /// Where a fragment match must start (after a descriptive prefix) and past where it must end
+    /// (into a descriptive suffix, else it is qualified by it).
+    private func exceptionBounds(_ name: UnsafeBufferPointer<UInt8>) -> (lowest: Int, highestEnd: Int) {
         var lowest = 0
         for prefix in prefixExceptions where prefix.count < name.count && Self.hasPrefix(name, prefix) {
             lowest = max(lowest, prefix.count)
@@ -147,27 +199,7 @@ struct FieldNameMatcher: Sendable {
             highestEnd = name.count - suffix.count
             break
         }
-        var i = 0
-        while i + 1 < name.count {
-            let start = fragmentStart[Self.bigram(name[i], name[i + 1])]
-            if start >= 0 {
-                let key = Self.bigram(name[i], name[i + 1])
-                var f = Int(start)
-                while f < fragments.count, Self.bigram(fragments[f].bytes[0], fragments[f].bytes[1]) == key {
-                    let bytes = fragments[f].bytes
-                    let end = i + bytes.count
-                    // A fragment ending where a descriptive suffix starts (`token|type`) is qualified by it.
-                    if end <= name.count, i >= lowest, end > highestEnd || highestEnd == name.count,
-                        bytes.withUnsafeBufferPointer({ ByteClass.equal($0, UnsafeBufferPointer(rebasing: name[i..<end])) })
-                    {
-                        return Match(rule: fragments[f].rule, isWeak: false)
-                    }
-                    f += 1
-                }
-            }
-            i += 1
-        }
-        return nil
+        return (lowest, highestEnd)
     }
 
     /// The normalised form of a name, as the table stores it.

@@ -9,6 +9,14 @@ extension RedactionRules {
             "cache_key", "object_key", "partition_key", "sort_key", "primary_key", "foreign_key", "routing_key",
             "dedup_key", "deduplication_key", "token_type", "grant_type", "auth_type", "auth_method", "auth_scheme",
             "authenticated", "www_authenticate", "password_reset", "password_policy", "key_type", "key_usage",
+            // The event schema's own fields (docs/event.md) and other common names: a whole-name
+            // hit here skips the fragment search, which is most of a lookup's cost.
+            "ts", "id", "level", "source", "action", "outcome", "actor", "type", "message", "http", "method", "path",
+            "status", "duration_ms", "error", "metadata", "amount", "currency", "institution", "ip", "user_agent",
+            "headers", "name", "value", "email", "phone", "country", "created_at", "updated_at", "timestamp", "event",
+            "service", "host", "env", "environment", "version", "url", "query", "body", "params", "reason", "result",
+            "status_code", "description", "user_id", "account_id", "merchant_id", "reference", "channel", "fee",
+            "content_type", "accept", "host_name", "region", "latency_ms", "attempt", "redaction", "rules", "dropped",
         ],
         descriptiveSuffixes: [
             "id", "ids", "type", "types", "kind", "length", "len", "count", "size", "expiresat", "expiresin", "expiry",

@@ -156,6 +156,14 @@ struct RedactionWalk {
     private func headerPairRule(_ object: JSONObject) -> Int {
         for member in object.members {
             guard case .string(let name) = member.value, name.utf8.count <= 64 else { continue }
+            // Cheap first-byte test before comparing strings: most members are none of these.
+            switch member.key.utf8.first {
+            case UInt8(ascii: "n"), UInt8(ascii: "k"), UInt8(ascii: "h"), UInt8(ascii: "f"), UInt8(ascii: "p"), UInt8(ascii: "N"),
+                UInt8(ascii: "K"), UInt8(ascii: "H"):
+                break
+            default:
+                continue
+            }
             switch member.key {
             case "name", "key", "header", "field", "param", "parameter", "Name", "Key", "Header":
                 if let match = rules.matcher.match(name), !match.isWeak { return match.rule }

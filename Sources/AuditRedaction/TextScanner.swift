@@ -55,11 +55,14 @@ struct TextScanner {
     private mutating func word(at start: Int) -> Int {
         let n = text.count
         let first = text[start]
-        let candidates = rules.shapesByFirstByte[Int(first)]
-        if !candidates.isEmpty {
-            for k in candidates {
-                if let end = rules.shapes[k].match(text, at: start), end == n || !ByteClass.is(text[end], .alnum) {
-                    add(start, end, rules.shapeRules[k])
+        var c = Int(rules.shapeStart[Int(first)])
+        let last = Int(rules.shapeStart[Int(first) + 1])
+        if c < last {
+            while c < last {
+                let k = Int(rules.shapeOrder[c])
+                c += 1
+                if let end = rules.matchShape(k, in: text, at: start), end == n || !ByteClass.is(text[end], .alnum) {
+                    add(start, end, Int(rules.shapes[k].rule))
                     return end
                 }
             }
@@ -77,12 +80,15 @@ struct TextScanner {
         default:
             break
         }
-        if rules.awsSecret >= 0, let end = unlabeledAWSSecret(at: start) {
+        var j = start + 1
+        while j < n, ByteClass.is(text[j], .word) { j += 1 }
+        // An AWS secret is 40 base64 characters: only a word of 40, or one continued by `/` or `+`.
+        if rules.awsSecret >= 0, j - start == 40 || (j < n && j - start < 40 && (text[j] == UInt8(ascii: "/") || text[j] == UInt8(ascii: "+"))),
+            let end = unlabeledAWSSecret(at: start)
+        {
             add(start, end, rules.awsSecret)
             return end
         }
-        var j = start + 1
-        while j < n, ByteClass.is(text[j], .word) { j += 1 }
         return j
     }
 

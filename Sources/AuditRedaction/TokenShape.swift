@@ -62,24 +62,4 @@ struct TokenShape: Sendable, Hashable {
         self.maxLength = maxLength
         self.caseInsensitive = caseInsensitive
     }
-
-    /// The end of this shape's match starting at `start`, if it matches there.
-    @inline(__always)
-    func match(_ text: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
-        let tailStart = start + prefix.count
-        guard tailStart < text.count else { return nil }
-        for i in 0..<prefix.count {
-            var byte = text[start + i]
-            if caseInsensitive, byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte |= 0x20 }
-            if byte != prefix[i] { return nil }
-        }
-        var end = tailStart
-        let limit = min(text.count, tailStart + maxLength + 1)
-        while end < limit, charset.contains(text[end]) { end += 1 }
-        // Trailing dots and hyphens end sentences and lists more often than they end keys.
-        while end > tailStart, text[end - 1] == UInt8(ascii: ".") || text[end - 1] == UInt8(ascii: "-") { end -= 1 }
-        let length = end - tailStart
-        guard length >= minLength, length <= maxLength else { return nil }
-        return end
-    }
 }
