@@ -24,7 +24,8 @@ extension RedactionRules {
             "lastusedat", "issuedat", "enabled", "disabled", "required", "set", "present", "provided", "valid", "verified",
             "status", "policy", "strength", "algorithm", "alg", "method", "scheme", "version", "name", "names", "label",
             "description", "last4", "lastfour", "first6", "bin", "masked", "mask", "fingerprint", "reset", "resetsent",
-            "resetrequested", "changed", "updated", "rotated", "requested", "attempts", "failures", "error", "errors",
+            "resetrequested", "changed", "updated", "rotated", "requested", "attempts", "failures", "error", "errors", "check",
+            "checks", "result",
             "hint", "url", "uri", "endpoint", "provider", "issuer", "brand", "network", "scope", "scopes", "format",
             "header", "headers", "field", "fields", "path", "location", "ref", "arn", "source", "store",
         ],
@@ -40,7 +41,10 @@ extension RedactionRules {
     static let defaultFieldRules: [FieldRule] = [
         FieldRule(
             name: "password",
-            exact: ["pass", "pw", "pwd", "upass", "dbpass", "db_pass", "pgpass", "userpass", "rootpass", "mysql_pwd"],
+            exact: [
+                "pass", "pw", "pwd", "upass", "dbpass", "db_pass", "pgpass", "userpass", "rootpass", "mysql_pwd", "admin_pass",
+                "smtp_pass", "ftp_pass", "mail_pass", "ssh_pass", "app_pass", "service_pass", "redis_pass", "user_pass", "login_pass",
+            ],
             contains: ["password", "passwd", "passphrase", "passcode", "pwd"],
             redactsAnyInlineValue: true
         ),

@@ -79,7 +79,8 @@ extension TextScanner {
             for g in a..<b {
                 let length = groupEnds[g] - groupStarts[g]
                 count += length
-                if b - a > 1, !(2...6).contains(length) { plausibleGroups = false }
+                // Grouped numbers use groups of 2 to 6; the last may be shorter (`4222 2222 2222 2`).
+                if b - a > 1, !(2...6).contains(length), !(g == b - 1 && length >= 1) { plausibleGroups = false }
             }
             guard (13...19).contains(count), plausibleGroups else { continue }
             let firstDigit = text[groupStarts[a]] - UInt8(ascii: "0")

@@ -27,6 +27,8 @@ extension TextScanner {
             }
         case UInt8(ascii: "\\"):
             wantsDecoding = true
+        case UInt8(ascii: "\""), UInt8(ascii: "'"):
+            quotedAfterLabel(at: i)
         case UInt8(ascii: "&"):
             if i + 3 < n, text[i + 1] == UInt8(ascii: "#") || ByteClass.matches(text, at: i + 1, "quot;")
                 || ByteClass.matches(text, at: i + 1, "amp;") || ByteClass.matches(text, at: i + 1, "lt;")
@@ -98,6 +100,37 @@ extension TextScanner {
         let context: UInt8 = labelStart > 0 ? text[labelStart - 1] : 0
         let inQuery = context == UInt8(ascii: "?") || context == UInt8(ascii: "&") || context == UInt8(ascii: ";")
         redactValue(after: j + 1, separator: separator, match: match, structured: quotedLabel || inQuery || separator == UInt8(ascii: "="))
+    }
+
+    /// `client secret is set to 'value'`, `the password was "value"`: a quoted value after a label
+    /// and a few linking words.
+    mutating func quotedAfterLabel(at q: Int) {
+        guard q >= 2, text[q - 1] == UInt8(ascii: " ") else { return }
+        var end = q - 1
+        var linkingWords = 0
+        while linkingWords < 3 {
+            var k = end - 1
+            while k >= 0, ByteClass.is(text[k], .lower) { k -= 1 }
+            let word = UnsafeBufferPointer(rebasing: text[(k + 1)..<end])
+            guard k >= 1, text[k] == UInt8(ascii: " "), Self.isLinkingWord(word) else { break }
+            end = k
+            linkingWords += 1
+        }
+        guard end >= 1, ByteClass.is(text[end - 1], .alnum) else { return }
+        guard let (match, _) = labelRule(endingAt: end), match.rule >= 0, !match.isWeak else { return }
+        let quote = text[q]
+        var close = q + 1
+        while close < text.count, text[close] != quote, text[close] != UInt8(ascii: "\n") { close += 1 }
+        guard close < text.count, text[close] == quote else { return }
+        finish(q + 1, close, match: match, structured: false)
+    }
+
+    static func isLinkingWord(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
+        for candidate: StaticString in ["is", "was", "set", "to", "be", "now", "are", "of", "equals"]
+        where word.count == candidate.utf8CodeUnitCount && ByteClass.matches(word, at: 0, candidate) {
+            return true
+        }
+        return false
     }
 
     /// `<password>value</password>`.

@@ -178,7 +178,10 @@ struct TextScanner {
             }
             i += 1
         }
-        guard i - start == 40, i == text.count || !ByteClass.is(text[i], .token) else { return nil }
+        // A full stop may end the sentence the key sits in.
+        let endsSentence = i + 1 == text.count && text[i] == UInt8(ascii: ".")
+            || (i + 1 < text.count && text[i] == UInt8(ascii: ".") && !ByteClass.is(text[i + 1], .token))
+        guard i - start == 40, i == text.count || !ByteClass.is(text[i], .token) || endsSentence else { return nil }
         guard upper >= 5, lower >= 5, digits >= 2, slashes <= 4 else { return nil }
         return i
     }
