@@ -28,10 +28,10 @@ package struct RedactionFilter: Sendable {
 
     /// Redacts one line (without its newline; a trailing CR is allowed).
     ///
-    /// The report is written into the event under `redaction` when it is not empty, replacing a
-    /// member of that name (which was itself redacted like any other member). When nothing was
-    /// redacted the event is written as redacted, with any `redaction` member left as it was, so
-    /// running the filter twice gives the same output as running it once.
+    /// The report is written into the event under `redaction` when it is not empty. If the input
+    /// already has a `redaction` member in the report's own shape (from an earlier pass), the new
+    /// counts and paths are added to it, so filtering twice gives the same output as once. Any
+    /// other `redaction` member is redacted like every member and then replaced by the report.
     package func process(_ line: UnsafeRawBufferPointer, lineNumber: Int) -> Output {
         let value: JSONValue
         do {
@@ -42,7 +42,25 @@ package struct RedactionFilter: Sendable {
         guard case .object(var object) = value else {
             return rejected(lineNumber, "not a JSON object (found \(value.typeName)); each line must be one event object")
         }
-        let report = redactor.redact(&object)
+        var earlier: RedactionReport?
+        if let member = object["redaction"], var previous = RedactionReport(jsonValue: member) {
+            object["redaction"] = nil
+            // Paths are text from the input: scan them like any other string.
+            var found = RedactionReport()
+            previous.dropped = previous.dropped.map { path in
+                var value = JSONValue.string(path)
+                found.merge(redactor.redact(&value))
+                return value.stringValue ?? ""
+            }
+            previous.merge(found)
+            earlier = previous
+        }
+        var report = redactor.redact(&object)
+        if let earlier {
+            var merged = earlier
+            merged.merge(report)
+            report = merged
+        }
         if !report.isEmpty { object["redaction"] = report.jsonValue }
         var out: [UInt8] = []
         out.reserveCapacity(line.count + 64)

@@ -50,4 +50,31 @@ public struct RedactionReport: Sendable, Hashable {
         }
         return .object(object)
     }
+
+    /// Reads a report from its ``jsonValue`` form; nil when the value is not exactly that shape
+    /// (rule names of lowercase letters, digits and hyphens with positive integer counts, and
+    /// string paths), so a forged or damaged `redaction` member is never mistaken for a report.
+    public init?(jsonValue: JSONValue) {
+        guard case .object(let object) = jsonValue else { return nil }
+        var report = RedactionReport()
+        for member in object {
+            switch (member.key, member.value) {
+            case ("rules", .object(let rules)):
+                for rule in rules {
+                    let validName = (1...64).contains(rule.key.utf8.count)
+                        && rule.key.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+                    guard validName, let count = rule.value.integerValue, count > 0 else { return nil }
+                    report.counts[rule.key] = Int(count)
+                }
+            case ("dropped", .array(let paths)):
+                for path in paths {
+                    guard case .string(let text) = path else { return nil }
+                    report.dropped.append(text)
+                }
+            default:
+                return nil
+            }
+        }
+        self = report
+    }
 }

@@ -56,10 +56,10 @@ struct RedactionWalk {
         case .number(let number):
             return cardNumber(number)
         case .object(let object):
-            guard depth <= rules.limits.maxDepth else { return drop() }
+            guard depth < rules.limits.maxDepth else { return drop() }
             return self.object(object, depth: depth + 1).map(JSONValue.object)
         case .array(let array):
-            guard depth <= rules.limits.maxDepth else { return drop() }
+            guard depth < rules.limits.maxDepth else { return drop() }
             return self.array(array, depth: depth + 1).map(JSONValue.array)
         case .null, .bool:
             return nil
