@@ -13,6 +13,7 @@ struct RedactionWalk {
     }
 
     let rules: CompiledRules
+    let matcher: FieldNameMatcher
     /// Rule index → count, in the order rules first fired.
     private var counts: [(rule: Int, count: Int)] = []
     /// Dropped values' paths, innermost component first (built while returning up the tree).
@@ -20,6 +21,7 @@ struct RedactionWalk {
 
     init(rules: CompiledRules) {
         self.rules = rules
+        self.matcher = rules.matcher
     }
 
     func report() -> RedactionReport {
@@ -70,33 +72,38 @@ struct RedactionWalk {
         var result: JSONObject?
         let pairRule = object.count <= 8 ? headerPairRule(object) : -1
         var renames: [(from: String, to: String)] = []
-        for member in object.members {
-            let key = member.key
-            let before = dropped.count
-            var replacement: JSONValue?
-            if let match = rules.matcher.match(key) {
-                if match.isWeak {
-                    if case .string(let string) = member.value, Self.looksRandom(string) {
-                        replacement = .string(rules.markers[match.rule])
-                        count(match.rule)
+        // Borrowing the members from the buffer avoids retaining each name and value.
+        object.members.withUnsafeBufferPointer { members in
+            for index in members.indices {
+                let key = members[index].key
+                let before = dropped.count
+                var replacement: JSONValue?
+                let lookup = matcher.lookup(key)
+                if let match = lookup, match.rule >= 0 {
+                    if match.isWeak {
+                        if case .string(let string) = members[index].value, Self.looksRandom(string) {
+                            replacement = .string(rules.markers[match.rule])
+                            count(match.rule)
+                        } else {
+                            replacement = value(members[index].value, depth: depth)
+                        }
                     } else {
-                        replacement = value(member.value, depth: depth)
+                        replacement = whole(members[index].value, rule: match.rule)
                     }
+                } else if pairRule >= 0, Self.isPairValueKey(key) {
+                    replacement = whole(members[index].value, rule: pairRule) ?? value(members[index].value, depth: depth)
                 } else {
-                    replacement = whole(member.value, rule: match.rule)
+                    replacement = value(members[index].value, depth: depth)
                 }
-            } else if pairRule >= 0, Self.isPairValueKey(key) {
-                replacement = whole(member.value, rule: pairRule) ?? value(member.value, depth: depth)
-            } else {
-                replacement = value(member.value, depth: depth)
+                if dropped.count > before { prefixDropped(since: before, with: .key(key)) }
+                if let replacement {
+                    if result == nil { result = object }
+                    result![key] = replacement
+                }
+                // A secret used as a member name (`{"sk_live_…": true}`) is renamed; names on the
+                // keep list are known not to be secrets.
+                if lookup == nil, key.utf8.count >= 12, let redactedKey = string(key) { renames.append((key, redactedKey)) }
             }
-            if dropped.count > before { prefixDropped(since: before, with: .key(key)) }
-            if let replacement {
-                if result == nil { result = object }
-                result![key] = replacement
-            }
-            // A secret used as a member name (`{"sk_live_…": true}`) is renamed.
-            if key.utf8.count >= 12, let redactedKey = string(key) { renames.append((key, redactedKey)) }
         }
         guard !renames.isEmpty else { return result }
         var renamed = result ?? object
@@ -120,7 +127,7 @@ struct RedactionWalk {
             var replacement = value(element, depth: depth)
             // Flat header lists (`["Authorization", "Bearer …", "Cookie", "a=b"]`).
             if replacement == nil, i > 0, case .string(let name) = array[i - 1], case .string(let text) = element,
-                name.utf8.count <= 40, let match = rules.matcher.match(name), !match.isWeak, !Self.isBareIdentifier(text)
+                name.utf8.count <= 40, let match = matcher.match(name), !match.isWeak, !Self.isBareIdentifier(text)
             {
                 replacement = whole(element, rule: match.rule)
             }
@@ -166,7 +173,7 @@ struct RedactionWalk {
             }
             switch member.key {
             case "name", "key", "header", "field", "param", "parameter", "Name", "Key", "Header":
-                if let match = rules.matcher.match(name), !match.isWeak { return match.rule }
+                if let match = matcher.match(name), !match.isWeak { return match.rule }
             default:
                 continue
             }

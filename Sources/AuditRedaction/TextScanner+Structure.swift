@@ -54,14 +54,17 @@ extension TextScanner {
     func labelRule(endingAt end: Int) -> (match: FieldNameMatcher.Match, start: Int)? {
         var k = end - 1
         while k >= 0, Self.isLabelByte(text[k]), end - k <= 64 { k -= 1 }
-        let start = k + 1
-        guard end - start >= 2, start < end else { return nil }
-        var hasLetter = false
-        for i in start..<end where ByteClass.is(text[i], .letter) {
-            hasLetter = true
-            break
+        var start = k + 1
+        guard end - start >= 2 else { return nil }
+        // A label starts with a letter (after any `-`, `_`, `.`), or is like `2fa`: this rules
+        // out times and dates (`10:00`, `2026-11-20T10:`) before any lookup.
+        var first = start
+        while first < end, !ByteClass.is(text[first], .alnum) { first += 1 }
+        guard first + 1 < end else { return nil }
+        guard ByteClass.is(text[first], .letter) || (ByteClass.is(text[first], .digit) && ByteClass.is(text[first + 1], .letter)) else {
+            return nil
         }
-        guard hasLetter else { return nil }
+        start = k + 1
         if start >= 2, text[start - 1] == UInt8(ascii: " "), Self.isLabelByte(text[start - 2]) {
             var p = start - 2
             while p >= 0, Self.isLabelByte(text[p]), start - p <= 32 { p -= 1 }
