@@ -46,6 +46,7 @@ final class CompiledRules: Sendable {
     let telegram: Int
     let authorization: Int
     let cookie: Int
+    let password: Int
     let unprocessable: Int
 
     init(_ rules: RedactionRules) {
@@ -116,6 +117,7 @@ final class CompiledRules: Sendable {
         telegram = scanner("telegram-bot-token")
         authorization = field("authorization")
         cookie = field("cookie")
+        password = field("password")
         unprocessable = intern("unprocessable")
         limits = rules.limits
 

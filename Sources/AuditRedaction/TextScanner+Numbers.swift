@@ -218,6 +218,12 @@ extension TextScanner {
             if (4...6).contains(length) { add(start, end, rules.pin) }
         } else if Self.wordIs(text, w1, ["otp", "totp", "2fa", "mfa"]) {
             if (4...8).contains(length) { add(start, end, rules.oneTimeCode) }
+        } else if Self.wordIs(text, w1, ["password", "passcode", "passwd"]) {
+            // `one-time password is 261589` is a code; `password is 1234` a (weak) password.
+            if (4...8).contains(length) {
+                let oneTime = w2.map { Self.wordIs(text, $0, ["time", "one-time", "onetime", "sms", "otp"]) } ?? false
+                add(start, end, oneTime ? rules.oneTimeCode : rules.password)
+            }
         } else if Self.wordIs(text, w1, ["code", "token"]), let w2 {
             if Self.wordIs(text, w2, ["security"]), (3...4).contains(length) {
                 add(start, end, rules.cardVerification)

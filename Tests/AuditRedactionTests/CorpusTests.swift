@@ -98,6 +98,18 @@ struct CorpusTests {
         #expect(score.keepRate >= 0.99, "\(name): \(score)")
     }
 
+    /// `blind.jsonl` was written after tuning and run once without changing the rules; its
+    /// first-run figures are in docs/redaction.md. It is reported here and held to the same bar.
+    @Test("blind corpus recall and keep rate (reported)")
+    func blind() throws {
+        let cases = try Self.load("blind")
+        let score = Self.score(cases)
+        print("corpus blind: \(cases.count) cases, \(score)")
+        for miss in score.misses { print("  \(miss)") }
+        #expect(score.recall >= 0.99, "blind: \(score)")
+        #expect(score.keepRate >= 0.99, "blind: \(score)")
+    }
+
     @Test("every category of the issue is covered by both corpora")
     func categories() throws {
         for name in ["train", "heldout"] {
