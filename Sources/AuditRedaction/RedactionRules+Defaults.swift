@@ -149,6 +149,8 @@ extension RedactionRules {
         TokenShape(rule: "payment-provider-secret-key", prefix: "sk_sbox_", charset: .token, minLength: 8),
         TokenShape(rule: "payment-provider-secret-key", prefix: "sandbox_sk_", charset: .token, minLength: 8),
         TokenShape(rule: "stripe-webhook-secret", prefix: "whsec_", charset: .alnum, minLength: 16),
+        // Paystack's reusable card authorization: with the secret key it charges the card again.
+        TokenShape(rule: "paystack-authorization-code", prefix: "AUTH_", charset: .lowerAlnum, minLength: 8, maxLength: 24),
         TokenShape(rule: "flutterwave-secret-key", prefix: "FLWSECK", charset: .token, minLength: 12),
         TokenShape(rule: "monnify-secret-key", prefix: "MK_PROD_", charset: .upperAlnum, minLength: 8),
         TokenShape(rule: "paypal-access-token", prefix: "access_token$", charset: .path, minLength: 20),

@@ -87,6 +87,10 @@ struct RedactionWalk {
                         } else {
                             replacement = value(members[index].value, depth: depth)
                         }
+                    } else if match.rule == rules.authorization, case .object = members[index].value {
+                        // In payments an `authorization` object is a card authorization result
+                        // (status, approval code, amount), not a credential: walk it instead.
+                        replacement = value(members[index].value, depth: depth)
                     } else {
                         replacement = whole(members[index].value, rule: match.rule)
                     }
@@ -127,7 +131,7 @@ struct RedactionWalk {
             var replacement = value(element, depth: depth)
             // Flat header lists (`["Authorization", "Bearer …", "Cookie", "a=b"]`).
             if replacement == nil, i > 0, case .string(let name) = array[i - 1], case .string(let text) = element,
-                name.utf8.count <= 40, let match = matcher.match(name), !match.isWeak, !Self.isBareIdentifier(text)
+                name.utf8.count <= 40, Self.isHeaderName(name), let match = matcher.match(name), !match.isWeak, !Self.isBareIdentifier(text)
             {
                 replacement = whole(element, rule: match.rule)
             }
@@ -199,7 +203,9 @@ struct RedactionWalk {
             digits.append(Int(value % 10))
             value /= 10
         }
-        guard digits.count >= 13, let first = digits.last, (2...6).contains(first) else { return nil }
+        guard digits.count >= 13, let first = digits.last else { return nil }
+        let issuer = digits.count == 13 ? first == 4 : digits.count == 14 ? [3, 5, 6].contains(first) : (2...6).contains(first)
+        guard issuer else { return nil }
         var sum = 0
         for (i, digit) in digits.enumerated() {
             var d = digit
@@ -280,6 +286,11 @@ struct RedactionWalk {
     static func looksRandom(_ string: String) -> Bool {
         if let result = string.utf8.withContiguousStorageIfAvailable({ TextScanner.looksRandom($0) }) { return result }
         return Array(string.utf8).withUnsafeBufferPointer { TextScanner.looksRandom($0) }
+    }
+
+    /// Letters, digits, `-`, `_` and `.` only: a header or field name, not a `NAME=value` line.
+    private static func isHeaderName(_ string: String) -> Bool {
+        string.utf8.allSatisfy { TextScanner.isLabelByte($0) }
     }
 
     /// A lowercase identifier such as `email`: in a flat list it is another name, not a value.

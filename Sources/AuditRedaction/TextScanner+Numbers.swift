@@ -84,7 +84,10 @@ extension TextScanner {
             }
             guard (13...19).contains(count), plausibleGroups else { continue }
             let firstDigit = text[groupStarts[a]] - UInt8(ascii: "0")
-            let valid = keyword || ((2...6).contains(firstDigit) && luhn(groupStarts[a], groupEnds[b - 1]))
+            // Issuer digits: 2–6, and 13-digit numbers are only old Visa (4), 14-digit Diners (3) or
+            // Maestro (5, 6); this keeps 13-digit phone numbers (`2348031234567`) out.
+            let issuer = count == 13 ? firstDigit == 4 : count == 14 ? [3, 5, 6].contains(firstDigit) : (2...6).contains(firstDigit)
+            let valid = keyword || (issuer && luhn(groupStarts[a], groupEnds[b - 1]))
             guard valid else { continue }
             add(groupStarts[a], groupEnds[b - 1], rules.card)
             cardVerification(after: groupEnds[b - 1])
@@ -230,7 +233,8 @@ extension TextScanner {
             } else if Self.wordIs(
                 text, w2,
                 ["verification", "otp", "security", "sms", "auth", "authentication", "mfa", "2fa", "login", "access", "time",
-                 "activation", "reset", "signin", "sign-in", "confirmation", "one-time", "onetime", "passcode", "transaction"]
+                 "activation", "reset", "signin", "sign-in", "confirmation", "one-time", "onetime", "passcode", "transaction", "your",
+                 "enter", "use"]
             ), (4...8).contains(length) {
                 add(start, end, rules.oneTimeCode)
             }

@@ -20,6 +20,8 @@ extension TextScanner {
                     return end
                 }
                 if i == 0 || !ByteClass.is(text[i - 1], .token) { commandLineFlag(at: i) }
+            } else if i + 2 < n, text[i + 1] == UInt8(ascii: "u"), text[i + 2] == UInt8(ascii: " "), i == 0 || text[i - 1] == UInt8(ascii: " ") {
+                userPasswordFlag(valueStart: i + 3)
             }
         case UInt8(ascii: "%"):
             if i + 2 < n, ByteClass.is(text[i + 1] | 0x20, .lowerHex), ByteClass.is(text[i + 2] | 0x20, .lowerHex) {
@@ -128,8 +130,26 @@ extension TextScanner {
         finish(q + 1, close, match: match, structured: false)
     }
 
+    /// The strong rule of a label before the word at `start`, across up to three linking words
+    /// (`client secret is set to …`); nil when there is none.
+    func labelBeforeWord(at start: Int) -> Int? {
+        var end = start - 1
+        var linkingWords = 0
+        while linkingWords < 3, end >= 1 {
+            var k = end - 1
+            while k >= 0, ByteClass.is(text[k], .lower) { k -= 1 }
+            let word = UnsafeBufferPointer(rebasing: text[(k + 1)..<end])
+            guard k >= 1, text[k] == UInt8(ascii: " "), Self.isLinkingWord(word) else { break }
+            end = k
+            linkingWords += 1
+        }
+        guard end >= 1, ByteClass.is(text[end - 1], .alnum) else { return nil }
+        guard let (match, _) = labelRule(endingAt: end), match.rule >= 0, !match.isWeak else { return nil }
+        return match.rule
+    }
+
     static func isLinkingWord(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
-        for candidate: StaticString in ["is", "was", "set", "to", "be", "now", "are", "of", "equals"]
+        for candidate: StaticString in ["is", "was", "set", "to", "be", "now", "are", "of", "equals", "with", "using", "as"]
         where word.count == candidate.utf8CodeUnitCount && ByteClass.matches(word, at: 0, candidate) {
             return true
         }
@@ -152,8 +172,27 @@ extension TextScanner {
         var w = i + 2
         while w < text.count, ByteClass.is(text[w], .word) || text[w] == UInt8(ascii: "-") { w += 1 }
         guard w > i + 2, w < text.count, text[w] == UInt8(ascii: " ") else { return }
+        if w - i - 2 == 4, ByteClass.matches(text, at: i + 2, "user") {
+            userPasswordFlag(valueStart: w + 1)
+            return
+        }
         guard let match = rules.matcher.lookup(UnsafeBufferPointer(rebasing: text[(i + 2)..<w])), match.rule >= 0, !match.isWeak else { return }
         redactValue(after: w + 1, separator: UInt8(ascii: " "), match: match, structured: true)
+    }
+
+    /// `curl -u user:password` and `--user user:password`: the password after the first `:`.
+    mutating func userPasswordFlag(valueStart: Int) {
+        guard rules.basic >= 0 else { return }
+        var v = valueStart
+        while v < text.count, text[v] == UInt8(ascii: " ") { v += 1 }
+        var end = v
+        var colon = -1
+        while end < text.count, !ByteClass.is(text[end], .space), text[end] != UInt8(ascii: "\""), text[end] != UInt8(ascii: "'") {
+            if colon < 0, text[end] == UInt8(ascii: ":") { colon = end }
+            end += 1
+        }
+        guard colon > v, end > colon + 1 else { return }
+        add(colon + 1, end, rules.basic)
     }
 
     /// Finds the value that starts at `start` (after a separator) and redacts it if the rule says so.

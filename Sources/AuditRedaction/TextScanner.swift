@@ -82,6 +82,15 @@ struct TextScanner {
         }
         var j = start + 1
         while j < n, ByteClass.is(text[j], .word) { j += 1 }
+        // A generated-looking token after a label and linking words: `X-Api-Key to 9f8e…`,
+        // `secret is AbC123…` (labels with `:`/`=` are handled at the separator).
+        if start >= 2, text[start - 1] == UInt8(ascii: " "), j - start >= 12 {
+            let end = tokenRun(from: start)
+            if end - start >= 16, Self.looksRandom(UnsafeBufferPointer(rebasing: text[start..<end])), let rule = labelBeforeWord(at: start) {
+                add(start, end, rule)
+                return end
+            }
+        }
         // An AWS secret is 40 base64 characters: only a word of 40, or one continued by `/` or `+`.
         if rules.awsSecret >= 0, j - start == 40 || (j < n && j - start < 40 && (text[j] == UInt8(ascii: "/") || text[j] == UInt8(ascii: "+"))),
             let end = unlabeledAWSSecret(at: start)

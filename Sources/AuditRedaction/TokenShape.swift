@@ -11,6 +11,8 @@ struct TokenShape: Sendable, Hashable {
         case alnum
         /// `A-Z 0-9`
         case upperAlnum = "upper-alnum"
+        /// `a-z 0-9`
+        case lowerAlnum = "lower-alnum"
         /// `0-9 a-f`
         case hex
         /// `0-9`
@@ -32,6 +34,7 @@ struct TokenShape: Sendable, Hashable {
             switch self {
             case .alnum: return !classes.isDisjoint(with: .alnum)
             case .upperAlnum: return !classes.isDisjoint(with: [.upper, .digit])
+            case .lowerAlnum: return !classes.isDisjoint(with: [.lower, .digit])
             case .hex: return classes.contains(.lowerHex)
             case .digits: return classes.contains(.digit)
             case .token: return !classes.isDisjoint(with: .word) || byte == UInt8(ascii: "-")

@@ -44,6 +44,16 @@ struct RedactorTests {
         }
     }
 
+    @Test("a card authorization object is walked, not replaced; an Authorization header value is replaced")
+    func authorizationObject() throws {
+        let (out, _) = try redacted(
+            #"{"authorization":{"status":"approved","authorization_code":"AUTH_8dfhjjdt","amount":5000},"headers":{"Authorization":"Token abc123def456"}}"#
+        )
+        #expect(
+            out == #"{"authorization":{"amount":5000,"authorization_code":"[REDACTED:authorization]","status":"approved"},"headers":{"Authorization":"[REDACTED:authorization]"}}"#
+        )
+    }
+
     @Test("null, booleans, empty values and existing markers under a secret name are left alone")
     func emptyValues() throws {
         let (out, report) = try redacted(#"{"password":null,"token":"","secret":true,"api_key":[],"pin":"[REDACTED:pin]"}"#)
@@ -59,6 +69,12 @@ struct RedactorTests {
         #expect(
             out == #"{"headers":[{"name":"Accept","value":"*/*"},{"name":"Authorization","value":"[REDACTED:authorization]"},{"key":"X-Api-Key","value":"[REDACTED:api-key]"}]}"#
         )
+    }
+
+    @Test("NAME=value lines in a list are values, not header names")
+    func envList() throws {
+        let (out, _) = try redacted(#"{"env":["DB_PASSWORD=hunter2","API_KEY=k-123456789abc","LOG_LEVEL=debug"]}"#)
+        #expect(out == #"{"env":["DB_PASSWORD=[REDACTED:password]","API_KEY=[REDACTED:api-key]","LOG_LEVEL=debug"]}"#)
     }
 
     @Test("headers dumped as one string lose every sensitive value")
@@ -79,6 +95,11 @@ struct RedactorTests {
         ("FLWSECK_TEST-abcdef0123456789abcdef0123456789-X", "[REDACTED:flutterwave-secret-key]"),
         ("login --password hunter2 --user bob", "login --password [REDACTED:password] --user bob"),
         ("<password>p@ss</password>", "<password>[REDACTED:password]</password>"),
+        ("curl -u admin:s3cr3tP4ss https://x.io", "curl -u admin:[REDACTED:basic-credentials] https://x.io"),
+        ("Set header X-Api-Key to 9f8e7d6c5b4a39281706f5e4d3c2b1a0", "Set header X-Api-Key to [REDACTED:api-key]"),
+        ("Your one-time password is 261589.", "Your one-time password is [REDACTED:one-time-code]."),
+        ("charge with AUTH_72btv547 ok, AUTH_REQUIRED kept", "charge with [REDACTED:paystack-authorization-code] ok, AUTH_REQUIRED kept"),
+        ("phone 2348031234567, idempotency key is 0b8f5e4c9c7d4a439d3b0a1f3d6c2e11", "phone 2348031234567, idempotency key is 0b8f5e4c9c7d4a439d3b0a1f3d6c2e11"),
     ])
     func valuePatterns(input: String, expected: String) throws {
         let (out, _) = try redacted(CanonicalJSON.string(["m": .string(input)]))
