@@ -221,6 +221,16 @@ final class FieldNameMatcher: Sendable {
         var count = 0
         while i < name.count {
             let byte = name[i]
+            // A marker left by an earlier pass (`[REDACTED:secret]`) is not part of the name, or
+            // its rule name would make the name look sensitive the next time.
+            if byte == UInt8(ascii: "["), ByteClass.matches(name, at: i, "[REDACTED:") {
+                var close = i + 10
+                while close < name.count, ByteClass.is(name[close], [.lower, .digit]) || name[close] == UInt8(ascii: "-") { close += 1 }
+                if close > i + 10, close < name.count, name[close] == UInt8(ascii: "]") {
+                    i = close + 1
+                    continue
+                }
+            }
             i += 1
             let out: UInt8
             switch byte {

@@ -78,7 +78,16 @@ struct RedactionWalk {
                 let key = members[index].key
                 let before = dropped.count
                 var replacement: JSONValue?
-                let lookup = matcher.lookup(key)
+                var lookup = matcher.lookup(key)
+                // A secret used as a member name (`{"sk_live_…": true}`) is renamed, and the new
+                // name decides the value's fate, so that a second pass finds nothing more. Names on
+                // the keep list are known not to be secrets.
+                var renamed: String?
+                if lookup == nil, key.utf8.count >= 12, let redactedKey = string(key) {
+                    renamed = redactedKey
+                    renames.append((key, redactedKey))
+                    lookup = matcher.lookup(redactedKey)
+                }
                 if let match = lookup, match.rule >= 0 {
                     if match.isWeak {
                         if case .string(let string) = members[index].value, Self.looksRandom(string) {
@@ -99,14 +108,11 @@ struct RedactionWalk {
                 } else {
                     replacement = value(members[index].value, depth: depth)
                 }
-                if dropped.count > before { prefixDropped(since: before, with: .key(key)) }
+                if dropped.count > before { prefixDropped(since: before, with: .key(renamed ?? key)) }
                 if let replacement {
                     if result == nil { result = object }
                     result![key] = replacement
                 }
-                // A secret used as a member name (`{"sk_live_…": true}`) is renamed; names on the
-                // keep list are known not to be secrets.
-                if lookup == nil, key.utf8.count >= 12, let redactedKey = string(key) { renames.append((key, redactedKey)) }
             }
         }
         guard !renames.isEmpty else { return result }

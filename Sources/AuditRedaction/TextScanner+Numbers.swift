@@ -15,7 +15,7 @@ extension TextScanner {
             groups += 1
             end = k
             // Groups are joined by one space or hyphen (two spaces also seen in receipts).
-            if k + 1 < n, groups < 8, total < 24, text[k] == UInt8(ascii: " ") || text[k] == UInt8(ascii: "-") {
+            if k + 1 < n, groups < 12, total < 64, text[k] == UInt8(ascii: " ") || text[k] == UInt8(ascii: "-") {
                 var m = k + 1
                 if text[k] == UInt8(ascii: " "), text[m] == UInt8(ascii: " "), m + 1 < n { m += 1 }
                 if ByteClass.is(text[m], .digit) {
@@ -45,14 +45,17 @@ extension TextScanner {
     /// Picks the digit groups in `start..<end` that form a card number, records them, and returns
     /// where scanning continues; nil when none do.
     private mutating func card(_ start: Int, _ end: Int) -> Int? {
+        // After `+` the first group is a country code (`+234 803 …`), after `1.` a decimal's
+        // fraction: windows may not start there, but a card later in the run still counts.
+        var firstGroup = 0
         if start > 0 {
             let before = text[start - 1]
-            // `+234 803 …` is a phone number; `1.4111…` a decimal.
-            if before == UInt8(ascii: "+") { return nil }
-            if before == UInt8(ascii: "."), start > 1, ByteClass.is(text[start - 2], .digit) { return nil }
+            if before == UInt8(ascii: "+") { firstGroup = 1 }
+            if before == UInt8(ascii: "."), start > 1, ByteClass.is(text[start - 2], .digit) { firstGroup = 1 }
         }
-        if end + 1 < text.count, text[end] == UInt8(ascii: "."), ByteClass.is(text[end + 1], .digit) { return nil }
-        if end < text.count, ByteClass.is(text[end], .word) { return nil }
+        var groupLimit = Int.max
+        if end + 1 < text.count, text[end] == UInt8(ascii: "."), ByteClass.is(text[end + 1], .digit) { groupLimit = -1 }
+        if end < text.count, ByteClass.is(text[end], .word) { groupLimit = -1 }
 
         var groupStarts: [Int] = []
         var groupEnds: [Int] = []
@@ -64,7 +67,9 @@ extension TextScanner {
             groupEnds.append(i)
             while i < end, !ByteClass.is(text[i], .digit) { i += 1 }
         }
-        let m = groupStarts.count
+        // The last group may not end the window when it runs into a word or a decimal point.
+        let m = groupLimit < 0 ? groupStarts.count - 1 : groupStarts.count
+        guard m > firstGroup else { return nil }
         let keyword = hasCardKeyword(before: start)
         // Whole run first, then runs ending at the last group, then runs starting at the first.
         var windows: [(Int, Int)] = [(0, m)]
@@ -73,7 +78,7 @@ extension TextScanner {
         for a in 1..<max(m, 1) {
             for b in stride(from: m - 1, to: a, by: -1) { windows.append((a, b)) }
         }
-        for (a, b) in windows {
+        for (a, b) in windows where a >= firstGroup && b <= m {
             var count = 0
             var plausibleGroups = true
             for g in a..<b {

@@ -115,7 +115,7 @@ struct RedactBench: ParsableCommand {
 
 extension String {
     /// A number with one decimal, without Foundation.
-    init(format1 value: Double) {
+    fileprivate init(format1 value: Double) {
         let tenths = (value * 10).rounded()
         let whole = Int(tenths / 10)
         let fraction = Int(abs(tenths).truncatingRemainder(dividingBy: 10))
