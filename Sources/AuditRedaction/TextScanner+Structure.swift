@@ -22,6 +22,13 @@ extension TextScanner {
                 if i == 0 || !ByteClass.is(text[i - 1], .token) { commandLineFlag(at: i) }
             } else if i + 2 < n, text[i + 1] == UInt8(ascii: "u"), text[i + 2] == UInt8(ascii: " "), i == 0 || text[i - 1] == UInt8(ascii: " ") {
                 userPasswordFlag(valueStart: i + 3)
+            } else if i + 2 < n, text[i + 1] == UInt8(ascii: "p"), i > 0, text[i - 1] == UInt8(ascii: " "), !ByteClass.is(text[i + 2], .space),
+                text[i + 2] != UInt8(ascii: "-"), mentionsMySQL()
+            {
+                // `mysql -uroot -pSecret`: the password is glued to the flag.
+                var end = i + 2
+                while end < n, !ByteClass.is(text[end], .space), text[end] != UInt8(ascii: "\""), text[end] != UInt8(ascii: "'") { end += 1 }
+                add(i + 2, end, rules.password)
             }
         case UInt8(ascii: "%"):
             if i + 2 < n, ByteClass.is(text[i + 1] | 0x20, .lowerHex), ByteClass.is(text[i + 2] | 0x20, .lowerHex) {
@@ -101,6 +108,10 @@ extension TextScanner {
             if k >= 0, text[k] == UInt8(ascii: "\\") { k -= 1 }
         }
         guard k >= 1, ByteClass.is(text[k], .alnum) else { return }
+        if separator == UInt8(ascii: "="), let rule = attributePairRule(valueLabelEnd: k + 1) {
+            redactValue(after: j + 1, separator: separator, match: FieldNameMatcher.Match(rule: rule, isWeak: false), structured: true)
+            return
+        }
         guard let (match, labelStart) = labelRule(endingAt: k + 1), match.rule >= 0 else { return }
         let context: UInt8 = labelStart > 0 ? text[labelStart - 1] : 0
         let inQuery = context == UInt8(ascii: "?") || context == UInt8(ascii: "&") || context == UInt8(ascii: ";")
@@ -156,6 +167,31 @@ extension TextScanner {
         return false
     }
 
+    /// `<add key="ApiKey" value="…"/>`, `<input name="password" value="…">`: for a `value=`
+    /// attribute, the rule named by a `key=`/`name=` attribute before it in the same tag.
+    func attributePairRule(valueLabelEnd end: Int) -> Int? {
+        guard end >= 5, ByteClass.matchesLowercase(text, at: end - 5, "value"), end == 5 || !ByteClass.is(text[end - 6], .alnum) else {
+            return nil
+        }
+        var k = end - 6
+        let limit = max(0, end - 160)
+        while k > limit, text[k] != UInt8(ascii: "<"), text[k] != UInt8(ascii: ">") {
+            if text[k] == UInt8(ascii: "="), k + 1 < text.count, text[k + 1] == UInt8(ascii: "\"") || text[k + 1] == UInt8(ascii: "'"),
+                k >= 3, ByteClass.matchesLowercase(text, at: k - 3, "key") || (k >= 4 && ByteClass.matchesLowercase(text, at: k - 4, "name"))
+            {
+                let quote = text[k + 1]
+                var close = k + 2
+                while close < end, text[close] != quote { close += 1 }
+                guard close < end, let match = rules.matcher.match(String(decoding: UnsafeBufferPointer(rebasing: text[(k + 2)..<close]), as: UTF8.self)),
+                    !match.isWeak
+                else { return nil }
+                return match.rule
+            }
+            k -= 1
+        }
+        return nil
+    }
+
     /// `<password>value</password>`.
     mutating func xmlElement(at i: Int) {
         var k = i - 1
@@ -178,6 +214,16 @@ extension TextScanner {
         }
         guard let match = rules.matcher.lookup(UnsafeBufferPointer(rebasing: text[(i + 2)..<w])), match.rule >= 0, !match.isWeak else { return }
         redactValue(after: w + 1, separator: UInt8(ascii: " "), match: match, structured: true)
+    }
+
+    /// Whether the text mentions a MySQL client, whose `-p<password>` form is otherwise ambiguous.
+    func mentionsMySQL() -> Bool {
+        var i = 0
+        while i + 5 <= text.count {
+            if text[i] | 0x20 == UInt8(ascii: "m"), ByteClass.matchesLowercase(text, at: i, "mysql") { return true }
+            i += 1
+        }
+        return false
     }
 
     /// `curl -u user:password` and `--user user:password`: the password after the first `:`.

@@ -96,6 +96,8 @@ struct RedactorTests {
         ("login --password hunter2 --user bob", "login --password [REDACTED:password] --user bob"),
         ("<password>p@ss</password>", "<password>[REDACTED:password]</password>"),
         ("curl -u admin:s3cr3tP4ss https://x.io", "curl -u admin:[REDACTED:basic-credentials] https://x.io"),
+        ("mysqldump -uroot -pS3cret! db -p 3306", "mysqldump -uroot -p[REDACTED:password] db -p 3306"),
+        (#"<add key="StripeApiKey" value="abc123"/><add key="Region" value="eu"/>"#, #"<add key="StripeApiKey" value="[REDACTED:api-key]"/><add key="Region" value="eu"/>"#),
         ("Set header X-Api-Key to 9f8e7d6c5b4a39281706f5e4d3c2b1a0", "Set header X-Api-Key to [REDACTED:api-key]"),
         ("Your one-time password is 261589.", "Your one-time password is [REDACTED:one-time-code]."),
         ("charge with AUTH_72btv547 ok, AUTH_REQUIRED kept", "charge with [REDACTED:paystack-authorization-code] ok, AUTH_REQUIRED kept"),
