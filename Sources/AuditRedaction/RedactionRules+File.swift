@@ -7,7 +7,8 @@ import Darwin
 #endif
 
 extension RedactionRules {
-    /// Reads a rules file (JSON, schemas/redaction-rules.schema.json) and merges it onto the defaults.
+    /// Reads a rules file (schemas/redaction-rules.schema.json) and merges it onto the defaults:
+    /// YAML when the name ends in `.yaml` or `.yml`, JSON otherwise.
     /// - Throws: ``RedactionRulesError`` naming the file, line and member.
     public init(contentsOfFile path: String) throws {
         guard let file = fopen(path, "rb") else {
@@ -31,7 +32,26 @@ extension RedactionRules {
                 throw RedactionRulesError(code: .invalidValue, message: "rules file is over 4 MiB; is this the right file?", source: path)
             }
         }
-        try self.init(json: bytes, source: path)
+        if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+            try self.init(yaml: bytes, source: path)
+        } else {
+            try self.init(json: bytes, source: path)
+        }
+    }
+
+    /// Parses a rules document written in YAML (the subset described in docs/redaction.md) and
+    /// merges it onto the defaults.
+    /// - Throws: ``RedactionRulesError`` naming `source`, the line and the member.
+    public init(yaml: [UInt8], source: String) throws {
+        let document: JSONValue
+        let lines: [String: Int]
+        do {
+            (document, lines) = try RulesYAML.parse(yaml)
+        } catch {
+            throw RedactionRulesError(code: .invalidYAML, message: error.message, source: source, line: error.line)
+        }
+        var reader = Reader(source: source, lines: lines)
+        self = try reader.read(document)
     }
 
     /// Parses a rules document and merges it onto the defaults.

@@ -12,6 +12,8 @@ public struct RedactionRulesError: Error, Hashable, Sendable, CustomStringConver
         public static let unreadableFile = Code("unreadableFile")
         /// The file is not valid JSON.
         public static let invalidJSON = Code("invalidJSON")
+        /// The file is not valid YAML, or uses YAML beyond what rules files support.
+        public static let invalidYAML = Code("invalidYAML")
         /// A member the schema does not define (often a typo).
         public static let unknownMember = Code("unknownMember")
         /// A member has the wrong JSON type or an out-of-range value.

@@ -67,6 +67,52 @@ struct RedactionRulesTests {
         #expect(missing.source == "/nonexistent/rules.json")
     }
 
+    @Test("a YAML rules file is read like the JSON one")
+    func yaml() throws {
+        let text = """
+            ---
+            # Acme's additions
+            version: 1
+            fieldNames:
+              - rule: acme-pin
+                names: [acmePin, "acme_pin_code"]
+              - rule: national-id
+                names:
+                  - bvn
+                match: contains   # fragments
+            keepFieldNames: ['session_token_id']
+            patterns:
+            - rule: acme-key
+              prefix: acme_live_
+              charset: alnum
+              minLength: 16
+            disable: [telegram-bot-token]
+            limits:
+              maxDepth: 32
+            """
+        let fromYAML = try RedactionRules(yaml: Array(text.utf8), source: "rules.yaml")
+        #expect(fromYAML.ruleNames.contains("acme-key"))
+        #expect(!fromYAML.ruleNames.contains("telegram-bot-token"))
+        let out = try redact(
+            #"{"acmePin":"1","customer_bvn":"2","session_token_id":"st_1","m":"k acme_live_0123456789abcdef"}"#, with: fromYAML
+        )
+        #expect(out == #"{"acmePin":"[REDACTED:acme-pin]","customer_bvn":"[REDACTED:national-id]","m":"k [REDACTED:acme-key]","session_token_id":"st_1"}"#)
+    }
+
+    @Test("YAML errors name the line: unsupported features, bad members", arguments: [
+        ("disable:\n  - &a jwt\n", RedactionRulesError.Code.invalidYAML, 2),
+        ("patterns:\n  - rule: x\n    prefix: -bad\n", .invalidValue, 3),
+        ("fieldNames:\n\tnames: []\n", .invalidYAML, 2),
+        ("limits:\n  maxDepth: 32\n  maxDepth: 16\n", .invalidYAML, 3),
+    ])
+    func yamlErrors(text: String, code: RedactionRulesError.Code, line: Int) throws {
+        let error = try #require(throws: RedactionRulesError.self) {
+            try RedactionRules(yaml: Array(text.utf8), source: "r.yaml")
+        }
+        #expect(error.code == code)
+        #expect(error.line == line)
+    }
+
     @Test("a rules file is read from disk")
     func file() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString).json").path

@@ -21,7 +21,7 @@ struct RedactCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "A rules file (JSON) merged onto the default rules.")
+    @Option(name: .long, help: "A rules file (JSON, or YAML when named *.yaml/*.yml) merged onto the default rules.")
     var rules: String?
 
     func run() throws {
