@@ -122,13 +122,17 @@ struct RedactionRulesTests {
         #expect(loaded.ruleNames.contains("acme-pin"))
     }
 
-    @Test("the example rules file in docs/redaction.md is valid and the documented rule names are all real")
+    @Test("the example rules files in docs/redaction.md are valid and the documented rule names are all real")
     func documentedRules() throws {
         let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("docs/redaction.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
         let example = try #require(text.components(separatedBy: "```json\n").dropFirst().first?.components(separatedBy: "```").first)
         _ = try RedactionRules(json: Array(example.utf8), source: "docs/redaction.md")
+        let yamlBlock = try #require(text.components(separatedBy: "The same document in YAML:\n\n").dropFirst().first?.components(separatedBy: "\n\n").first)
+        let yaml = yamlBlock.split(separator: "\n").map { $0.dropFirst(4) }.joined(separator: "\n")
+        let fromYAML = try RedactionRules(yaml: Array(yaml.utf8), source: "docs/redaction.md (YAML)")
+        #expect(fromYAML.ruleNames.contains("acme-key"))
         for name in RedactionRules.default.ruleNames {
             #expect(text.contains("`\(name)`"), "docs/redaction.md does not list \(name)")
         }
