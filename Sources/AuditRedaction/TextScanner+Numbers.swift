@@ -53,9 +53,9 @@ extension TextScanner {
             if before == UInt8(ascii: "+") { firstGroup = 1 }
             if before == UInt8(ascii: "."), start > 1, ByteClass.is(text[start - 2], .digit) { firstGroup = 1 }
         }
-        var groupLimit = Int.max
-        if end + 1 < text.count, text[end] == UInt8(ascii: "."), ByteClass.is(text[end + 1], .digit) { groupLimit = -1 }
-        if end < text.count, ByteClass.is(text[end], .word) { groupLimit = -1 }
+        // The last group may not end a window when it runs into a word or a decimal point.
+        let lastGroupUsable = !(end + 1 < text.count && text[end] == UInt8(ascii: ".") && ByteClass.is(text[end + 1], .digit))
+            && !(end < text.count && ByteClass.is(text[end], .word))
 
         var groupStarts: [Int] = []
         var groupEnds: [Int] = []
@@ -67,8 +67,7 @@ extension TextScanner {
             groupEnds.append(i)
             while i < end, !ByteClass.is(text[i], .digit) { i += 1 }
         }
-        // The last group may not end the window when it runs into a word or a decimal point.
-        let m = groupLimit < 0 ? groupStarts.count - 1 : groupStarts.count
+        let m = lastGroupUsable ? groupStarts.count : groupStarts.count - 1
         guard m > firstGroup else { return nil }
         let keyword = hasCardKeyword(before: start)
         // Whole run first, then runs ending at the last group, then runs starting at the first.
