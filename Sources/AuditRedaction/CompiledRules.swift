@@ -10,6 +10,10 @@ final class CompiledRules: Sendable {
     let markerBytes: [[UInt8]]
     /// Whether an inline label of this rule redacts any value, by rule index.
     let redactsAnyInlineValue: [Bool]
+    /// Whether a JSON number under a name of this rule is a secret, by rule index: PINs, codes,
+    /// card numbers and passwords can be numbers, tokens and keys are not (`input_tokens: 812` is
+    /// a count).
+    let redactsNumbers: [Bool]
     let matcher: FieldNameMatcher
     /// A ``TokenShape`` as plain values, its prefix in `shapePrefixes`: reading one copies nothing
     /// that needs reference counting.
@@ -127,6 +131,9 @@ final class CompiledRules: Sendable {
         var anyValue = [Bool](repeating: false, count: names.count)
         for rule in rules.fieldRules where rule.redactsAnyInlineValue { anyValue[index[rule.name]!] = true }
         redactsAnyInlineValue = anyValue
+        var numbers = anyValue
+        if let card = index["card-number"] { numbers[card] = true }
+        redactsNumbers = numbers
     }
 
     /// The end of shape `k`'s match starting at `start`, if it matches there.

@@ -25,7 +25,7 @@ extension RedactionRules {
             "status", "policy", "strength", "algorithm", "alg", "method", "scheme", "version", "name", "names", "label",
             "description", "last4", "lastfour", "first6", "bin", "masked", "mask", "fingerprint", "reset", "resetsent",
             "resetrequested", "changed", "updated", "rotated", "requested", "attempts", "failures", "error", "errors", "check",
-            "checks", "result", "timestamp", "date", "time",
+            "checks", "result", "timestamp", "date", "time", "consent", "used", "remaining", "limit", "quota",
             "hint", "url", "uri", "endpoint", "provider", "issuer", "brand", "network", "scope", "scopes", "format",
             "header", "headers", "field", "fields", "path", "location", "ref", "arn", "source", "store",
         ],

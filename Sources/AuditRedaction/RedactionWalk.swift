@@ -163,7 +163,7 @@ struct RedactionWalk {
         case .object(let object):
             if object.isEmpty { return nil }
         case .number:
-            break
+            if !rules.redactsNumbers[rule] { return nil }
         }
         count(rule)
         return .string(rules.markers[rule])

@@ -54,6 +54,12 @@ struct RedactorTests {
         )
     }
 
+    @Test("numbers are secrets under PIN, code, card and password names, counts under token and key names")
+    func numbers() throws {
+        let (out, _) = try redacted(#"{"pin":1234,"otp":482913,"card_number":4111111111111111,"input_tokens":812,"api_key_count":3,"cookie_consent":"accepted"}"#)
+        #expect(out == #"{"api_key_count":3,"card_number":"[REDACTED:card-number]","cookie_consent":"accepted","input_tokens":812,"otp":"[REDACTED:one-time-code]","pin":"[REDACTED:pin]"}"#)
+    }
+
     @Test("null, booleans, empty values and existing markers under a secret name are left alone")
     func emptyValues() throws {
         let (out, report) = try redacted(#"{"password":null,"token":"","secret":true,"api_key":[],"pin":"[REDACTED:pin]"}"#)
