@@ -25,12 +25,8 @@ struct RedactCommand: ParsableCommand {
     var rules: String?
 
     func run() throws {
-        let ruleSet: RedactionRules
-        do {
-            ruleSet = try rules.map { try RedactionRules(contentsOfFile: $0) } ?? .default
-        } catch let error as RedactionRulesError {
-            throw ValidationError(error.description)
-        }
+        // A rules error is reported as `Error: <file>:<line>: <member>: <message>`, without usage.
+        let ruleSet = try rules.map { try RedactionRules(contentsOfFile: $0) } ?? .default
         let filter = RedactionFilter(redactor: Redactor(rules: ruleSet))
         var output = BufferedOutput()
         var rejected = 0
