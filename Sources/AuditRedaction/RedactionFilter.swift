@@ -1,0 +1,105 @@
+import AuditModel
+
+/// The line-by-line core of `auditq redact`: one JSON Lines input line in, one redacted line out.
+///
+/// Kept in the library (with `package` access) so that it is unit-tested without the binary.
+/// An input line that is not a JSON object yields a placeholder line and an error that name the
+/// line and the reason but never quote the input: a line that failed to parse may still hold a
+/// secret, and neither stdout nor stderr may carry it.
+package struct RedactionFilter: Sendable {
+    /// The result of one line.
+    package struct Output: Sendable, Equatable {
+        /// The output line, without its newline.
+        package var line: [UInt8]
+        /// For stderr, `line N: <reason>`, when the input line was rejected.
+        package var error: String?
+    }
+
+    package let redactor: Redactor
+    package let parser: JSONParser
+
+    package init(redactor: Redactor, parser: JSONParser = JSONParser()) {
+        self.redactor = redactor
+        self.parser = parser
+    }
+
+    /// Longest line accepted, in bytes; the parser's own limit.
+    package var maxLineBytes: Int { parser.limits.maxBytes }
+
+    /// Redacts one line (without its newline; a trailing CR is allowed).
+    ///
+    /// The report is written into the event under `redaction` when it is not empty. If the input
+    /// already has a `redaction` member in the report's own shape (from an earlier pass), the new
+    /// counts and paths are added to it, so filtering twice gives the same output as once. Any
+    /// other `redaction` member is redacted like every member and then replaced by the report.
+    package func process(_ line: UnsafeRawBufferPointer, lineNumber: Int) -> Output {
+        let value: JSONValue
+        do {
+            value = try parser.parse(line)
+        } catch {
+            return rejected(lineNumber, Self.describe(error))
+        }
+        guard case .object(var object) = value else {
+            return rejected(lineNumber, "not a JSON object (found \(value.typeName)); each line must be one event object")
+        }
+        var earlier: RedactionReport?
+        if let member = object["redaction"], var previous = RedactionReport(jsonValue: member) {
+            object["redaction"] = nil
+            // Paths are text from the input: scan them like any other string.
+            var found = RedactionReport()
+            previous.dropped = previous.dropped.map { path in
+                var value = JSONValue.string(path)
+                found.merge(redactor.redact(&value))
+                return value.stringValue ?? ""
+            }
+            previous.merge(found)
+            earlier = previous
+        }
+        var report = redactor.redact(&object)
+        if let earlier {
+            var merged = earlier
+            merged.merge(report)
+            report = merged
+        }
+        if !report.isEmpty { object["redaction"] = report.jsonValue }
+        var out: [UInt8] = []
+        out.reserveCapacity(line.count + 64)
+        CanonicalJSON.encode(object, into: &out)
+        return Output(line: out, error: nil)
+    }
+
+    package func process(_ line: [UInt8], lineNumber: Int) -> Output {
+        line.withUnsafeBytes { process($0, lineNumber: lineNumber) }
+    }
+
+    /// The output for a line longer than ``maxLineBytes``, which the caller skipped unread.
+    package func overlong(lineNumber: Int, bytes: Int) -> Output {
+        rejected(lineNumber, "line is \(bytes) bytes or more, over the limit of \(maxLineBytes)")
+    }
+
+    private func rejected(_ lineNumber: Int, _ reason: String) -> Output {
+        let placeholder: JSONValue = ["redaction": ["error": .string("line \(lineNumber): \(reason)")]]
+        return Output(line: CanonicalJSON.encode(placeholder), error: "line \(lineNumber): \(reason)")
+    }
+
+    /// A parse error in words that never quote the input (the parser's own message may include a
+    /// member name or a number, either of which could be a secret).
+    static func describe(_ error: JSONParseError) -> String {
+        let reason: String
+        switch error.code {
+        case .unexpectedEnd: reason = "unexpected end of input"
+        case .unexpectedCharacter: reason = "unexpected character"
+        case .trailingData: reason = "data after the JSON value"
+        case .invalidUTF8: reason = "invalid UTF-8"
+        case .controlCharacter: reason = "unescaped control character in a string"
+        case .invalidEscape: reason = "invalid escape in a string"
+        case .invalidNumber: reason = "invalid number"
+        case .unsafeInteger: reason = "integer beyond ±2^53 (send it as a string)"
+        case .duplicateKey: reason = "duplicate member name"
+        case .tooDeep: reason = "nested too deeply"
+        case .tooLarge: reason = "too large"
+        default: reason = "\(error.code)"
+        }
+        return "invalid JSON at column \(error.column) (byte \(error.offset + 1)): \(reason)"
+    }
+}
