@@ -60,13 +60,16 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "AuditCryptoTests", dependencies: ["AuditCrypto"]),
-        .testTarget(name: "AuditCompressionTests", dependencies: ["AuditCompression"]),
-        .testTarget(name: "AuditModelTests", dependencies: ["AuditModel"], resources: [.copy("Fixtures")]),
+        // Shared by the test targets: temporary directories, seeded randomness, schema validation.
+        .target(name: "AuditTestSupport", path: "Tests/AuditTestSupport"),
+
+        .testTarget(name: "AuditCryptoTests", dependencies: ["AuditCrypto", "AuditTestSupport"]),
+        .testTarget(name: "AuditCompressionTests", dependencies: ["AuditCompression", "AuditTestSupport"]),
+        .testTarget(name: "AuditModelTests", dependencies: ["AuditModel", "AuditTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditRedactionTests", dependencies: ["AuditRedaction", "AuditModel"], resources: [.copy("Corpus")]),
-        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"], resources: [.copy("Golden")]),
-        .testTarget(name: "AuditVerifyTests", dependencies: ["AuditVerify", "AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"], exclude: ["Golden"]),
-        .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel"]),
+        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression", "AuditTestSupport"], resources: [.copy("Golden")]),
+        .testTarget(name: "AuditVerifyTests", dependencies: ["AuditVerify", "AuditStore", "AuditModel", "AuditCrypto", "AuditCompression", "AuditTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel", "AuditTestSupport"]),
     ]
 )
 

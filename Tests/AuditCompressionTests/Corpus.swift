@@ -1,3 +1,5 @@
+import AuditTestSupport
+
 /// Deterministic inputs shaped like what the segment store writes.
 enum Corpus {
     /// `count` JSON-like audit records, one per line, with some variation so that

@@ -1,3 +1,4 @@
+import AuditTestSupport
 import Foundation
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 /// 2020-12 implementation (Python's `jsonschema`), so the docs, the schemas and the code agree.
 @Suite("Schemas and documented examples")
 struct SchemaTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = SchemaValidation.root
 
     /// `(schema name, example JSON)` for every ```json block preceded by `<!-- schema: NAME -->`.
     static func documentedExamples() throws -> [(schema: String, json: String, file: String)] {
@@ -35,38 +36,12 @@ struct SchemaTests {
         return examples
     }
 
-    /// Runs Python's jsonschema; returns nil when valid, else the error text.
-    static func validate(_ json: String, schema: String) throws -> String? {
-        let script = """
-            import json, sys, jsonschema
-            schema = json.load(open(sys.argv[1]))
-            jsonschema.Draft202012Validator.check_schema(schema)
-            errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.loads(sys.stdin.read())))
-            print("\\n".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors))
-            sys.exit(1 if errors else 0)
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, root.appendingPathComponent("schemas/\(schema).schema.json").path]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(json.utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? nil : text
-    }
-
     @Test("every documented example validates against its schema")
     func documentedExamplesValidate() throws {
         let examples = try Self.documentedExamples()
         #expect(examples.count >= 4)
         for example in examples {
-            let problem = try Self.validate(example.json, schema: example.schema)
+            let problem = try SchemaValidation.validate(example.json, schema: example.schema)
             #expect(problem == nil, "\(example.file) (\(example.schema)): \(problem ?? "")")
         }
     }
@@ -79,7 +54,7 @@ struct SchemaTests {
             #"{"ts":"2026-11-20","action":"a"}"#,
             #"{"ts":"2026-11-20T10:00:00Z","action":"a","request_id":7}"#,
         ] {
-            #expect(try Self.validate(bad, schema: "event") != nil, "\(bad)")
+            #expect(try SchemaValidation.validate(bad, schema: "event") != nil, "\(bad)")
         }
     }
 }

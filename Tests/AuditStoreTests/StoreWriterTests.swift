@@ -1,5 +1,6 @@
 import AuditCrypto
 import AuditModel
+import AuditTestSupport
 import Foundation
 import Testing
 @testable import AuditStore
@@ -139,34 +140,5 @@ struct StoreWriterTests {
         for line in block.lines {
             #expect(try SchemaValidation.validate(Array(line), schema: "record") == nil)
         }
-    }
-}
-
-enum SchemaValidation {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// nil when `json` is valid against `schemas/NAME.schema.json` (checked by Python's jsonschema).
-    static func validate(_ json: [UInt8], schema: String) throws -> String? {
-        let script = """
-            import json, sys, jsonschema
-            schema = json.load(open(sys.argv[1]))
-            errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.loads(sys.stdin.read())))
-            print("\\n".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors))
-            sys.exit(1 if errors else 0)
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, root.appendingPathComponent("schemas/\(schema).schema.json").path]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(json))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? nil : text
     }
 }

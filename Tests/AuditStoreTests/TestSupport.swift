@@ -1,23 +1,8 @@
 import AuditCrypto
 import AuditModel
+import AuditTestSupport
 import Foundation
 @testable import AuditStore
-
-/// A temporary directory removed when the test ends.
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("auditq-tests-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func child(_ name: String) -> String { path + "/" + name }
-}
 
 enum Fixtures {
     /// A deterministic key from a seed byte.

@@ -1,20 +1,8 @@
 import AuditCrypto
 import AuditModel
+import AuditTestSupport
 import Foundation
 @testable import AuditStore
-
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("auditq-verify-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func child(_ name: String) -> String { path + "/" + name }
-}
 
 enum Fixtures {
     static func key(_ seed: UInt8 = 1) -> SigningKey {

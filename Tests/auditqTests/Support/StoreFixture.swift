@@ -4,7 +4,7 @@ import Testing
 /// A temporary directory holding a fresh signing key and a store path, with the `auditq` commands
 /// that tests run on them. Output is parsed with Foundation's JSON parser, independent of the product's.
 final class StoreFixture {
-    let directory: TemporaryDirectory
+    let directory: ScratchDirectory
     /// The private key (PKCS#8 PEM, mode 0600).
     let key: String
     /// The store directory (not created until the first ingest).
@@ -13,7 +13,7 @@ final class StoreFixture {
     var publicKey: String { key + ".pub" }
 
     init(sourceLocation: SourceLocation = #_sourceLocation) throws {
-        directory = try TemporaryDirectory()
+        directory = try ScratchDirectory()
         key = directory.path("signing.key")
         store = directory.path("store")
         let generated = try AuditQProcess.run("keys", "generate", "--out", key)

@@ -2,7 +2,7 @@ import Foundation
 
 /// A private directory under the system temporary directory, removed when the value goes away, so
 /// tests running in parallel never share files.
-final class TemporaryDirectory: Sendable {
+final class ScratchDirectory: Sendable {
     let url: URL
 
     init(_ label: String = "auditq-cli") throws {
