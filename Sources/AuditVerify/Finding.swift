@@ -36,6 +36,10 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
         public static let tornTail = Kind("torn-tail")
         /// Records after the last signed checkpoint (a note: not yet authenticated).
         public static let unauthenticatedTail = Kind("unauthenticated-tail")
+        /// The store does not contain, or does not extend, a head saved earlier (rollback, truncation, rewrite).
+        public static let headNotExtended = Kind("head-not-extended")
+        /// The newest checkpoint is older than the cadence allows and no clean shutdown was recorded.
+        public static let staleCheckpoint = Kind("stale-checkpoint")
         /// A writer's temporary file (a write in progress, or left by a crash): a warning.
         public static let temporaryFile = Kind("temporary-file")
         /// The newest segment is being sealed (signature present, manifest not yet): a warning.

@@ -12,6 +12,7 @@ extension VerificationReport {
         lines.append("  records         \(recordsChecked) re-sealed and re-chained (\(range))")
         lines.append("  authenticated   through seq \(authenticatedThroughSeq.map(String.init) ?? "none")")
         if let checkpointSeq { lines.append("  checkpoint      seq \(checkpointSeq) signed \(checkpointTime ?? "")") }
+        if let expectedHeadConfirmed { lines.append("  expected head   seq \(expectedHeadConfirmed): contained and extended") }
         lines.append("  findings        \(errors) error(s), \(findings.count - errors) warning(s)/note(s)")
         for finding in findings { lines.append("  - \(finding)") }
         lines.append("  time            \(String(Int((seconds * 1000).rounded()))) ms")
@@ -34,6 +35,7 @@ extension VerificationReport {
         o["last_seq"] = lastSeq.map { .number(Double($0)) } ?? .null
         o["authenticated_through_seq"] = authenticatedThroughSeq.map { .number(Double($0)) } ?? .null
         o["checkpoint_seq"] = checkpointSeq.map { .number(Double($0)) } ?? .null
+        o["expected_head_confirmed_seq"] = expectedHeadConfirmed.map { .number(Double($0)) } ?? .null
         o["findings"] = .array(findings.map { f in
             var fo: JSONObject = ["kind": .string(f.kind.name), "severity": .string(f.severity.rawValue), "message": .string(f.message)]
             fo["segment"] = f.segment.map { .number(Double($0)) } ?? .null

@@ -12,6 +12,8 @@ public struct VerificationReport: Sendable {
     /// Highest sequence number covered by a valid signature (manifest or checkpoint).
     public var authenticatedThroughSeq: UInt64?
     public var checkpointSeq: UInt64?
+    /// Set when `--expect-head` was given and the store contains and extends it.
+    public var expectedHeadConfirmed: UInt64?
     public var checkpointTime: String?
     public var seconds: Double = 0
 

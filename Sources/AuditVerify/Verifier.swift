@@ -10,6 +10,14 @@ public struct Verifier: Sendable {
     public let path: String
     public let trustedKeys: [Ed25519.PublicKey]
 
+    /// A checkpoint saved earlier (`auditq head`): the store must still contain it and extend it.
+    package var expectedHead: Checkpoint?
+    /// Flag a store whose newest checkpoint is older than this many seconds while no clean shutdown
+    /// was recorded (the writer stopped signing, or the newest data and checkpoints were removed).
+    public var maxCheckpointAge: Double?
+    /// The time freshness is judged against.
+    public var now: Timestamp = .now()
+
     public init(path: String, trustedKeys: [Ed25519.PublicKey]) {
         self.path = path
         self.trustedKeys = trustedKeys
@@ -18,7 +26,10 @@ public struct Verifier: Sendable {
     public func run() -> VerificationReport {
         let started = monotonicSeconds()
         var run = Run(layout: StoreLayout(root: path), keys: Dictionary(trustedKeys.map { ($0.keyID, $0) }, uniquingKeysWith: { a, _ in a }))
+        run.watchSeq = expectedHead?.seq
         run.verify()
+        if let expectedHead { run.checkExpectedHead(expectedHead) }
+        if let maxCheckpointAge { run.checkFreshness(maxAge: maxCheckpointAge, now: now) }
         run.report.seconds = monotonicSeconds() - started
         return run.report
     }
@@ -229,6 +240,7 @@ extension Verifier {
                         digest = .zero
                     }
                     outcome.chainHead = Chain.next(previous: outcome.chainHead, recordDigest: digest)
+                    if record.seq == watchSeq { watchedHead = outcome.chainHead }
                     merkle.append(recordDigest: digest)
                     outcome.count += 1
                     outcome.lastSeq = record.seq
@@ -291,6 +303,9 @@ extension Verifier {
         }
 
         var openSegment: (number: UInt64, outcome: ScanOutcome, size: Int)?
+        /// The chain hash after record `watchSeq`, recomputed during the scan (for `--expect-head`).
+        var watchSeq: UInt64?
+        var watchedHead: SHA256Digest?
         var headSnapshot: [UInt8]?
         var chainHeadsOpen: [UInt64: SHA256Digest] = [:]
 

@@ -21,6 +21,12 @@ struct VerifyCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Trusted Ed25519 public keys (PEM); signatures by any other key are findings.", valueName: "PUBKEY"))
     var trust: [String]
 
+    @Option(help: ArgumentHelp("A checkpoint saved earlier from 'auditq head': the store must still contain and extend it.", valueName: "FILE"))
+    var expectHead: String?
+
+    @Option(help: ArgumentHelp("Flag the store when its newest checkpoint is older than this many seconds and no clean shutdown was recorded (0 turns the check off).", valueName: "SECONDS"))
+    var maxCheckpointAge: Double = 180
+
     @Option(help: "Output format.")
     var format: Format = .text
 
@@ -31,7 +37,18 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let keys = try CLI.loadPublicKeys(trust)
         _ = try CLI.run { () throws(AuditStoreError) in try StoreReader(path: store) }
-        let report = Verifier(path: store, trustedKeys: keys).run()
+        var verifier = Verifier(path: store, trustedKeys: keys)
+        if let expectHead {
+            let bytes = try CLI.run { () throws(AuditStoreError) in try FileSystem.readFile(expectHead) }
+            do {
+                verifier.expectedHead = try Checkpoint(bytes: bytes)
+            } catch {
+                CLI.printError("auditq: \(expectHead): not a checkpoint saved from 'auditq head': \(error)")
+                throw ExitCode(CLI.failure)
+            }
+        }
+        verifier.maxCheckpointAge = maxCheckpointAge > 0 ? maxCheckpointAge : nil
+        let report = verifier.run()
         switch format {
         case .text: print(report.textSummary(store: store))
         case .json: CLI.writeStdout(CanonicalJSON.encode(report.json) + [0x0A])
