@@ -24,6 +24,35 @@ struct RecordTests {
         }
     }
 
+    @Test("the verifier's fast digest over raw bytes equals the record model's, and falls back when it must")
+    func fastDigestMatchesModel() throws {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<300 {
+            var event = Fixtures.event(n).fields
+            if n % 5 == 0 { event = Fixtures.event(n, extra: ["metadata": ["name": "Ada \"the\" \\ one", "phone": .null, "nested": [1, [2, ["x": "}"]]]]]).fields }
+            if n % 11 == 0 { event["actor"] = "not-an-object" }
+            let leaf = SHA256Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })!
+            let redaction: JSONValue? = n % 2 == 0 ? ["rules": ["bearer-token": 1]] : nil
+            let model = Record(seq: UInt64(n + 1), event: event, personalDataPaths: personalData.map(\.0), redaction: redaction)
+            let line = model.storedBytes
+            let fast = line.withUnsafeBytes { Record.fastDigest(line: $0, firstSeq: 1, leafKey: { _ in leaf }) }
+            let expected = try model.digest(leafKey: leaf)
+            if let fast {
+                #expect(fast.seq == UInt64(n + 1))
+                #expect(fast.digest == expected, "record \(n)")
+            } else {
+                // Only a null personal-data value may send it to the general path.
+                #expect(n % 5 == 0, "record \(n) fell back unexpectedly")
+            }
+            // Any single-byte change gives a different digest or a fallback, never the same digest.
+            var edited = line
+            let position = Int.random(in: 0..<edited.count, using: &rng)
+            edited[position] ^= 0x04
+            let tampered = edited.withUnsafeBytes { Record.fastDigest(line: $0, firstSeq: 1, leafKey: { _ in leaf }) }
+            #expect(tampered?.digest != expected || tampered == nil)
+        }
+    }
+
     @Test("an erased value keeps the digest; a wrong commitment changes it")
     func erasureKeepsDigest() throws {
         let leaf = SHA256.hash("leaf")

@@ -1,0 +1,210 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import AuditCrypto
+import AuditModel
+
+extension Record {
+    /// The digest of a stored line computed straight from its bytes, without building a JSON tree: the
+    /// verifier's fast path.
+    ///
+    /// It walks the canonical line once to find `seq`, the `pd` list and the byte ranges of the
+    /// personal-data values inside `event`, then hashes the line with each value's range replaced by its
+    /// commitment, which is the sealed form exactly when the line is canonical. Returns nil, so that the
+    /// caller takes the general path (``init(stored:)`` and ``digest(leafKey:)``), for anything unusual:
+    /// `erased` or `salts` members, escaped member names, or a shape that is not a record.
+    ///
+    /// Sound for verification: the hash covers every byte of the line outside the personal-data values,
+    /// and each value through its salted commitment, so any change to the line changes the digest.
+    package static func fastDigest(line: UnsafeRawBufferPointer, firstSeq: UInt64, leafKey: (Int) -> SHA256Digest?) -> (seq: UInt64, digest: SHA256Digest)? {
+        var scanner = RawJSON(bytes: line.bindMemory(to: UInt8.self))
+        guard scanner.consume(UInt8(ascii: "{")) else { return nil }
+        var eventRange: Range<Int>?
+        var pdPaths: [Range<Int>] = []
+        var seq: UInt64?
+        var sawVersion = false
+        repeat {
+            guard let key = scanner.plainString() else { return nil }
+            guard scanner.consume(UInt8(ascii: ":")) else { return nil }
+            let start = scanner.index
+            switch scanner.name(key) {
+            case "event":
+                guard scanner.skipValue() else { return nil }
+                eventRange = start..<scanner.index
+            case "pd":
+                guard scanner.consume(UInt8(ascii: "[")) else { return nil }
+                repeat {
+                    guard let path = scanner.plainString() else { return nil }
+                    pdPaths.append(path)
+                } while scanner.consume(UInt8(ascii: ","))
+                guard scanner.consume(UInt8(ascii: "]")) else { return nil }
+            case "redaction":
+                guard scanner.skipValue() else { return nil }
+            case "seq":
+                guard let n = scanner.unsignedInteger() else { return nil }
+                seq = n
+            case "v":
+                guard scanner.unsignedInteger() == 1 else { return nil }
+                sawVersion = true
+            default:
+                return nil  // erased, salts, or unknown: the general path decides.
+            }
+        } while scanner.consume(UInt8(ascii: ","))
+        guard scanner.consume(UInt8(ascii: "}")), scanner.index == line.count, sawVersion, let seq, let eventRange, seq >= firstSeq else {
+            return nil
+        }
+        guard !pdPaths.isEmpty else { return (seq, SHA256.hash(line)) }
+        guard let leaf = leafKey(Int(seq - firstSeq)) else { return nil }
+
+        // Locate each personal-data value inside the event object.
+        var spans: [(path: Range<Int>, value: Range<Int>)] = []
+        for path in pdPaths {
+            guard let value = scanner.locate(path: path, inObjectAt: eventRange) else { return nil }
+            spans.append((path, value))
+        }
+        spans.sort { $0.value.lowerBound < $1.value.lowerBound }
+        var hasher = SHA256()
+        var cursor = 0
+        var replacement = Array(("\"" + Record.commitmentPrefix).utf8) + [UInt8](repeating: UInt8(ascii: "\""), count: 65)
+        let hexStart = replacement.count - 65
+        for span in spans {
+            guard span.value.lowerBound >= cursor else { return nil }
+            hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]))
+            var saltHasher = SHA256()
+            saltHasher.update(leaf)
+            withUnsafeBytes(of: UInt8(2)) { saltHasher.update($0) }
+            saltHasher.update(UnsafeRawBufferPointer(rebasing: line[span.path]))
+            var commit = SHA256()
+            commit.update(saltHasher.finalize())
+            commit.update(UnsafeRawBufferPointer(rebasing: line[span.value]))
+            commit.finalize().withUnsafeBytes { digest in
+                for (i, byte) in digest.enumerated() {
+                    replacement[hexStart + 2 * i] = Record.hexDigits[Int(byte >> 4)]
+                    replacement[hexStart + 2 * i + 1] = Record.hexDigits[Int(byte & 0xF)]
+                }
+            }
+            replacement.withUnsafeBytes { hasher.update($0) }
+            cursor = span.value.upperBound
+        }
+        hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor...]))
+        return (seq, hasher.finalize())
+    }
+}
+
+/// A minimal scanner over canonical JSON bytes: finds members and skips values without allocating.
+struct RawJSON {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    mutating func consume(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// A string without escapes; returns the range of its content.
+    mutating func plainString() -> Range<Int>? {
+        guard consume(UInt8(ascii: "\"")) else { return nil }
+        let start = index
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                return start..<(index - 1)
+            case UInt8(ascii: "\\"), 0..<0x20:
+                return nil
+            default:
+                index += 1
+            }
+        }
+        return nil
+    }
+
+    func name(_ range: Range<Int>) -> Substring {
+        Substring(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    mutating func unsignedInteger() -> UInt64? {
+        let start = index
+        var value: UInt64 = 0
+        while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10, index - start < 16 {
+            value = value * 10 + UInt64(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+        }
+        return index > start ? value : nil
+    }
+
+    /// Skips one value of any type (strings with escapes, nesting), returning false on malformed input.
+    mutating func skipValue() -> Bool {
+        var depth = 0
+        repeat {
+            guard index < bytes.count else { return false }
+            switch bytes[index] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                index += 1
+                continue
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                index += 1
+            case UInt8(ascii: "\""):
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                guard index < bytes.count else { return false }
+                index += 1
+            case UInt8(ascii: ","), UInt8(ascii: ":"):
+                index += 1
+                continue
+            default:
+                // Numbers and literals: up to the next delimiter.
+                while index < bytes.count {
+                    let b = bytes[index]
+                    if b == UInt8(ascii: ",") || b == UInt8(ascii: "}") || b == UInt8(ascii: "]") { break }
+                    index += 1
+                }
+            }
+            guard depth >= 0 else { return false }
+        } while depth > 0
+        return true
+    }
+
+    /// The range of the value at a dotted path (given as the bytes of the path) inside the object whose
+    /// bytes are `object`; nil when absent, null, or not reachable through objects.
+    func locate(path: Range<Int>, inObjectAt object: Range<Int>) -> Range<Int>? {
+        var scanner = RawJSON(bytes: bytes)
+        scanner.index = object.lowerBound
+        var component = path.lowerBound
+        while true {
+            var end = component
+            while end < path.upperBound, bytes[end] != UInt8(ascii: ".") { end += 1 }
+            let name = component..<end
+            guard scanner.consume(UInt8(ascii: "{")) else { return nil }
+            if scanner.consume(UInt8(ascii: "}")) { return nil }
+            var found: Range<Int>?
+            repeat {
+                guard let key = scanner.plainString(), scanner.consume(UInt8(ascii: ":")) else { return nil }
+                let start = scanner.index
+                guard scanner.skipValue() else { return nil }
+                if key.count == name.count, memcmp(bytes.baseAddress! + key.lowerBound, bytes.baseAddress! + name.lowerBound, name.count) == 0 {
+                    found = start..<scanner.index
+                    break
+                }
+            } while scanner.consume(UInt8(ascii: ","))
+            guard let value = found else { return nil }
+            if end == path.upperBound {
+                let isNull = value.count == 4 && memcmp(bytes.baseAddress! + value.lowerBound, "null", 4) == 0
+                return isNull ? nil : value
+            }
+            scanner.index = value.lowerBound
+            component = end + 1
+        }
+    }
+}
