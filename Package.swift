@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "auditq-bench",
             dependencies: [
-                "AuditStore", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditCompression",
+                "AuditStore", "AuditVerify", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditCompression",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
