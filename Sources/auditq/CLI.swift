@@ -33,6 +33,12 @@ enum CLI {
         _ = line.withCString { write(2, $0, strlen($0)) }
     }
 
+    /// Rewrites one status line on a terminal's standard error (for long runs).
+    static func printProgress(_ text: String) {
+        let line = "\r\u{1B}[K" + text
+        _ = line.withCString { write(2, $0, strlen($0)) }
+    }
+
     /// Loads trusted public keys from PEM files.
     static func loadPublicKeys(_ paths: [String]) throws -> [Ed25519.PublicKey] {
         var keys: [Ed25519.PublicKey] = []

@@ -39,6 +39,8 @@ struct RecordTests {
             let expected = try model.digest(leafKey: leaf)
             if let fast {
                 #expect(fast.seq == UInt64(n + 1))
+                let ts = line.withUnsafeBytes { Record.rawEventString(line: $0, event: fast.event, field: "ts") }
+                #expect(ts.map(String.init) == event["ts"]?.stringValue)
                 #expect(fast.digest == expected, "record \(n)")
             } else {
                 // Only a null personal-data value may send it to the general path.

@@ -18,7 +18,7 @@ extension Record {
     ///
     /// Sound for verification: the hash covers every byte of the line outside the personal-data values,
     /// and each value through its salted commitment, so any change to the line changes the digest.
-    package static func fastDigest(line: UnsafeRawBufferPointer, firstSeq: UInt64, leafKey: (Int) -> SHA256Digest?) -> (seq: UInt64, digest: SHA256Digest)? {
+    package static func fastDigest(line: UnsafeRawBufferPointer, firstSeq: UInt64, leafKey: (Int) -> SHA256Digest?) -> (seq: UInt64, digest: SHA256Digest, event: Range<Int>)? {
         var scanner = RawJSON(bytes: line.bindMemory(to: UInt8.self))
         guard scanner.consume(UInt8(ascii: "{")) else { return nil }
         var eventRange: Range<Int>?
@@ -55,7 +55,7 @@ extension Record {
         guard scanner.consume(UInt8(ascii: "}")), scanner.index == line.count, sawVersion, let seq, let eventRange, seq >= firstSeq else {
             return nil
         }
-        guard !pdPaths.isEmpty else { return (seq, SHA256.hash(line)) }
+        guard !pdPaths.isEmpty else { return (seq, SHA256.hash(line), eventRange) }
         guard let leaf = leafKey(Int(seq - firstSeq)) else { return nil }
 
         // Locate each personal-data value inside the event object.
@@ -89,7 +89,28 @@ extension Record {
             cursor = span.value.upperBound
         }
         hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor...]))
-        return (seq, hasher.finalize())
+        return (seq, hasher.finalize(), eventRange)
+    }
+}
+
+extension Record {
+    /// The text of a string member of the event (a top-level event field such as `ts`) read from the raw
+    /// line, when it is a plain string; for the verifier's fast path.
+    package static func rawEventString(line: UnsafeRawBufferPointer, event: Range<Int>, field: StaticString) -> Substring? {
+        let bytes = line.bindMemory(to: UInt8.self)
+        var scanner = RawJSON(bytes: bytes)
+        scanner.index = event.lowerBound
+        guard scanner.consume(UInt8(ascii: "{")), !scanner.consume(UInt8(ascii: "}")) else { return nil }
+        let name = UnsafeBufferPointer(start: field.utf8Start, count: field.utf8CodeUnitCount)
+        repeat {
+            guard let key = scanner.plainString(), scanner.consume(UInt8(ascii: ":")) else { return nil }
+            if key.count == name.count, memcmp(bytes.baseAddress! + key.lowerBound, name.baseAddress!, name.count) == 0 {
+                guard let value = scanner.plainString() else { return nil }
+                return scanner.name(value)
+            }
+            guard scanner.skipValue() else { return nil }
+        } while scanner.consume(UInt8(ascii: ","))
+        return nil
     }
 }
 

@@ -1,4 +1,10 @@
 import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import AuditModel
 import AuditStore
 import AuditVerify
@@ -48,7 +54,11 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         verifier.maxCheckpointAge = maxCheckpointAge > 0 ? maxCheckpointAge : nil
+        if isatty(2) != 0 {
+            verifier.progress = { done, total in CLI.printProgress("verifying: \(done)/\(total) sealed segments") }
+        }
         let report = verifier.run()
+        if isatty(2) != 0 { CLI.printProgress("") }
         switch format {
         case .text: print(report.textSummary(store: store))
         case .json: CLI.writeStdout(CanonicalJSON.encode(report.json) + [0x0A])

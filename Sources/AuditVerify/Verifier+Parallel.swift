@@ -1,0 +1,98 @@
+import AuditCrypto
+import AuditModel
+import AuditStore
+import Dispatch
+
+extension Verifier.Run {
+    /// Verifies sealed segments concurrently (one per core at a time, so memory stays at about one
+    /// segment per core), each from the entry state the manifests before it imply, then merges their
+    /// findings and counts in segment order: the same result as verifying them one after another.
+    mutating func verifySealedInParallel(_ numbers: [UInt64], inventory: [UInt64: Set<StoreLayout.FileKind>], descriptor: StoreDescriptor) {
+        // Entry state of each segment, as `verifySealed` would leave it after the previous one: it
+        // depends only on the previous manifests.
+        var entries: [(chainHead: SHA256Digest, expectedSeq: UInt64, prevManifest: SHA256Digest?)] = []
+        var chain = chainHead
+        var expected = expectedSeq
+        var prevManifest = prevManifestDigest
+        for number in numbers {
+            entries.append((chain, expected, prevManifest))
+            guard (inventory[number] ?? []).contains(.manifest),
+                let bytes = try? FileSystem.readFile(layout.manifest(number)),
+                let manifest = try? SegmentManifest(bytes: bytes)
+            else { continue }
+            prevManifest = SHA256.hash(bytes)
+            chain = manifest.chainHead
+            expected = manifest.lastSeq + 1
+        }
+
+        let results = ResultSlots(count: numbers.count)
+        let entryStates = entries
+        let template = self
+        let progress = self.progress
+        DispatchQueue.concurrentPerform(iterations: numbers.count) { i in
+            var run = template
+            run.report = VerificationReport()
+            run.report.storeID = template.report.storeID
+            run.chainHead = entryStates[i].chainHead
+            run.expectedSeq = entryStates[i].expectedSeq
+            run.prevManifestDigest = entryStates[i].prevManifest
+            run.lastTimestamp = nil
+            run.watchedHead = nil
+            run.verifySealed(numbers[i], kinds: inventory[numbers[i]] ?? [], descriptor: descriptor)
+            results.set(i, run)
+            progress?(results.completed, numbers.count)
+        }
+
+        for i in numbers.indices {
+            let run = results.get(i)
+            if let last = lastTimestamp, let first = run.firstTimestamp, first < last {
+                add(Finding(.clockWentBackwards, .warning, segment: numbers[i], "the segment's first event time \(first) is earlier than the previous segment's last \(last)"))
+            }
+            report.findings += run.report.findings
+            report.segmentsChecked += run.report.segmentsChecked
+            report.sealedSegments += run.report.sealedSegments
+            report.recordsChecked += run.report.recordsChecked
+            report.firstSeq = report.firstSeq ?? run.report.firstSeq
+            report.lastSeq = run.report.lastSeq ?? report.lastSeq
+            report.authenticatedThroughSeq = run.report.authenticatedThroughSeq ?? report.authenticatedThroughSeq
+            watchedHead = run.watchedHead ?? watchedHead
+            lastTimestamp = run.lastTimestamp ?? lastTimestamp
+            chainHead = run.chainHead
+            expectedSeq = run.expectedSeq
+            prevManifestDigest = run.prevManifestDigest
+        }
+    }
+}
+
+/// Per-segment results written by concurrent workers.
+///
+/// `@unchecked Sendable`: every slot is written once by one worker and read after all workers
+/// finished; access goes through `lock`.
+final class ResultSlots: @unchecked Sendable {
+    private var slots: [Verifier.Run?]
+    private var done = 0
+    private let lock = DispatchSemaphore(value: 1)
+
+    init(count: Int) {
+        slots = Array(repeating: nil, count: count)
+    }
+
+    func set(_ i: Int, _ run: Verifier.Run) {
+        lock.wait()
+        slots[i] = run
+        done += 1
+        lock.signal()
+    }
+
+    var completed: Int {
+        lock.wait()
+        defer { lock.signal() }
+        return done
+    }
+
+    func get(_ i: Int) -> Verifier.Run {
+        lock.wait()
+        defer { lock.signal() }
+        return slots[i]!
+    }
+}
