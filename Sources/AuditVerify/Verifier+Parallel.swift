@@ -1,3 +1,4 @@
+import AuditCompression
 import AuditCrypto
 import AuditModel
 import AuditStore
@@ -94,5 +95,72 @@ final class ResultSlots: @unchecked Sendable {
         lock.wait()
         defer { lock.signal() }
         return slots[i]!
+    }
+}
+
+extension Verifier {
+    /// A record's digest computed ahead of the sequential fold.
+    struct FastRecord: Sendable {
+        var seq: UInt64
+        var digest: SHA256Digest
+        var ts: Timestamp?
+    }
+
+    /// Decodes and digests a sealed segment's blocks concurrently. Returns nil, so that the caller scans
+    /// sequentially and reports exactly what is wrong, unless every block is a complete gzip member that
+    /// starts where the manifest says and ends where the next one starts.
+    static func prepareBlocks(bytes: [UInt8], headerEnd: Int, blocks: [SegmentManifest.Block], header: SegmentHeader) -> [(SegmentScanner.Block, [FastRecord?]?)]? {
+        guard blocks.count >= 2, blocks[0].offset == headerEnd, header.saltTree.nodes.count == 1, header.saltTree.nodes[0].depth == 0 else {
+            return nil
+        }
+        let offsets = blocks.map(\.offset)
+        guard zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 }), let last = offsets.last, last < bytes.count else { return nil }
+        let ends = Array(offsets.dropFirst()) + [bytes.count]
+        let root = header.saltTree.nodes[0].key
+        let firstSeq = header.firstSeq
+        let slots = PreparedSlots(count: blocks.count)
+        DispatchQueue.concurrentPerform(iterations: blocks.count) { i in
+            guard let member = try? bytes.withUnsafeBytes({ try Gzip.inflateMember($0, at: offsets[i], maxOutput: SegmentScanner.maxBlockBytes) }),
+                member.isComplete, member.compressedRange.upperBound == ends[i]
+            else { return }
+            let (lines, partial) = SegmentScanner.split(member.bytes)
+            guard partial == 0 else { return }
+            var deriver = SaltTree.SequentialDeriver(rootKey: root)
+            let fast: [FastRecord?] = lines.map { line in
+                line.withUnsafeBytes { raw in
+                    Record.fastDigest(line: raw, firstSeq: firstSeq, leafKey: { $0 >= 0 && $0 < SaltTree.capacity ? deriver.leafKey($0) : nil }).map {
+                        FastRecord(seq: $0.seq, digest: $0.digest, ts: Record.rawEventString(line: raw, event: $0.event, field: "ts").flatMap { Timestamp(rfc3339: $0) })
+                    }
+                }
+            }
+            slots.set(i, (SegmentScanner.Block(offset: offsets[i], end: ends[i], lines: lines, isComplete: true, partialLineBytes: 0), fast))
+        }
+        return slots.all()
+    }
+}
+
+/// Prepared blocks written by concurrent workers, each slot once; read after all finished.
+///
+/// `@unchecked Sendable`: all access goes through `lock`.
+final class PreparedSlots: @unchecked Sendable {
+    private var slots: [(SegmentScanner.Block, [Verifier.FastRecord?]?)?]
+    private let lock = DispatchSemaphore(value: 1)
+
+    init(count: Int) {
+        slots = Array(repeating: nil, count: count)
+    }
+
+    func set(_ i: Int, _ value: (SegmentScanner.Block, [Verifier.FastRecord?]?)) {
+        lock.wait()
+        slots[i] = value
+        lock.signal()
+    }
+
+    /// Every slot, or nil when any worker gave up.
+    func all() -> [(SegmentScanner.Block, [Verifier.FastRecord?]?)]? {
+        lock.wait()
+        defer { lock.signal() }
+        let filled = slots.compactMap { $0 }
+        return filled.count == slots.count ? filled : nil
     }
 }

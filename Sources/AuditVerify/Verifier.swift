@@ -224,7 +224,17 @@ extension Verifier {
             var blockIndex = 0
             let singleRoot = header.saltTree.nodes.count == 1 && header.saltTree.nodes[0].depth == 0
             var deriver = singleRoot ? SaltTree.SequentialDeriver(rootKey: header.saltTree.nodes[0].key) : nil
-            while let block = scanner.nextBlock() {
+            // A sealed segment's blocks are decoded and digested on all cores first (the manifest says
+            // where they start; each must end where the next begins); the fold below stays sequential.
+            let prepared = blocks.flatMap { Verifier.prepareBlocks(bytes: bytes, headerEnd: scanner.offset, blocks: $0, header: header) }
+            var preparedIndex = 0
+            func nextBlock() -> (SegmentScanner.Block, [Verifier.FastRecord?]?)? {
+                guard let prepared else { return scanner.nextBlock().map { ($0, nil) } }
+                guard preparedIndex < prepared.count else { return nil }
+                preparedIndex += 1
+                return prepared[preparedIndex - 1]
+            }
+            while let (block, fastRecords) = nextBlock() {
                 let blockFirst = expectedSeq
                 var blockProblem: String?
                 if let blocks {
@@ -232,7 +242,7 @@ extension Verifier {
                         blockProblem = blockProblem ?? "block at byte \(block.offset) is not in the manifest's block table"
                     }
                 }
-                for line in block.lines {
+                for (lineIndex, line) in block.lines.enumerated() {
                     func leafKey(_ index: Int) -> SHA256Digest? {
                         index < 0 || index >= SaltTree.capacity ? nil : (deriver != nil ? deriver!.leafKey(index) : header.saltTree.leafKey(index))
                     }
@@ -240,7 +250,11 @@ extension Verifier {
                     let seq: UInt64
                     let digest: SHA256Digest
                     let ts: Timestamp?
-                    if let fast = line.withUnsafeBytes({ Record.fastDigest(line: $0, firstSeq: header.firstSeq, leafKey: leafKey) }) {
+                    if let fast = fastRecords?[lineIndex] {
+                        seq = fast.seq
+                        digest = fast.digest
+                        ts = fast.ts
+                    } else if let fast = line.withUnsafeBytes({ Record.fastDigest(line: $0, firstSeq: header.firstSeq, leafKey: leafKey) }) {
                         seq = fast.seq
                         digest = fast.digest
                         ts = line.withUnsafeBytes { Record.rawEventString(line: $0, event: fast.event, field: "ts") }.flatMap { Timestamp(rfc3339: $0) }
@@ -300,10 +314,11 @@ extension Verifier {
             if let blocks, blockIndex < blocks.count {
                 add(Finding(.manifestMismatch, segment: number, offset: blocks[blockIndex].offset, file: layout.segment(number), "\(blocks.count - blockIndex) block(s) in the manifest are missing from the segment"))
             }
-            outcome.end = scanner.end
-            if blocks != nil, scanner.end != .clean {
+            let end = prepared != nil ? SegmentScanner.End.clean : scanner.end
+            outcome.end = end
+            if blocks != nil, end != .clean {
                 let offset: Int
-                switch scanner.end {
+                switch end {
                 case .unfinishedMember(let o), .unreadable(let o, _): offset = o
                 default: offset = bytes.count
                 }

@@ -21,6 +21,14 @@ package struct SegmentScanner {
         package var isComplete: Bool
         /// Bytes after the last newline of an unfinished member (a torn record).
         package var partialLineBytes: Int
+
+        package init(offset: Int, end: Int, lines: [ArraySlice<UInt8>], isComplete: Bool, partialLineBytes: Int) {
+            self.offset = offset
+            self.end = end
+            self.lines = lines
+            self.isComplete = isComplete
+            self.partialLineBytes = partialLineBytes
+        }
     }
 
     package enum End: Equatable {
@@ -41,7 +49,7 @@ package struct SegmentScanner {
         self.bytes = bytes
     }
 
-    static func split(_ output: [UInt8]) -> (lines: [ArraySlice<UInt8>], partialBytes: Int) {
+    package static func split(_ output: [UInt8]) -> (lines: [ArraySlice<UInt8>], partialBytes: Int) {
         var lines: [ArraySlice<UInt8>] = []
         var lineStart = 0
         for i in output.indices where output[i] == 0x0A {
