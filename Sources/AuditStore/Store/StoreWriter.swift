@@ -129,6 +129,8 @@ public final class StoreWriter: @unchecked Sendable {
         var segment: OpenSegment
         var queue: [Pending] = []
         var queuedBytes = 0
+        /// Uncompressed record bytes appended since open (for metrics).
+        var appendedBytes: UInt64 = 0
         var durableSeq: UInt64
         /// Size of the open segment file as last written by the flusher (for rotation by size).
         var segmentFileBytes = 0
@@ -302,6 +304,7 @@ public final class StoreWriter: @unchecked Sendable {
             let wasEmpty = s.queue.isEmpty
             if wasEmpty { s.firstQueuedAt = monotonicSeconds() }
             s.queuedBytes += line.count
+            s.appendedBytes &+= UInt64(line.count)
             s.queue.append(.record(seq: seq, line: line, chainHead: s.chainHead))
             s.nextSeq += 1
             // Wake the flusher only when it must act: to start its group-commit timer, or for a full batch.
@@ -341,6 +344,11 @@ public final class StoreWriter: @unchecked Sendable {
     /// The highest sequence number that is durable.
     public var durableSeq: UInt64 {
         state.withLock { $0.durableSeq }
+    }
+
+    /// Uncompressed bytes of the records appended since the writer opened (for metrics).
+    public var appendedBytes: UInt64 {
+        state.withLock { $0.appendedBytes }
     }
 
     /// The sequence number the next record will get.
