@@ -66,6 +66,8 @@ public final class AuditSink: @unchecked Sendable {
         var drainerWaiting = false
         var drainerFinished = false
         var spaceWaiters = 0
+        /// Holds the drain thread (tests of the overflow policies).
+        var paused = false
         /// First and last sequence numbers this sink appended (for acknowledgement counts).
         var firstSeq: UInt64?
         var lastSeq: UInt64 = 0
@@ -212,7 +214,10 @@ public final class AuditSink: @unchecked Sendable {
             queue.withLock { q in
                 if q.items.isEmpty && q.dropped == 0 && !q.closing { q.drainerWaiting = true }
             }
-            let (dropped, closing, wakeSpace, depth) = queue.wait(until: { !$0.items.isEmpty || $0.dropped > 0 || $0.closing }, timeout: nil) { q in
+            let (dropped, closing, wakeSpace, depth) = queue.wait(
+                until: { (!$0.items.isEmpty || $0.dropped > 0 || $0.closing) && (!$0.paused || $0.closing) },
+                timeout: nil
+            ) { q in
                 q.drainerWaiting = false
                 swap(&batch, &q.items)
                 let dropped = q.dropped
@@ -279,6 +284,12 @@ public final class AuditSink: @unchecked Sendable {
         guard durable >= first else { return 0 }
         // This sink is the writer's only appender after startup, so its records are contiguous.
         return min(appended, Int(min(durable, last) - first + 1))
+    }
+
+    /// Holds or releases the drain thread, so tests can fill the queue deterministically.
+    package func setDrainPaused(_ paused: Bool) {
+        queue.withLock { $0.paused = paused }
+        queue.broadcast()
     }
 
     var shutdownStatePhase: ShutdownPhase { shutdownState.withLock { $0 } }
