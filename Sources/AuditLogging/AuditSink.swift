@@ -226,31 +226,54 @@ public final class AuditSink: @unchecked Sendable {
             }
             if wakeSpace { queue.broadcast() }
             metrics.queueDepth.record(depth)
-            if dropped > 0 { appendDropNotice(dropped) }
-            for item in batch { drain(item) }
+            var tally = Tally()
+            if dropped > 0 { appendDropNotice(dropped, &tally) }
+            for item in batch { drain(item, &tally) }
             batch.removeAll(keepingCapacity: true)
+            tally.publish(to: self)
             metrics.noteStoreBytes(writer.appendedBytes)
             if closing, queue.withLock({ $0.items.isEmpty && $0.dropped == 0 }) { break }
         }
         queue.withLock { $0.drainerFinished = true }
     }
 
-    private func drain(_ item: Item) {
-        let now = monotonicSeconds()
-        if let key = item.idempotencyKey, let seq = drainIdempotency.seq(for: key, now: now) {
-            metrics.duplicates.increment()
-            item.completion?(.success(seq))
-            return
+    /// What one batch did, published under one lock and one metric update per kind.
+    struct Tally {
+        var firstSeq: UInt64?
+        var lastSeq: UInt64 = 0
+        var appended = 0
+        var logEvents = 0
+        var auditEvents = 0
+
+        func publish(to sink: AuditSink) {
+            guard appended > 0 else { return }
+            sink.queue.withLock { q in
+                if q.firstSeq == nil { q.firstSeq = firstSeq }
+                q.lastSeq = lastSeq
+                q.appended += appended
+            }
+            if logEvents > 0 { sink.metrics.logEvents.increment(by: Int64(logEvents)) }
+            if auditEvents > 0 { sink.metrics.auditEvents.increment(by: Int64(auditEvents)) }
+        }
+    }
+
+    private func drain(_ item: Item, _ tally: inout Tally) {
+        var now = 0.0
+        if let key = item.idempotencyKey {
+            now = monotonicSeconds()
+            if let seq = drainIdempotency.seq(for: key, now: now) {
+                metrics.duplicates.increment()
+                item.completion?(.success(seq))
+                return
+            }
         }
         do {
             let seq = try writer.append(item.event, redaction: item.redaction.isEmpty ? nil : item.redaction.jsonValue)
             if let key = item.idempotencyKey { drainIdempotency.remember(key, seq: seq, now: now) }
-            queue.withLock { q in
-                if q.firstSeq == nil { q.firstSeq = seq }
-                q.lastSeq = seq
-                q.appended += 1
-            }
-            metrics.events(audit: item.isAudit).increment()
+            if tally.firstSeq == nil { tally.firstSeq = seq }
+            tally.lastSeq = seq
+            tally.appended += 1
+            if item.isAudit { tally.auditEvents += 1 } else { tally.logEvents += 1 }
             for (rule, count) in item.redaction.counts { metrics.redactions(rule: rule).increment(by: count) }
             item.completion?(.success(seq))
         } catch {
@@ -261,7 +284,7 @@ public final class AuditSink: @unchecked Sendable {
     }
 
     /// Writes the count of dropped log events into the chain, so a gap is itself on record.
-    private func appendDropNotice(_ count: Int) {
+    private func appendDropNotice(_ count: Int, _ tally: inout Tally) {
         var object: JSONObject = [
             AuditEvent.Field.ts: .string(Timestamp.now().description),
             AuditEvent.Field.action: "auditq.events.dropped",
@@ -271,7 +294,7 @@ public final class AuditSink: @unchecked Sendable {
         ]
         if let source = configuration.source { object[AuditEvent.Field.source] = .string(source) }
         guard let event = try? AuditEvent(validating: object) else { return }
-        drain(Item(event: event, redaction: RedactionReport(), idempotencyKey: nil, isAudit: true, completion: nil))
+        drain(Item(event: event, redaction: RedactionReport(), idempotencyKey: nil, isAudit: true, completion: nil), &tally)
     }
 
     // MARK: - Acknowledgement and shutdown
@@ -294,8 +317,11 @@ public final class AuditSink: @unchecked Sendable {
 
     var shutdownStatePhase: ShutdownPhase { shutdownState.withLock { $0 } }
 
+    /// Events queued and not yet taken by the drain thread.
+    package var pendingQueue: Int { queue.withLock { $0.items.count } }
+
     /// Log events dropped so far and not yet written as a drop notice.
-    var pendingDropped: Int { queue.withLock { $0.dropped } }
+    package var pendingDropped: Int { queue.withLock { $0.dropped } }
 
     /// Writes everything accepted, seals the open segment and signs a clean-shutdown checkpoint.
     /// Log events arriving afterwards are counted as dropped; audit records fail with `.closed`.
