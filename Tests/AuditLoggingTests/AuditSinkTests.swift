@@ -1,6 +1,7 @@
 import AuditModel
 import AuditStore
 import AuditVerify
+import Dispatch
 import Instrumentation
 import Logging
 import Testing
@@ -151,12 +152,22 @@ struct AuditSinkTests {
         sink.setDrainPaused(true)
         logger.info("one")
         logger.info("two")
-        let release = Task.detached {
-            try? await Task.sleep(nanoseconds: 50_000_000)
-            sink.setDrainPaused(false)
+        // The waiting call blocks its thread: run it on its own, never on the Swift concurrency pool.
+        let logged = DispatchSemaphore(value: 0)
+        DispatchQueue(label: "blocked-logger").async {
+            logger.info("three")
+            logged.signal()
         }
-        logger.info("three")
-        await release.value
+        try await Task.sleep(nanoseconds: 50_000_000)
+        #expect(sink.pendingQueue == 2)
+        #expect(sink.pendingDropped == 0)
+        sink.setDrainPaused(false)
+        await withCheckedContinuation { continuation in
+            DispatchQueue(label: "join").async {
+                logged.wait()
+                continuation.resume()
+            }
+        }
         try await sink.shutdown()
         let messages = try Fixtures.producerEvents(dir.child("store")).compactMap { $0.event["message"]?.stringValue }
         #expect(messages == ["one", "two", "three"])
@@ -171,7 +182,7 @@ struct AuditSinkTests {
         }
         sink.setDrainPaused(true)
         let queued = Task { try await sink.record(action: "first", durable: false) }
-        try await Task.sleep(nanoseconds: 10_000_000)
+        while sink.pendingQueue < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
         await #expect(throws: AuditLoggingError(.queueFull, "")) {
             try await sink.record(action: "second", durable: false)
         }
