@@ -66,8 +66,10 @@ struct LoggingBench: ParsableCommand {
                 _ = sink.writer.waitForDurable(beyond: sink.writer.durableSeq, timeout: 0.05)
             }
             let durableSeconds = monotonicSeconds() - start
+            let recordBytes = sink.writer.appendedBytes
             sink.shutdownBlocking()
             let stored = Int(sink.writer.durableSeq)
+            print("  records: \(recordBytes / UInt64(max(1, stored))) bytes each uncompressed")
             print("AuditLogHandler (\(durability.rawValue)): submitted in \(format2(submitSeconds)) s, all durable in \(format2(durableSeconds)) s  \(Int(Double(events) / durableSeconds)) events/s durable  (\(stored) records, \(directoryBytes("\(scratch)/store-\(durability.rawValue)/segments")) bytes)")
         }
 
