@@ -1,4 +1,6 @@
 import ArgumentParser
+import Dispatch
+import Synchronization
 import AuditLogging
 import AuditStore
 import Instrumentation
@@ -66,18 +68,23 @@ struct ExampleService: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "lifecycle")
         ))
-        let reporter = progress ? Task.detached {
-            var last: UInt64 = 0
-            while !Task.isCancelled {
-                let durable = sink.writer.waitForDurable(beyond: last, timeout: 0.02)
-                if durable > last {
-                    writeLine("durable_seq=\(durable)")
-                    last = durable
+        // Progress comes from a plain thread: waiting on the writer blocks, which the Swift
+        // concurrency pool must never do.
+        let stopReporter = StopFlag()
+        if progress {
+            DispatchQueue(label: "progress").async {
+                var last: UInt64 = 0
+                while !stopReporter.isSet {
+                    let durable = sink.writer.waitForDurable(beyond: last, timeout: 0.02)
+                    if durable > last {
+                        writeLine("durable_seq=\(durable)")
+                        last = durable
+                    }
                 }
             }
-        } : nil
+        }
         try await group.run()
-        reporter?.cancel()
+        stopReporter.set()
         writeLine("acknowledged=\(sink.acknowledgedCount)")
         writeLine("audit_records=\(workload.stats.audited) failed_calls=\(workload.stats.failedCalls)")
     }
@@ -94,4 +101,10 @@ func writeLine(_ text: String) {
     var bytes = Array(text.utf8)
     bytes.append(0x0A)
     bytes.withUnsafeBytes { _ = write(1, $0.baseAddress, $0.count) }
+}
+
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
 }

@@ -146,7 +146,8 @@ struct AuditSinkTests {
         let dir = TemporaryDirectory()
         let sink = try Fixtures.sink(dir.child("store")) {
             $0.maxQueuedEvents = 2
-            $0.logOverflow = .wait(seconds: 5)
+            // Long enough that a loaded test run (a starved concurrency pool) cannot expire it first.
+            $0.logOverflow = .wait(seconds: 120)
         }
         let logger = Logger(label: "o") { AuditLogHandler(label: $0, sink: sink) }
         sink.setDrainPaused(true)
