@@ -35,12 +35,14 @@ public struct AuditLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         // Handler metadata < provider < explicit, as swift-log documents.
-        var merged = metadata
-        if let provided = metadataProvider?.get(), !provided.isEmpty {
-            merged.merge(provided) { _, new in new }
-        }
-        if let explicit = event.metadata, !explicit.isEmpty {
-            merged.merge(explicit) { _, new in new }
+        let provided = metadataProvider?.get() ?? [:]
+        var merged: Logger.Metadata
+        if metadata.isEmpty, provided.isEmpty {
+            merged = event.metadata ?? [:]
+        } else {
+            merged = metadata
+            if !provided.isEmpty { merged.merge(provided) { _, new in new } }
+            if let explicit = event.metadata, !explicit.isEmpty { merged.merge(explicit) { _, new in new } }
         }
         var error: JSONObject?
         if let e = event.error {

@@ -4,16 +4,20 @@ import AuditStore
 import Logging
 
 extension AuditSink {
-    /// Metadata keys that become event fields instead of `metadata` members.
-    static let fieldKeys: [(key: String, field: String)] = [
-        (AuditMetadataKey.requestID, AuditEvent.Field.requestID),
-        (AuditMetadataKey.transactionID, AuditEvent.Field.transactionID),
-        (AuditMetadataKey.customerCode, AuditEvent.Field.customerCode),
-        (AuditMetadataKey.correlationID, AuditEvent.Field.correlationID),
-        (AuditMetadataKey.action, AuditEvent.Field.action),
-        (AuditMetadataKey.outcome, AuditEvent.Field.outcome),
-        (AuditMetadataKey.eventID, AuditEvent.Field.id),
-    ]
+    /// The event field a metadata key maps to instead of a `metadata` member, if any (a switch: this
+    /// runs for every key of every event).
+    static func field(for key: String) -> String? {
+        switch key {
+        case AuditMetadataKey.requestID: AuditEvent.Field.requestID
+        case AuditMetadataKey.transactionID: AuditEvent.Field.transactionID
+        case AuditMetadataKey.customerCode: AuditEvent.Field.customerCode
+        case AuditMetadataKey.correlationID: AuditEvent.Field.correlationID
+        case AuditMetadataKey.action: AuditEvent.Field.action
+        case AuditMetadataKey.outcome: AuditEvent.Field.outcome
+        case AuditMetadataKey.eventID: AuditEvent.Field.id
+        default: nil
+        }
+    }
 
     /// The log path: builds, redacts and queues one event. Never throws, never traps: an event that
     /// cannot be built even without its mapped fields is counted as an error and as dropped.
@@ -45,8 +49,8 @@ extension AuditSink {
         var fields = JSONObject()
         for (key, value) in metadata {
             let json = Self.json(value, report: &report)
-            if let mapped = Self.fieldKeys.first(where: { $0.key == key }) {
-                fields[mapped.field] = json
+            if let field = Self.field(for: key) {
+                fields[field] = json
             } else if key == AuditMetadataKey.traceID {
                 if metadata[AuditMetadataKey.correlationID] == nil { fields[AuditEvent.Field.correlationID] = json }
                 rest[key] = json

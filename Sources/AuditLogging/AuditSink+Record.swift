@@ -68,8 +68,8 @@ extension AuditSink {
         var rest = JSONObject()
         for (key, value) in context {
             let json = Self.json(value, report: &report)
-            if let mapped = Self.fieldKeys.first(where: { $0.key == key }) {
-                if merged[mapped.field] == nil { merged[mapped.field] = json }
+            if let field = Self.field(for: key) {
+                if merged[field] == nil { merged[field] = json }
             } else if key == AuditMetadataKey.traceID {
                 if merged[AuditEvent.Field.correlationID] == nil, context[AuditMetadataKey.correlationID] == nil {
                     merged[AuditEvent.Field.correlationID] = json
