@@ -111,6 +111,26 @@ struct AuditSinkTests {
         #expect(ids == ["evt_1", "evt_2"])
     }
 
+    @Test("idempotency survives a restart: ids of the newest records are read back at startup")
+    func idempotencyAcrossRestart() async throws {
+        let dir = TemporaryDirectory()
+        let first = try Fixtures.sink(dir.child("store"))
+        let seq = try await first.record(action: "webhook.charge.success", id: "evt_restart")
+        try await first.shutdown()
+
+        let second = try Fixtures.sink(dir.child("store"))
+        let again = try await second.record(action: "webhook.charge.success", id: "evt_restart")
+        try await second.shutdown()
+        #expect(again == seq)
+
+        let third = try Fixtures.sink(dir.child("store")) { $0.restoreIdempotencyAtStartup = false }
+        let stored = try await third.record(action: "webhook.charge.success", id: "evt_restart")
+        try await third.shutdown()
+        #expect(stored != seq)
+        let ids = try Fixtures.producerEvents(dir.child("store")).compactMap { $0.event["id"]?.stringValue }
+        #expect(ids == ["evt_restart", "evt_restart"])
+    }
+
     @Test("the idempotency window forgets by count and by age")
     func idempotencyWindow() {
         var window = IdempotencyWindow(window: 10, maxEntries: 2)
