@@ -105,6 +105,7 @@ let package = Package(
                 "AuditLogging", "AuditStore", "AuditModel", "AuditVerify",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel"]),

@@ -3,6 +3,7 @@ import AuditRedaction
 import AuditStore
 import Dispatch
 import Logging
+import Metrics
 
 #if canImport(Glibc)
 import Glibc
@@ -47,6 +48,8 @@ public final class AuditSink: @unchecked Sendable {
         /// Read the ids of the newest records at startup so the window survives a restart (costs
         /// about 4 µs per record of the newest segment; see docs/logging.md).
         public var restoreIdempotencyAtStartup = true
+        /// Where the metrics go; nil (the default) for the factory `MetricsSystem` was bootstrapped with.
+        public var metricsFactory: (any MetricsFactory)?
         public var redactionRules: RedactionRules = .default
         /// Stored as the `source` of every event that names none (a service name).
         public var source: String?
@@ -112,7 +115,7 @@ public final class AuditSink: @unchecked Sendable {
         }
         self.configuration = configuration
         self.redactor = Redactor(rules: configuration.redactionRules)
-        self.metrics = AuditMetrics()
+        self.metrics = AuditMetrics(factory: configuration.metricsFactory)
         self.durability = DurabilityNotifier(writer: writer, metrics: metrics)
         var window = IdempotencyWindow(window: configuration.idempotencyWindow, maxEntries: configuration.idempotencyMaxEntries)
         Self.restoreIdempotency(into: &window, path: path, configuration: configuration)
