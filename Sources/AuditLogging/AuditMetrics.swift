@@ -15,6 +15,8 @@ final class AuditMetrics: Sendable {
     let queueDepth: Recorder
     /// From an audit record's append to its durability (covers the group-commit wait and the fsync).
     let durableLatency: Timer
+    /// Each fsync that acknowledges records (group commit: one per batch).
+    let fsyncLatency: Timer
 
     private let byRule = Mutex<[String: Counter]>([:])
     private let byError = Mutex<[String: Counter]>([:])
@@ -32,6 +34,7 @@ final class AuditMetrics: Sendable {
         duplicates = Counter(label: "\(Self.prefix)_duplicates_total", factory: factory)
         queueDepth = Recorder(label: "\(Self.prefix)_queue_depth", aggregate: false, factory: factory)
         durableLatency = Timer(label: "\(Self.prefix)_durable_ack_seconds", factory: factory)
+        fsyncLatency = Timer(label: "\(Self.prefix)_fsync_seconds", factory: factory)
     }
 
     func events(audit: Bool) -> Counter { audit ? auditEvents : logEvents }

@@ -108,14 +108,21 @@ public final class AuditSink: @unchecked Sendable {
     }
 
     public init(path: String, key: SigningKey, configuration: Configuration = Configuration()) throws(AuditLoggingError) {
+        let metrics = AuditMetrics(factory: configuration.metricsFactory)
+        var store = configuration.store
+        let chained = store.fsyncObserver
+        store.fsyncObserver = { seconds in
+            metrics.fsyncLatency.recordNanoseconds(Int64(seconds * 1e9))
+            chained?(seconds)
+        }
         do {
-            self.writer = try StoreWriter(path: path, key: key, configuration: configuration.store)
+            self.writer = try StoreWriter(path: path, key: key, configuration: store)
         } catch {
             throw AuditLoggingError(.store, "cannot open the store", cause: error)
         }
         self.configuration = configuration
         self.redactor = Redactor(rules: configuration.redactionRules)
-        self.metrics = AuditMetrics(factory: configuration.metricsFactory)
+        self.metrics = metrics
         self.durability = DurabilityNotifier(writer: writer, metrics: metrics)
         var window = IdempotencyWindow(window: configuration.idempotencyWindow, maxEntries: configuration.idempotencyMaxEntries)
         Self.restoreIdempotency(into: &window, path: path, configuration: configuration)

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("AuditLogging metrics")
 struct AuditMetricsTests {
-    @Test("events, bytes, redactions per rule, drops, duplicates, queue depth and durable-ack latency are reported")
+    @Test("events, bytes, redactions per rule, drops, duplicates, queue depth, fsync and durable-ack latency are reported")
     func reported() async throws {
         let dir = TemporaryDirectory()
         let metrics = TestMetrics()
@@ -33,5 +33,6 @@ struct AuditMetricsTests {
         #expect(try metrics.expectCounter("auditq_logging_bytes_total").totalValue > 500)
         #expect(try metrics.expectRecorder("auditq_logging_queue_depth").values.contains(3))
         #expect(try metrics.expectTimer("auditq_logging_durable_ack_seconds").values.count >= 1)
+        #expect(try metrics.expectTimer("auditq_logging_fsync_seconds").values.count >= 1)
     }
 }

@@ -50,6 +50,9 @@ public final class StoreWriter: @unchecked Sendable {
         public var maxQueuedBytes: Int = 32 << 20
         /// Event paths committed with salts when a new store is created (existing stores keep theirs).
         public var personalDataPaths: [String] = StoreDescriptor.defaultPersonalDataPaths
+        /// Called on the flusher thread with the duration (seconds) of each fsync that acknowledges
+        /// records, for metrics. Must be quick and must not append to this writer.
+        public var fsyncObserver: (@Sendable (Double) -> Void)?
 
         public init() {}
 
