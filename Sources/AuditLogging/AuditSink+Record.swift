@@ -102,6 +102,10 @@ extension AuditSink {
     public func waitUntilDurable(_ seq: UInt64) async throws(AuditLoggingError) {
         guard await durability.wait(for: seq, timeout: configuration.durabilityTimeout) else {
             if writer.durableSeq >= seq { return }
+            if let failure = writer.failure {
+                metrics.errors(kind: "store").increment()
+                throw AuditLoggingError(.store, "record \(seq) is not durable: the store failed", cause: failure)
+            }
             if case .closed = shutdownStatePhase {
                 throw AuditLoggingError(.closed, "the sink shut down before record \(seq) was durable")
             }

@@ -89,6 +89,7 @@ public final class AuditSink: @unchecked Sendable {
     private let drainerDone = DispatchSemaphore(value: 0)
     private let shutdownState = Condition<ShutdownPhase>(.running)
     private var drainIdempotency: IdempotencyWindow
+    private var drainFailures = 0
 
     enum ShutdownPhase { case running, closing, closed(AuditStoreError?) }
 
@@ -293,7 +294,13 @@ public final class AuditSink: @unchecked Sendable {
             item.completion?(.success(seq))
         } catch {
             metrics.errors(kind: "append").increment()
-            if item.completion == nil { reportToStandardError("auditq: a log event was not stored: \(error)") }
+            if item.completion == nil {
+                drainFailures += 1
+                // The first failure and then one in 10,000: a failed store must not also flood stderr.
+                if drainFailures % 10_000 == 1 {
+                    reportToStandardError("auditq: log events are not being stored (\(drainFailures) so far): \(error)")
+                }
+            }
             item.completion?(.failure(error))
         }
     }

@@ -38,6 +38,7 @@ final class DurabilityNotifier: Sendable {
         }
         let deadline = since + timeout
         while true {
+            if writer.failure != nil || writer.flusherStopped { return writer.durableSeq >= seq }
             let durable = await withCheckedContinuation { continuation in
                 let start = state.withLock { s -> Bool? in
                     if s.stopped { return nil }
@@ -67,11 +68,14 @@ final class DurabilityNotifier: Sendable {
             let durable = writer.waitForDurable(beyond: seen, timeout: 0.05)
             seen = max(seen, durable)
             let now = monotonicSeconds()
+            // A failed or stopped writer makes nothing more durable: answer every waiter now rather
+            // than spin on a wait that returns at once.
+            let broken = writer.failure != nil || writer.flusherStopped
             let (ready, finished) = state.withLock { s -> ([Waiter], Bool) in
                 var ready: [Waiter] = []
                 s.waiters.removeAll { waiter in
                     // Waiters also come back every second so they can check their own deadline.
-                    if waiter.seq <= seen || s.stopped || now - waiter.registered >= 1 {
+                    if waiter.seq <= seen || s.stopped || broken || now - waiter.registered >= 1 {
                         ready.append(waiter)
                         return true
                     }

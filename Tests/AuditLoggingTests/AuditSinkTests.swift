@@ -1,5 +1,5 @@
 import AuditModel
-import AuditStore
+@testable import AuditStore
 import AuditVerify
 import Dispatch
 import Instrumentation
@@ -241,6 +241,20 @@ struct AuditSinkTests {
         #expect(timeout["error"]?.objectValue?["code"] == "timeout")
         #expect(timeout["error"]?.objectValue?["timeout_ms"] == 30000)
         #expect(timeout["http"]?.objectValue?["status"] == nil)
+    }
+
+    @Test("a writer that stopped underneath fails records at once instead of hanging them")
+    func writerStopped() async throws {
+        let dir = TemporaryDirectory()
+        let sink = try Fixtures.sink(dir.child("store"))
+        let durable = try await sink.record(action: "before")
+        sink.writer.simulateCrash()
+        let started = monotonicSeconds()
+        await #expect(throws: AuditLoggingError(.closed, "")) { try await sink.record(action: "after") }
+        try await sink.waitUntilDurable(durable)
+        Logger(label: "x") { AuditLogHandler(label: $0, sink: sink) }.info("not stored, counted")
+        try await sink.shutdown()
+        #expect(monotonicSeconds() - started < 5)
     }
 
     @Test("setup failures surface when the sink is created; after shutdown records fail with .closed")

@@ -344,6 +344,16 @@ public final class StoreWriter: @unchecked Sendable {
         state.wait(until: { $0.durableSeq > seq || $0.flusherFinished || $0.failure != nil }, timeout: timeout) { $0.durableSeq }
     }
 
+    /// Why the writer stopped accepting records, if it failed (for waiters that must not wait on).
+    package var failure: AuditStoreError? {
+        state.withLock { $0.failure }
+    }
+
+    /// True once the flusher has stopped (closed, failed or abandoned): nothing more becomes durable.
+    package var flusherStopped: Bool {
+        state.withLock { $0.flusherFinished }
+    }
+
     /// The highest sequence number that is durable.
     public var durableSeq: UInt64 {
         state.withLock { $0.durableSeq }
