@@ -33,7 +33,7 @@ extension AuditSink {
         if let error { object[AuditEvent.Field.error] = .object(error) }
         guard let (event, report) = prepare(object, metadata: metadata) else {
             metrics.errors(kind: "invalid_event").increment()
-            queue.withLock { $0.dropped += 1 }
+            queue.withLock { $0.noteDrop() }
             metrics.dropped.increment()
             return
         }

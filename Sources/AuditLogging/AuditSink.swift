@@ -67,7 +67,11 @@ public final class AuditSink: @unchecked Sendable {
 
     struct QueueState {
         var items: [Item] = []
+        /// Log events dropped and not yet written as an `auditq.events.dropped` record.
         var dropped = 0
+        /// Log events dropped once shutdown began: counted (metric), never written, so that logging
+        /// that goes on during shutdown cannot keep the drain thread writing drop notices forever.
+        var droppedAfterClose = 0
         var closing = false
         var drainerWaiting = false
         var drainerFinished = false
@@ -78,6 +82,10 @@ public final class AuditSink: @unchecked Sendable {
         var firstSeq: UInt64?
         var lastSeq: UInt64 = 0
         var appended = 0
+
+        mutating func noteDrop() {
+            if closing { droppedAfterClose += 1 } else { dropped += 1 }
+        }
     }
 
     public let writer: StoreWriter
@@ -141,7 +149,7 @@ public final class AuditSink: @unchecked Sendable {
         let maxQueued = configuration.maxQueuedEvents
         let (accepted, wake) = queue.withLock { q -> (Bool?, Bool) in
             if q.closing {
-                q.dropped += 1
+                q.noteDrop()
                 return (false, false)
             }
             guard q.items.count < maxQueued else { return (nil, false) }
@@ -157,7 +165,7 @@ public final class AuditSink: @unchecked Sendable {
         case nil: break
         }
         guard case .wait(let seconds) = configuration.logOverflow, seconds > 0 else {
-            queue.withLock { $0.dropped += 1 }
+            queue.withLock { $0.noteDrop() }
             metrics.dropped.increment()
             return
         }
@@ -165,7 +173,7 @@ public final class AuditSink: @unchecked Sendable {
         let queued = queue.wait(until: { $0.items.count < maxQueued || $0.closing }, timeout: seconds) { q -> Bool in
             q.spaceWaiters -= 1
             guard !q.closing, q.items.count < maxQueued else {
-                q.dropped += 1
+                q.noteDrop()
                 return false
             }
             q.items.append(item)
@@ -344,6 +352,9 @@ public final class AuditSink: @unchecked Sendable {
 
     /// Log events dropped so far and not yet written as a drop notice.
     package var pendingDropped: Int { queue.withLock { $0.dropped } }
+
+    /// Log events dropped because they arrived after shutdown began.
+    package var droppedAfterShutdown: Int { queue.withLock { $0.droppedAfterClose } }
 
     /// Writes everything accepted, seals the open segment and signs a clean-shutdown checkpoint.
     /// Log events arriving afterwards are counted as dropped; audit records fail with `.closed`.

@@ -2,6 +2,7 @@ import AuditModel
 @testable import AuditStore
 import AuditVerify
 import Dispatch
+import Synchronization
 import Instrumentation
 import Logging
 import Testing
@@ -256,6 +257,34 @@ struct AuditSinkTests {
         #expect(sink.writer.flusherStopped)
     }
 
+    @Test("shutdown completes while another thread keeps logging; late events are counted", .timeLimit(.minutes(1)))
+    func shutdownWhileLogging() async throws {
+        let dir = TemporaryDirectory()
+        let sink = try Fixtures.sink(dir.child("store"))
+        let logger = Logger(label: "busy") { AuditLogHandler(label: $0, sink: sink) }
+        let stop = Mutex(false)
+        let stopped = DispatchSemaphore(value: 0)
+        DispatchQueue(label: "busy-logger").async {
+            while !stop.withLock({ $0 }) { logger.info("busy") }
+            stopped.signal()
+        }
+        while sink.writer.nextSeq < 200 { try await Task.sleep(nanoseconds: 1_000_000) }
+        try await sink.shutdown()
+        let lateBefore = sink.droppedAfterShutdown
+        try await Task.sleep(nanoseconds: 5_000_000)
+        stop.withLock { $0 = true }
+        await withCheckedContinuation { continuation in
+            DispatchQueue(label: "join").async {
+                stopped.wait()
+                continuation.resume()
+            }
+        }
+        #expect(sink.droppedAfterShutdown > lateBefore)
+        let report = Verifier(path: dir.child("store"), trustedKeys: [Fixtures.key().publicKey]).run()
+        #expect(report.isIntact)
+        #expect(report.sealedSegments == report.segmentsChecked)
+    }
+
     @Test("setup failures surface when the sink is created; after shutdown records fail with .closed")
     func setupAndClosed() async throws {
         let dir = TemporaryDirectory()
@@ -266,6 +295,7 @@ struct AuditSinkTests {
         try await sink.shutdown()
         await #expect(throws: AuditLoggingError(.closed, "")) { try await sink.record(action: "late") }
         Logger(label: "late") { AuditLogHandler(label: $0, sink: sink) }.info("late log: counted, not stored")
-        #expect(sink.pendingDropped == 1)
+        #expect(sink.droppedAfterShutdown == 1)
+        #expect(sink.pendingDropped == 0)
     }
 }
