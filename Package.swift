@@ -9,9 +9,15 @@ let package = Package(
         .executable(name: "auditq", targets: ["auditq"]),
         .library(name: "AuditStore", targets: ["AuditStore"]),
         .library(name: "AuditRedaction", targets: ["AuditRedaction"]),
+        .library(name: "AuditLogging", targets: ["AuditLogging"]),
+        .executable(name: "example-service", targets: ["example-service"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         // C libraries, bound at the edge.
@@ -42,6 +48,31 @@ let package = Package(
         // Independent verification of a store.
         .target(name: "AuditVerify", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
 
+        // The swift-log backend and the typed audit API that services link.
+        .target(
+            name: "AuditLogging",
+            dependencies: [
+                "AuditStore", "AuditModel", "AuditRedaction",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+            ]
+        ),
+
+        // A simulated payments integration that logs through AuditLogging.
+        .executableTarget(
+            name: "example-service",
+            dependencies: [
+                "AuditLogging", "AuditStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/example-service"
+        ),
+
         // The command line.
         .executableTarget(
             name: "auditq",
@@ -56,7 +87,9 @@ let package = Package(
             name: "auditq-bench",
             dependencies: [
                 "AuditStore", "AuditVerify", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditCompression",
+                "AuditLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -69,6 +102,15 @@ let package = Package(
         .testTarget(name: "AuditRedactionTests", dependencies: ["AuditRedaction", "AuditModel"], resources: [.copy("Corpus")]),
         .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression", "AuditTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "AuditVerifyTests", dependencies: ["AuditVerify", "AuditStore", "AuditModel", "AuditCrypto", "AuditCompression", "AuditTestSupport"], exclude: ["Golden"]),
+        .testTarget(
+            name: "AuditLoggingTests",
+            dependencies: [
+                "AuditLogging", "AuditStore", "AuditModel", "AuditVerify",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel", "AuditTestSupport"]),
     ]
 )

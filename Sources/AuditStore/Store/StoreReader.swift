@@ -46,6 +46,23 @@ public struct StoreReader: Sendable {
         }
     }
 
+    /// Calls `body` with each record line of segment `number` (sealed or open), in sequence order.
+    /// For readers that need only recent records, such as the logging library's idempotency window.
+    public func forEachRecordLine(inSegment number: UInt64, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
+        let segmentPath = layout.segment(number)
+        let bytes = try FileSystem.readFile(segmentPath)
+        if bytes.isEmpty { return }
+        var scanner = SegmentScanner(bytes: bytes)
+        do {
+            _ = try scanner.readHeader()
+        } catch {
+            throw AuditStoreError(.corrupt, "segment \(number): \(error)", path: segmentPath)
+        }
+        while let block = scanner.nextBlock() {
+            for line in block.lines { try body(line) }
+        }
+    }
+
     /// The latest signed checkpoint's document, as stored.
     public func headDocument() throws(AuditStoreError) -> [UInt8]? {
         guard FileSystem.exists(layout.head) else { return nil }

@@ -67,7 +67,7 @@ extension StoreWriter {
                 if configuration.durability == .fsyncEachEvent {
                     if memberFirstSeq != nil { try compress { try deflater.sync(into: &out) } }
                     try writeOut(&out)
-                    try file.sync()
+                    try syncForDurability()
                     publishDurable()
                     batchHasDurable = false
                 }
@@ -88,7 +88,7 @@ extension StoreWriter {
         if memberFirstSeq != nil { try compress { try deflater.sync(into: &out) } }
         try writeOut(&out)
         if batchHasDurable {
-            if configuration.durability != .osBuffered { try file.sync() }
+            if configuration.durability != .osBuffered { try syncForDurability() }
             publishDurable()
         }
     }
@@ -231,5 +231,13 @@ extension StoreWriter {
             try file.close()
         }
         try writeCheckpoint(clean: true)
+    }
+
+    /// The fsync that acknowledges records, timed for ``Configuration/fsyncObserver``.
+    private func syncForDurability() throws(AuditStoreError) {
+        guard let observer = configuration.fsyncObserver else { return try file.sync() }
+        let start = monotonicSeconds()
+        try file.sync()
+        observer(monotonicSeconds() - start)
     }
 }

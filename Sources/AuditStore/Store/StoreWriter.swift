@@ -50,6 +50,9 @@ public final class StoreWriter: @unchecked Sendable {
         public var maxQueuedBytes: Int = 32 << 20
         /// Event paths committed with salts when a new store is created (existing stores keep theirs).
         public var personalDataPaths: [String] = StoreDescriptor.defaultPersonalDataPaths
+        /// Called on the flusher thread with the duration (seconds) of each fsync that acknowledges
+        /// records, for metrics. Must be quick and must not append to this writer.
+        public var fsyncObserver: (@Sendable (Double) -> Void)?
 
         public init() {}
 
@@ -129,6 +132,8 @@ public final class StoreWriter: @unchecked Sendable {
         var segment: OpenSegment
         var queue: [Pending] = []
         var queuedBytes = 0
+        /// Uncompressed record bytes appended since open (for metrics).
+        var appendedBytes: UInt64 = 0
         var durableSeq: UInt64
         /// Size of the open segment file as last written by the flusher (for rotation by size).
         var segmentFileBytes = 0
@@ -302,6 +307,7 @@ public final class StoreWriter: @unchecked Sendable {
             let wasEmpty = s.queue.isEmpty
             if wasEmpty { s.firstQueuedAt = monotonicSeconds() }
             s.queuedBytes += line.count
+            s.appendedBytes &+= UInt64(line.count)
             s.queue.append(.record(seq: seq, line: line, chainHead: s.chainHead))
             s.nextSeq += 1
             // Wake the flusher only when it must act: to start its group-commit timer, or for a full batch.
@@ -338,9 +344,24 @@ public final class StoreWriter: @unchecked Sendable {
         state.wait(until: { $0.durableSeq > seq || $0.flusherFinished || $0.failure != nil }, timeout: timeout) { $0.durableSeq }
     }
 
+    /// Why the writer stopped accepting records, if it failed (for waiters that must not wait on).
+    package var failure: AuditStoreError? {
+        state.withLock { $0.failure }
+    }
+
+    /// True once the flusher has stopped (closed, failed or abandoned): nothing more becomes durable.
+    package var flusherStopped: Bool {
+        state.withLock { $0.flusherFinished }
+    }
+
     /// The highest sequence number that is durable.
     public var durableSeq: UInt64 {
         state.withLock { $0.durableSeq }
+    }
+
+    /// Uncompressed bytes of the records appended since the writer opened (for metrics).
+    public var appendedBytes: UInt64 {
+        state.withLock { $0.appendedBytes }
     }
 
     /// The sequence number the next record will get.

@@ -1,0 +1,400 @@
+import AuditModel
+import AuditRedaction
+import AuditStore
+import Dispatch
+import Logging
+import Metrics
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The destination every ``AuditLogHandler`` copy and the typed audit API share: a bounded in-memory
+/// queue drained by one background thread into a ``StoreWriter``.
+///
+/// Log events are validated and redacted on the caller's thread, then queued without blocking; when
+/// the queue is full the ``Configuration/logOverflow`` policy applies, and any drop is counted and
+/// written into the chain as an `auditq.events.dropped` record as soon as there is room. Audit records
+/// (``record(action:outcome:actor:id:message:fields:metadata:durable:)``) wait for room up to
+/// ``Configuration/auditEnqueueTimeout`` and then throw; they can await durability.
+///
+/// `@unchecked Sendable`: shared state is in `queue` (a mutex with a condition); `drain` state
+/// (idempotency window, metric handles) is touched only by the drain thread.
+public final class AuditSink: @unchecked Sendable {
+    /// What to do with a plain log event when the queue is full.
+    public enum OverflowPolicy: Sendable, Hashable {
+        /// Drop it and count it (never silently: see ``AuditSink``). The default: logging never blocks.
+        case drop
+        /// Block the logging thread up to `seconds` for room, then drop and count.
+        case wait(seconds: Double)
+    }
+
+    public struct Configuration: Sendable {
+        /// The store writer's settings (durability, segment sizes, group-commit window).
+        public var store = StoreWriter.Configuration()
+        /// Events the in-memory queue holds before the overflow policies apply.
+        public var maxQueuedEvents = 65_536
+        public var logOverflow: OverflowPolicy = .drop
+        /// How long an audit record waits for queue room before it fails with `.queueFull`.
+        public var auditEnqueueTimeout: Double = 5
+        /// How long an audit record waits to become durable before it fails with `.durabilityTimeout`.
+        public var durabilityTimeout: Double = 30
+        /// Seconds a producer-supplied event id is remembered as an idempotency key.
+        public var idempotencyWindow: Double = 24 * 3600
+        /// Most event ids remembered at once (the oldest are forgotten first).
+        public var idempotencyMaxEntries = 100_000
+        /// Read the ids of the newest records at startup so the window survives a restart (costs
+        /// about 4 µs per record of the newest segment; see docs/logging.md).
+        public var restoreIdempotencyAtStartup = true
+        /// Where the metrics go; nil (the default) for the factory `MetricsSystem` was bootstrapped with.
+        public var metricsFactory: (any MetricsFactory)?
+        public var redactionRules: RedactionRules = .default
+        /// Stored as the `source` of every event that names none (a service name).
+        public var source: String?
+
+        public init() {}
+    }
+
+    struct Item {
+        var event: AuditEvent
+        var redaction: RedactionReport
+        var idempotencyKey: String?
+        var isAudit: Bool
+        var completion: (@Sendable (Result<UInt64, AuditStoreError>) -> Void)?
+    }
+
+    struct QueueState {
+        var items: [Item] = []
+        /// Log events dropped and not yet written as an `auditq.events.dropped` record.
+        var dropped = 0
+        /// Log events dropped once shutdown began: counted (metric), never written, so that logging
+        /// that goes on during shutdown cannot keep the drain thread writing drop notices forever.
+        var droppedAfterClose = 0
+        var closing = false
+        var drainerWaiting = false
+        var drainerFinished = false
+        var spaceWaiters = 0
+        /// Holds the drain thread (tests of the overflow policies).
+        var paused = false
+        /// First and last sequence numbers this sink appended (for acknowledgement counts).
+        var firstSeq: UInt64?
+        var lastSeq: UInt64 = 0
+        var appended = 0
+
+        mutating func noteDrop() {
+            if closing { droppedAfterClose += 1 } else { dropped += 1 }
+        }
+    }
+
+    public let writer: StoreWriter
+    public let configuration: Configuration
+    let redactor: Redactor
+    let queue = Condition(QueueState())
+    let metrics: AuditMetrics
+    let durability: DurabilityNotifier
+    private let drainerDone = DispatchSemaphore(value: 0)
+    private let shutdownState = Condition<ShutdownPhase>(.running)
+    private var drainIdempotency: IdempotencyWindow
+    private var drainFailures = 0
+
+    enum ShutdownPhase { case running, closing, closed(AuditStoreError?) }
+
+    /// Opens (or creates) the store at `path`, signing with the key at `keyPath`.
+    ///
+    /// - Throws: ``AuditLoggingError`` with code `.store` when the key cannot be read or the store
+    ///   cannot be opened (locked by another writer, tampered, unwritable): setup failures surface here,
+    ///   never on the logging path.
+    public convenience init(path: String, keyPath: String, configuration: Configuration = Configuration()) throws(AuditLoggingError) {
+        let key: SigningKey
+        do {
+            key = try SigningKey(contentsOfFile: keyPath)
+        } catch {
+            throw AuditLoggingError(.store, "cannot read the signing key", cause: error)
+        }
+        try self.init(path: path, key: key, configuration: configuration)
+    }
+
+    public init(path: String, key: SigningKey, configuration: Configuration = Configuration()) throws(AuditLoggingError) {
+        let metrics = AuditMetrics(factory: configuration.metricsFactory)
+        var store = configuration.store
+        let chained = store.fsyncObserver
+        store.fsyncObserver = { seconds in
+            metrics.fsyncLatency.recordNanoseconds(Int64(seconds * 1e9))
+            chained?(seconds)
+        }
+        do {
+            self.writer = try StoreWriter(path: path, key: key, configuration: store)
+        } catch {
+            throw AuditLoggingError(.store, "cannot open the store", cause: error)
+        }
+        self.configuration = configuration
+        self.redactor = Redactor(rules: configuration.redactionRules)
+        self.metrics = metrics
+        self.durability = DurabilityNotifier(writer: writer, metrics: metrics)
+        var window = IdempotencyWindow(window: configuration.idempotencyWindow, maxEntries: configuration.idempotencyMaxEntries)
+        Self.restoreIdempotency(into: &window, path: path, configuration: configuration)
+        self.drainIdempotency = window
+        DispatchQueue(label: "auditq.logging.drain").async { [self] in
+            drainLoop()
+            drainerDone.signal()
+        }
+    }
+
+    // MARK: - Queueing
+
+    /// Queues a log event without blocking (unless the overflow policy says to wait). Never throws.
+    func submitLog(_ item: Item) {
+        let maxQueued = configuration.maxQueuedEvents
+        let (accepted, wake) = queue.withLock { q -> (Bool?, Bool) in
+            if q.closing {
+                q.noteDrop()
+                return (false, false)
+            }
+            guard q.items.count < maxQueued else { return (nil, false) }
+            q.items.append(item)
+            return (true, q.drainerWaiting)
+        }
+        if wake { queue.broadcast() }
+        switch accepted {
+        case true?: return
+        case false?:
+            metrics.dropped.increment()
+            return
+        case nil: break
+        }
+        guard case .wait(let seconds) = configuration.logOverflow, seconds > 0 else {
+            queue.withLock { $0.noteDrop() }
+            metrics.dropped.increment()
+            return
+        }
+        queue.withLock { $0.spaceWaiters += 1 }
+        let queued = queue.wait(until: { $0.items.count < maxQueued || $0.closing }, timeout: seconds) { q -> Bool in
+            q.spaceWaiters -= 1
+            guard !q.closing, q.items.count < maxQueued else {
+                q.noteDrop()
+                return false
+            }
+            q.items.append(item)
+            return true
+        }
+        if queued { queue.broadcast() } else { metrics.dropped.increment() }
+    }
+
+    /// Tries once to queue an audit record; false when the queue is full. A closed sink completes the
+    /// item with `.closed` and returns true.
+    func tryEnqueueAudit(_ item: Item) -> Bool {
+        let maxQueued = configuration.maxQueuedEvents
+        let result = queue.withLock { q -> (Bool, Bool, Bool) in
+            if q.closing { return (true, false, true) }
+            guard q.items.count < maxQueued else { return (false, false, false) }
+            q.items.append(item)
+            return (true, q.drainerWaiting, false)
+        }
+        if result.1 { queue.broadcast() }
+        if result.2 {
+            item.completion?(.failure(AuditStoreError(.closed, "the audit sink is shut down", path: writer.layout)))
+        }
+        return result.0
+    }
+
+    /// Queues an audit record, waiting (without blocking a thread) up to the enqueue timeout for room;
+    /// returns its sequence number once appended (chained), not yet durable.
+    func enqueueAudit(_ item: Item) async throws(AuditLoggingError) -> UInt64 {
+        let deadline = monotonicSeconds() + configuration.auditEnqueueTimeout
+        var pause: UInt64 = 100_000
+        while true {
+            let result: Result<UInt64, AuditStoreError>? = await withCheckedContinuation { continuation in
+                var item = item
+                item.completion = { continuation.resume(returning: $0) }
+                if !tryEnqueueAudit(item) { continuation.resume(returning: nil) }
+            }
+            switch result {
+            case .success(let seq)?:
+                return seq
+            case .failure(let error)?:
+                throw AuditLoggingError(error.code == .closed ? .closed : .store, "the record was not stored", cause: error)
+            case nil:
+                guard monotonicSeconds() < deadline else {
+                    metrics.errors(kind: "queue_full").increment()
+                    throw AuditLoggingError(
+                        .queueFull,
+                        "the audit queue stayed full for \(configuration.auditEnqueueTimeout) s; the store is not keeping up (check disk and fsync latency)"
+                    )
+                }
+                // Polling with a growing pause keeps the drain path free of per-waiter bookkeeping.
+                try? await Task.sleep(nanoseconds: pause)
+                pause = min(pause * 2, 5_000_000)
+            }
+        }
+    }
+
+    // MARK: - Draining (drain thread only)
+
+    private func drainLoop() {
+        var batch: [Item] = []
+        while true {
+            queue.withLock { q in
+                if q.items.isEmpty && q.dropped == 0 && !q.closing { q.drainerWaiting = true }
+            }
+            let (dropped, closing, wakeSpace, depth) = queue.wait(
+                until: { (!$0.items.isEmpty || $0.dropped > 0 || $0.closing) && (!$0.paused || $0.closing) },
+                timeout: nil
+            ) { q in
+                q.drainerWaiting = false
+                swap(&batch, &q.items)
+                let dropped = q.dropped
+                q.dropped = 0
+                return (dropped, q.closing, q.spaceWaiters > 0, batch.count)
+            }
+            if wakeSpace { queue.broadcast() }
+            metrics.queueDepth.record(depth)
+            var tally = Tally()
+            if dropped > 0 { appendDropNotice(dropped, &tally) }
+            for item in batch { drain(item, &tally) }
+            batch.removeAll(keepingCapacity: true)
+            tally.publish(to: self)
+            metrics.noteStoreBytes(writer.appendedBytes)
+            if closing, queue.withLock({ $0.items.isEmpty && $0.dropped == 0 }) { break }
+        }
+        queue.withLock { $0.drainerFinished = true }
+    }
+
+    /// What one batch did, published under one lock and one metric update per kind.
+    struct Tally {
+        var firstSeq: UInt64?
+        var lastSeq: UInt64 = 0
+        var appended = 0
+        var logEvents = 0
+        var auditEvents = 0
+
+        func publish(to sink: AuditSink) {
+            guard appended > 0 else { return }
+            sink.queue.withLock { q in
+                if q.firstSeq == nil { q.firstSeq = firstSeq }
+                q.lastSeq = lastSeq
+                q.appended += appended
+            }
+            if logEvents > 0 { sink.metrics.logEvents.increment(by: Int64(logEvents)) }
+            if auditEvents > 0 { sink.metrics.auditEvents.increment(by: Int64(auditEvents)) }
+        }
+    }
+
+    private func drain(_ item: Item, _ tally: inout Tally) {
+        var now = 0.0
+        if let key = item.idempotencyKey {
+            now = monotonicSeconds()
+            if let seq = drainIdempotency.seq(for: key, now: now) {
+                metrics.duplicates.increment()
+                item.completion?(.success(seq))
+                return
+            }
+        }
+        do {
+            let seq = try writer.append(item.event, redaction: item.redaction.isEmpty ? nil : item.redaction.jsonValue)
+            if let key = item.idempotencyKey { drainIdempotency.remember(key, seq: seq, now: now) }
+            if tally.firstSeq == nil { tally.firstSeq = seq }
+            tally.lastSeq = seq
+            tally.appended += 1
+            if item.isAudit { tally.auditEvents += 1 } else { tally.logEvents += 1 }
+            for (rule, count) in item.redaction.counts { metrics.redactions(rule: rule).increment(by: count) }
+            item.completion?(.success(seq))
+        } catch {
+            metrics.errors(kind: "append").increment()
+            if item.completion == nil {
+                drainFailures += 1
+                // The first failure and then one in 10,000: a failed store must not also flood stderr.
+                if drainFailures % 10_000 == 1 {
+                    reportToStandardError("auditq: log events are not being stored (\(drainFailures) so far): \(error)")
+                }
+            }
+            item.completion?(.failure(error))
+        }
+    }
+
+    /// Writes the count of dropped log events into the chain, so a gap is itself on record.
+    private func appendDropNotice(_ count: Int, _ tally: inout Tally) {
+        var object: JSONObject = [
+            AuditEvent.Field.ts: .string(Timestamp.now().description),
+            AuditEvent.Field.action: "auditq.events.dropped",
+            AuditEvent.Field.level: "warning",
+            AuditEvent.Field.message: .string("\(count) log events dropped: the queue was full"),
+            AuditEvent.Field.metadata: ["dropped": .number(Double(count))],
+        ]
+        if let source = configuration.source { object[AuditEvent.Field.source] = .string(source) }
+        guard let event = try? AuditEvent(validating: object) else { return }
+        drain(Item(event: event, redaction: RedactionReport(), idempotencyKey: nil, isAudit: true, completion: nil), &tally)
+    }
+
+    // MARK: - Acknowledgement and shutdown
+
+    /// How many records this sink appended that are durable now.
+    public var acknowledgedCount: Int {
+        let (first, last, appended) = queue.withLock { ($0.firstSeq, $0.lastSeq, $0.appended) }
+        guard let first else { return 0 }
+        let durable = writer.durableSeq
+        guard durable >= first else { return 0 }
+        // This sink is the writer's only appender after startup, so its records are contiguous.
+        return min(appended, Int(min(durable, last) - first + 1))
+    }
+
+    /// Holds or releases the drain thread, so tests can fill the queue deterministically.
+    package func setDrainPaused(_ paused: Bool) {
+        queue.withLock { $0.paused = paused }
+        queue.broadcast()
+    }
+
+    var shutdownStatePhase: ShutdownPhase { shutdownState.withLock { $0 } }
+
+    /// Events queued and not yet taken by the drain thread.
+    package var pendingQueue: Int { queue.withLock { $0.items.count } }
+
+    /// Log events dropped so far and not yet written as a drop notice.
+    package var pendingDropped: Int { queue.withLock { $0.dropped } }
+
+    /// Log events dropped because they arrived after shutdown began.
+    package var droppedAfterShutdown: Int { queue.withLock { $0.droppedAfterClose } }
+
+    /// Writes everything accepted, seals the open segment and signs a clean-shutdown checkpoint.
+    /// Log events arriving afterwards are counted as dropped; audit records fail with `.closed`.
+    /// Safe to call more than once and from several tasks: all return once the store is closed.
+    public func shutdown() async throws(AuditLoggingError) {
+        let result: AuditStoreError? = await withCheckedContinuation { continuation in
+            DispatchQueue(label: "auditq.logging.shutdown").async { [self] in
+                continuation.resume(returning: shutdownBlocking())
+            }
+        }
+        if let result { throw AuditLoggingError(.store, "the store did not close cleanly", cause: result) }
+    }
+
+    /// ``shutdown()`` for synchronous callers (blocks the calling thread: not for the cooperative pool).
+    @discardableResult
+    public func shutdownBlocking() -> AuditStoreError? {
+        let first = shutdownState.withLock { phase -> Bool in
+            guard case .running = phase else { return false }
+            phase = .closing
+            return true
+        }
+        if first {
+            queue.withLock { $0.closing = true }
+            queue.broadcast()
+            drainerDone.wait()
+            var failure: AuditStoreError?
+            do { try writer.close() } catch { failure = error }
+            durability.stop()
+            shutdownState.withLock { $0 = .closed(failure) }
+            shutdownState.broadcast()
+        }
+        return shutdownState.wait(until: { if case .closed = $0 { true } else { false } }, timeout: nil) { phase in
+            if case .closed(let failure) = phase { return failure }
+            return nil
+        }
+    }
+}
+
+func reportToStandardError(_ text: String) {
+    var line = Array(text.utf8)
+    line.append(0x0A)
+    line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,198 @@
+import ArgumentParser
+import AuditLogging
+import AuditStore
+import Dispatch
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The producer library: in-process append throughput through a `Logger` (redaction, chaining,
+/// group commit included) next to swift-log's `StreamLogHandler` writing the same events to a file,
+/// and durable-acknowledgement latency percentiles under a steady offered load.
+struct LoggingBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logging",
+        abstract: "AuditLogging throughput (events/s) vs StreamLogHandler to a file, and durable-ack latency at a steady rate."
+    )
+
+    @Option(help: "Events for the throughput runs.")
+    var events = 200_000
+
+    @Option(help: "Offered load for the latency run, events per second.")
+    var rate = 50_000
+
+    @Option(help: "Seconds of offered load for the latency run.")
+    var seconds = 5.0
+
+    @Option(help: "Seconds between signed checkpoints while records arrive (the writer's default is 1).")
+    var checkpointInterval = 1.0
+
+    @Option(help: "Group-commit window in seconds (the writer's default is 0.002).")
+    var groupCommitWindow = 0.002
+
+    @Option(help: "Producer threads for the throughput run.")
+    var producers = 1
+
+    @Option(help: "Scratch directory (deleted afterwards).")
+    var scratch: String = "/tmp/auditq-logging-bench"
+
+    func run() throws {
+        try? removeTree(scratch)
+        mkdir(scratch, 0o755)
+        defer { try? removeTree(scratch) }
+        let key = try SigningKey.generate(writingTo: scratch + "/bench.key")
+
+        // The peer: swift-log's own handler, one formatted line per event, flushed per line.
+        let file = FileStream(path: scratch + "/stream.log")
+        let peer = Logger(label: "payments") { StreamLogHandler(label: $0, stream: file) }
+        let peerSeconds = timeProducers(events: events, producers: producers) { peer.info("payment captured", metadata: metadata($0)) }
+        file.close()
+        print("StreamLogHandler -> file: \(format2(peerSeconds)) s  \(Int(Double(events) / peerSeconds)) events/s  \(fileSize(scratch + "/stream.log")) bytes")
+
+        for durability in [StoreWriter.Durability.groupCommit, .osBuffered] {
+            var configuration = AuditSink.Configuration()
+            configuration.store.durability = durability
+            configuration.maxQueuedEvents = 65_536
+            configuration.logOverflow = .wait(seconds: 60)
+            let sink = try AuditSink(path: "\(scratch)/store-\(durability.rawValue)", key: key, configuration: configuration)
+            let logger = Logger(label: "payments") { AuditLogHandler(label: $0, sink: sink) }
+            let start = monotonicSeconds()
+            let submitSeconds = timeProducers(events: events, producers: producers) { logger.info("payment captured", metadata: metadata($0)) }
+            let lastSeq = sink.writer.nextSeq - 1
+            while sink.writer.durableSeq < lastSeq || sink.pendingQueue > 0 {
+                _ = sink.writer.waitForDurable(beyond: sink.writer.durableSeq, timeout: 0.05)
+            }
+            let durableSeconds = monotonicSeconds() - start
+            let recordBytes = sink.writer.appendedBytes
+            sink.shutdownBlocking()
+            let stored = Int(sink.writer.durableSeq)
+            print("  records: \(recordBytes / UInt64(max(1, stored))) bytes each uncompressed")
+            print("AuditLogHandler (\(durability.rawValue)): submitted in \(format2(submitSeconds)) s, all durable in \(format2(durableSeconds)) s  \(Int(Double(events) / durableSeconds)) events/s durable  (\(stored) records, \(directoryBytes("\(scratch)/store-\(durability.rawValue)/segments")) bytes)")
+        }
+
+        try latency(key: key)
+    }
+
+    /// Offers `rate` events/s from one thread for `seconds` and measures, per event, the time from
+    /// its `log` call to the moment a waiter on the writer sees it durable.
+    func latency(key: SigningKey) throws {
+        var configuration = AuditSink.Configuration()
+        configuration.maxQueuedEvents = 1 << 20
+        configuration.store.checkpointInterval = checkpointInterval
+        configuration.store.groupCommitWindow = groupCommitWindow
+        let sink = try AuditSink(path: scratch + "/store-latency", key: key, configuration: configuration)
+        let logger = Logger(label: "payments") { AuditLogHandler(label: $0, sink: sink) }
+        let total = Int(Double(rate) * seconds)
+        let firstSeq = sink.writer.nextSeq
+        let submitted = Samples(count: total)
+        let acked = Samples(count: total)
+        let done = DispatchSemaphore(value: 0)
+        let submittedCount = Atomic<Int>(0)
+        // The acknowledger: a waiter on durability, like a caller of record(durable: true).
+        Thread.detach {
+            var next = 0
+            while next < total {
+                let durable = sink.writer.waitForDurable(beyond: firstSeq + UInt64(next) - 1, timeout: 0.1)
+                let now = monotonicSeconds()
+                let limit = min(Int(durable + 1 - firstSeq), submittedCount.load(ordering: .acquiring))
+                while next < limit {
+                    acked.values[next] = now
+                    next += 1
+                }
+            }
+            done.signal()
+        }
+        // Every half millisecond, log the events that are due, then sleep: the producer does not
+        // spin a core away from the drain and flush threads. Latency counts from each log call.
+        let start = monotonicSeconds()
+        var i = 0
+        while i < total {
+            let due = min(total, Int((monotonicSeconds() - start) * Double(rate)) + 1)
+            while i < due {
+                submitted.values[i] = monotonicSeconds()
+                logger.info("payment captured", metadata: metadata(i))
+                submittedCount.store(i + 1, ordering: .releasing)
+                i += 1
+            }
+            usleep(500)
+        }
+        done.wait()
+        sink.shutdownBlocking()
+        precondition(sink.pendingDropped == 0, "events were dropped: the seq mapping would be wrong")
+        var latencies = (0..<total).map { (acked.values[$0] - submitted.values[$0]) * 1000 }
+        latencies.sort()
+        func p(_ q: Double) -> String { format2(latencies[min(latencies.count - 1, Int(q * Double(latencies.count)))]) }
+        print("durable-ack latency at \(rate) events/s offered for \(format2(seconds)) s (\(total) events, group commit): p50 \(p(0.5)) ms  p90 \(p(0.9)) ms  p99 \(p(0.99)) ms  p99.9 \(p(0.999)) ms  max \(format2(latencies.last ?? 0)) ms")
+    }
+}
+
+private func metadata(_ n: Int) -> Logger.Metadata {
+    [
+        "request_id": "req_\(n)",
+        "transaction_id": "txn_\(n / 4)",
+        "customer_code": "CUS_\(n % 9973)",
+        "amount": "\(Double(n % 100_000) / 100)",
+        "currency": "NGN",
+        "institution": "paystack",
+        "ip": "10.0.\(n % 255).\(n % 7)",
+    ]
+}
+
+/// Runs `body(i)` for `events` values of `i` split over `producers` threads; returns the wall time.
+private func timeProducers(events: Int, producers: Int, _ body: @escaping @Sendable (Int) -> Void) -> Double {
+    let group = DispatchGroup()
+    let start = monotonicSeconds()
+    for p in 0..<producers {
+        group.enter()
+        Thread.detach {
+            var i = p
+            while i < events {
+                body(i)
+                i += producers
+            }
+            group.leave()
+        }
+    }
+    group.wait()
+    return monotonicSeconds() - start
+}
+
+/// A plain thread (not the Swift concurrency pool, not a shared Dispatch queue).
+enum Thread {
+    static func detach(_ body: @escaping @Sendable () -> Void) {
+        DispatchQueue(label: "auditq.bench.thread").async(execute: body)
+    }
+}
+
+/// Timestamps in a preallocated buffer. `@unchecked Sendable`: each buffer is written by one thread
+/// and read only after that thread signalled it is done.
+final class Samples: @unchecked Sendable {
+    let values: UnsafeMutableBufferPointer<Double>
+    init(count: Int) { values = .allocate(capacity: count) }
+    deinit { values.deallocate() }
+}
+
+/// A file as a swift-log output stream, flushed per line like `StreamLogHandler`'s stdout.
+final class FileStream: TextOutputStream, @unchecked Sendable {
+    private let file: UnsafeMutablePointer<FILE>
+    private let lock = Mutex(())
+
+    init(path: String) {
+        file = fopen(path, "w")!
+    }
+
+    func write(_ string: String) {
+        lock.withLock { _ in
+            var s = string
+            s.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, file) }
+            fflush(file)
+        }
+    }
+
+    func close() {
+        fclose(file)
+    }
+}

@@ -1,0 +1,112 @@
+import AuditModel
+import AuditStore
+import AuditVerify
+import Foundation
+import Testing
+@testable import AuditLogging
+
+/// Runs the built `example-service` (next to this test bundle) as a real producer process and stops it
+/// the hard way and the polite way.
+@Suite("example-service process", .serialized)
+struct ExampleServiceProcessTests {
+    static var binary: String {
+        let bundle = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("example-service").path
+    }
+
+    /// A running producer whose stdout is read line by line.
+    final class Producer {
+        let process = Process()
+        let output = Pipe()
+        private var buffer = Data()
+        private(set) var lines: [String] = []
+
+        init(store: String, key: String, extra: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: ExampleServiceProcessTests.binary)
+            process.arguments = ["--store", store, "--key", key, "--progress", "--console-level", "critical"] + extra
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// Reads lines until `done` holds for the latest one or `timeout` seconds pass.
+        func read(until done: (String) -> Bool, timeout: Double) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { return false }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    lines.append(line)
+                    if done(line) { return true }
+                }
+            }
+            return false
+        }
+
+        func readToEnd() {
+            _ = read(until: { _ in false }, timeout: 30)
+        }
+
+        var highestDurableSeq: UInt64 {
+            lines.compactMap { $0.hasPrefix("durable_seq=") ? UInt64($0.dropFirst(12)) : nil }.max() ?? 0
+        }
+
+        func value(_ name: String) -> Int? {
+            lines.last { $0.hasPrefix(name + "=") }.flatMap { Int($0.dropFirst(name.count + 1).prefix { $0.isNumber }) }
+        }
+    }
+
+    static func durableAtLeast(_ n: UInt64) -> (String) -> Bool {
+        { line in line.hasPrefix("durable_seq=") && (UInt64(line.dropFirst(12)) ?? 0) >= n }
+    }
+
+    @Test("kill -9: every record acknowledged as durable is in the store after recovery, chain intact")
+    func killNine() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build example-service first (swift build)")
+        let dir = TemporaryDirectory()
+        let store = dir.child("store"), key = dir.child("key.pem")
+        let producer = try Producer(store: store, key: key, extra: ["--requests", "1000000", "--concurrency", "8"])
+        #expect(producer.read(until: Self.durableAtLeast(500), timeout: 20))
+        kill(producer.process.processIdentifier, SIGKILL)
+        producer.readToEnd()
+        producer.process.waitUntilExit()
+        #expect(producer.process.terminationReason == .uncaughtSignal)
+        let acknowledged = producer.highestDurableSeq
+        #expect(acknowledged >= 500)
+
+        // Recover the way the next producer would: open and close the store.
+        let sink = try AuditSink(path: store, keyPath: key)
+        try await sink.shutdown()
+        let seqs = try Fixtures.events(store).map(\.seq)
+        #expect(seqs == Array(1...UInt64(seqs.count)))
+        #expect(UInt64(seqs.count) >= acknowledged)
+        let report = Verifier(path: store, trustedKeys: [try SigningKey(contentsOfFile: key).publicKey]).run()
+        #expect(report.isIntact)
+    }
+
+    @Test("SIGTERM: every accepted event is stored, the segment sealed, acknowledged=N printed")
+    func sigterm() async throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store"), key = dir.child("key.pem")
+        let producer = try Producer(store: store, key: key, extra: ["--requests", "1000000", "--concurrency", "4", "--delay-ms", "1"])
+        #expect(producer.read(until: Self.durableAtLeast(200), timeout: 20))
+        kill(producer.process.processIdentifier, SIGTERM)
+        producer.readToEnd()
+        producer.process.waitUntilExit()
+        #expect(producer.process.terminationReason == .exit)
+        #expect(producer.process.terminationStatus == 0)
+        let acknowledged = try #require(producer.value("acknowledged"))
+        #expect(acknowledged >= 200)
+
+        let stored = try Fixtures.producerEvents(store)
+        #expect(stored.count == acknowledged)
+        let report = Verifier(path: store, trustedKeys: [try SigningKey(contentsOfFile: key).publicKey]).run()
+        #expect(report.isIntact)
+        #expect(report.sealedSegments == report.segmentsChecked)
+        let head = try #require(try StoreReader(path: store).headDocument())
+        #expect(String(decoding: head, as: UTF8.self).contains("\"clean_shutdown\":true"))
+    }
+}
