@@ -201,6 +201,9 @@ public final class StoreWriter: @unchecked Sendable {
     public init(path: String, key: SigningKey, configuration: Configuration = Configuration()) throws(AuditStoreError) {
         try configuration.validate()
         let layout = StoreLayout(root: path)
+        if FileSystem.exists(layout.root), !FileSystem.isDirectory(layout.root) {
+            throw AuditStoreError(.notAStore, "not a directory; a store is a directory (give a new or existing store directory)", path: layout.root)
+        }
         if !FileSystem.isDirectory(layout.root) {
             try FileSystem.createDirectory(layout.root)
         }
