@@ -36,6 +36,11 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
         public static let tornTail = Kind("torn-tail")
         /// Records after the last signed checkpoint (a note: not yet authenticated).
         public static let unauthenticatedTail = Kind("unauthenticated-tail")
+        /// A sealed segment's index file does not match the digest its signed manifest records, or the
+        /// signed index does not describe the segment's records.
+        public static let indexMismatch = Kind("index-mismatch")
+        /// A sealed segment's index file is missing (a warning: lookups scan the segment; rebuild it).
+        public static let indexMissing = Kind("index-missing")
         /// Event time went backwards between consecutive records (a warning: order is by sequence number).
         public static let clockWentBackwards = Kind("clock-went-backwards")
     }
