@@ -40,6 +40,9 @@ let package = Package(
         // The append-only, hash-chained, signed segment store.
         .target(name: "AuditStore", dependencies: ["AuditModel", "AuditCrypto", "AuditCompression", "AuditRedaction"]),
 
+        // Lookups: index-driven search of sealed segments, scans of the open segment.
+        .target(name: "AuditQuery", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
+
         // Independent verification of a store.
         .target(name: "AuditVerify", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
 
@@ -47,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "auditq",
             dependencies: [
-                "AuditStore", "AuditVerify", "AuditRedaction", "AuditModel", "AuditCrypto",
+                "AuditStore", "AuditVerify", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "auditq-bench",
             dependencies: [
-                "AuditStore", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditCompression",
+                "AuditStore", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditCompression", "AuditQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,6 +70,7 @@ let package = Package(
         .testTarget(name: "AuditRedactionTests", dependencies: ["AuditRedaction", "AuditModel"], resources: [.copy("Corpus")]),
         .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"], resources: [.copy("Golden")]),
         .testTarget(name: "AuditVerifyTests", dependencies: ["AuditVerify", "AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
+        .testTarget(name: "AuditQueryTests", dependencies: ["AuditQuery", "AuditStore", "AuditModel", "AuditCrypto"]),
         .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel"]),
     ]
 )
