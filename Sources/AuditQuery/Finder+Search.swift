@@ -78,8 +78,10 @@ extension Finder {
                 // The segment does not hold what its signed index says: scanning is the honest answer,
                 // but everything already emitted from this segment came from the same file.
                 note(segment.number, "\(error.reason); run 'auditq verify'")
+            } catch let error as QueryError {
+                throw error
             } catch {
-                throw error as! QueryError
+                throw QueryError(.corrupt, "\(error)", path: layout.segment(segment.number))
             }
         }
 
@@ -299,8 +301,10 @@ extension Finder {
                             found.append(match)
                             return true
                         }
+                    } catch let error as QueryError {
+                        throw error
                     } catch {
-                        throw error as! QueryError
+                        throw QueryError(.corrupt, "\(error)", path: path)
                     }
                 }
                 isHeader = false
