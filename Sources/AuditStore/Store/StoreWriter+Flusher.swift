@@ -129,9 +129,12 @@ extension StoreWriter {
         checkpointSegmentBytes = fileBytes
         checkpointSealed = false
         let bytes = fileBytes
+        let segment = currentSegmentNumber
         state.withLock { s in
             s.durableSeq = seq
-            s.segmentFileBytes = bytes
+            // Appenders may have rotated to a newer segment already: this size is not the open one's
+            // (publishing it made the next append seal a segment of a few records).
+            if s.segment.header.segment == segment { s.segmentFileBytes = bytes }
         }
         state.broadcast()
     }
