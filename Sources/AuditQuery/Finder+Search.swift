@@ -3,6 +3,14 @@ import AuditCrypto
 import AuditModel
 import AuditStore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension Finder {
     /// One lookup's walk over the segments.
     struct Search {
@@ -13,6 +21,7 @@ extension Finder {
         let needles: [[UInt8]]
         var notes: [Note] = []
         var statistics = Statistics()
+        var manifestBuffer: [UInt8] = []
 
         init(finder: Finder, query: FindQuery, newestFirst: Bool) {
             self.finder = finder
@@ -34,20 +43,17 @@ extension Finder {
                 return try scan(segment.number, emit: emit)
             }
             let layout = finder.layout
-            let manifestBytes: [UInt8]
-            do {
-                manifestBytes = try FileSystem.readFile(layout.manifest(segment.number))
-            } catch {
-                throw QueryError(.io, "cannot read the manifest: \(error)", path: layout.manifest(segment.number))
-            }
+            let length = try readManifest(segment.number)
             let summary: ManifestSummary
             do {
-                summary = try manifestBytes.withUnsafeBytes { raw in Result { () throws(QueryError) in try ManifestSummary(bytes: raw) } }.get()
+                summary = try manifestBuffer.withUnsafeBytes { raw in
+                    Result { () throws(QueryError) in try ManifestSummary(bytes: UnsafeRawBufferPointer(rebasing: raw[0..<length])) }
+                }.get()
             } catch {
                 throw QueryError(error.code, error.message, path: layout.manifest(segment.number))
             }
             if let keys = finder.trustedKeys {
-                try authenticate(segment.number, manifest: manifestBytes, keyID: summary.keyID, keys: keys)
+                try authenticate(segment.number, manifest: Array(manifestBuffer[0..<length]), keyID: summary.keyID, keys: keys)
             }
             if let min = summary.minTimestamp, let max = summary.maxTimestamp,
                 !query.overlaps(min: min.microsecondsSinceEpoch, max: max.microsecondsSinceEpoch)
@@ -82,6 +88,29 @@ extension Finder {
                 throw error
             } catch {
                 throw QueryError(.corrupt, "\(error)", path: layout.segment(segment.number))
+            }
+        }
+
+        /// Reads a manifest into ``manifestBuffer`` (reused across segments: a lookup reads one manifest per
+        /// segment, and fresh pages for each would cost more than parsing them) and returns its length.
+        mutating func readManifest(_ number: UInt64) throws(QueryError) -> Int {
+            let path = finder.layout.manifest(number)
+            do {
+                let file = try SystemFile(path: path, mode: .read)
+                let size = try file.size()
+                if manifestBuffer.count < size { manifestBuffer = [UInt8](repeating: 0, count: size + size / 4) }
+                var done = 0
+                while done < size {
+                    let n = manifestBuffer.withUnsafeMutableBytes { pread(file.descriptor, $0.baseAddress! + done, size - done, off_t(done)) }
+                    if n < 0, errno == EINTR { continue }
+                    guard n > 0 else { throw QueryError(.io, "cannot read the manifest (it changed while being read)", path: path) }
+                    done += n
+                }
+                return size
+            } catch let error as QueryError {
+                throw error
+            } catch {
+                throw QueryError(.io, "cannot read the manifest: \(error)", path: path)
             }
         }
 

@@ -2,6 +2,14 @@ import AuditCrypto
 import AuditModel
 import AuditStore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The members of a segment manifest a lookup needs, read without building its `blocks` array.
 ///
 /// A sealed segment's manifest lists every block (about 180 KB for a 64 MiB segment); building that
@@ -92,23 +100,33 @@ private struct Skimmer {
         i += 1
     }
 
-    /// A string; returns its text when it has no escapes (all auditq manifest strings), else nil.
-    mutating func string() throws(QueryError) -> String? {
+    /// A string; returns its text when asked to keep it and it has no escapes (all auditq manifest
+    /// strings have none), else nil.
+    mutating func string(keep: Bool = true) throws(QueryError) -> String? {
         try expect(UInt8(ascii: "\""))
         let start = i
-        var escaped = false
+        // Fast path: the closing quote, with no backslash or control character before it.
+        guard let base = bytes.baseAddress, let quote = memchr(base + i, Int32(UInt8(ascii: "\"")), bytes.count - i) else {
+            throw fail("unterminated string")
+        }
+        let end = base.distance(to: UnsafeRawPointer(quote))
+        var plain = true
+        for k in start..<end where bytes[k] < 0x20 || bytes[k] == UInt8(ascii: "\\") {
+            plain = false
+            break
+        }
+        if plain {
+            i = end + 1
+            return keep ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) : nil
+        }
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
-                let text = escaped ? nil : String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
                 i += 1
-                return text
+                return nil
             }
             if b < 0x20 { throw fail("control character in a string") }
-            if b == UInt8(ascii: "\\") {
-                escaped = true
-                i += 1
-            }
+            if b == UInt8(ascii: "\\") { i += 1 }
             i += 1
         }
         throw fail("unterminated string")
@@ -119,7 +137,7 @@ private struct Skimmer {
         guard i < bytes.count, depth < 64 else { throw fail("unexpected end or nesting too deep") }
         switch bytes[i] {
         case UInt8(ascii: "\""):
-            return try string().map(Scalar.string) ?? .other
+            return try string(keep: depth <= 2).map(Scalar.string) ?? .other
         case UInt8(ascii: "{"):
             i += 1
             var captured: [String: Scalar] = [:]
@@ -128,7 +146,7 @@ private struct Skimmer {
                 i += 1
             } else {
                 while true {
-                    let name = try string()
+                    let name = try string(keep: capture)
                     try expect(UInt8(ascii: ":"))
                     let value = try scalarOrSkip(depth: depth + 1, capture: false)
                     if capture, let name { captured[name] = value }
