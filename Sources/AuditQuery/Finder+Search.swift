@@ -2,6 +2,7 @@ import AuditCompression
 import AuditCrypto
 import AuditModel
 import AuditStore
+import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -271,28 +272,66 @@ extension Finder {
             } catch {
                 throw QueryError(.io, "cannot read the segment: \(error)", path: path)
             }
-            for block in newestFirst ? Array(blocks.reversed()) : blocks {
-                let compressed: [UInt8]
-                do {
-                    compressed = try file.read(at: block.offset, count: block.length)
-                } catch {
-                    throw QueryError(.io, "cannot read the segment: \(error)", path: path)
+            let ordered = newestFirst ? Array(blocks.reversed()) : blocks
+            // Blocks are decompressed in batches on all cores, consumed in order. A batch starts at 2
+            // blocks (a point lookup needs one or two) and doubles, so a lookup that stops early at its
+            // limit wastes at most one batch.
+            var next = 0
+            var batchSize = 2
+            while next < ordered.count {
+                let batch = Array(ordered[next..<min(ordered.count, next + batchSize)])
+                next += batch.count
+                batchSize = min(batchSize * 2, 16)
+                var compressed: [[UInt8]] = []
+                for block in batch {
+                    do {
+                        compressed.append(try file.read(at: block.offset, count: block.length))
+                    } catch {
+                        throw QueryError(.io, "cannot read the segment: \(error)", path: path)
+                    }
                 }
-                guard compressed.count == block.length,
-                    let member = try? compressed.withUnsafeBytes({ try Gzip.inflateMember($0, at: 0, maxOutput: SegmentScanner.maxBlockBytes) }),
-                    member.isComplete, member.compressedRange.upperBound == block.length
-                else { throw IndexUnusable(reason: "the block at byte \(block.offset) is not where the signed index places it") }
-                statistics.blocksRead += 1
-                statistics.bytesInflated += member.bytes.count
-                let seqs = block.firstSeq..<(block.firstSeq + UInt64(block.count))
-                var stop = false
-                try matches(in: member.bytes, segment: number, reversed: newestFirst) { match in
-                    guard seqs.contains(match.seq) else { throw IndexUnusable(reason: "record \(match.seq) is in the block the index says holds \(seqs.lowerBound)-\(seqs.upperBound - 1)") }
-                    if !emit(match) { stop = true }
-                    return !stop
+                let results = decode(batch, compressed, segment: number)
+                for result in results {
+                    let (inflated, found) = try result.get()
+                    statistics.blocksRead += 1
+                    statistics.bytesInflated += inflated
+                    for match in found where !emit(match) { return }
                 }
-                if stop { return }
             }
+        }
+
+        /// Decompresses blocks and finds their matching records, one block per core at a time.
+        func decode(_ blocks: [SegmentIndex.Block], _ compressed: [[UInt8]], segment number: UInt64) -> [Result<(Int, [Match]), any Error>] {
+            var results = [Result<(Int, [Match]), any Error>](repeating: .success((0, [])), count: blocks.count)
+            let one = { (i: Int) -> Result<(Int, [Match]), any Error> in
+                let block = blocks[i]
+                guard compressed[i].count == block.length,
+                    let member = try? compressed[i].withUnsafeBytes({ try Gzip.inflateMember($0, at: 0, maxOutput: SegmentScanner.maxBlockBytes) }),
+                    member.isComplete, member.compressedRange.upperBound == block.length
+                else { return .failure(IndexUnusable(reason: "the block at byte \(block.offset) is not where the signed index places it")) }
+                let seqs = block.firstSeq..<(block.firstSeq + UInt64(block.count))
+                var found: [Match] = []
+                do {
+                    try self.matches(in: member.bytes, segment: number, reversed: self.newestFirst) { match in
+                        guard seqs.contains(match.seq) else {
+                            throw IndexUnusable(reason: "record \(match.seq) is in the block the index says holds \(seqs.lowerBound)-\(seqs.upperBound - 1)")
+                        }
+                        found.append(match)
+                        return true
+                    }
+                } catch {
+                    return .failure(error)
+                }
+                return .success((member.bytes.count, found))
+            }
+            if blocks.count == 1 {
+                results[0] = one(0)
+            } else {
+                let work = ParallelWork(count: blocks.count, one)
+                DispatchQueue.concurrentPerform(iterations: blocks.count) { i in work.run(i) }
+                for i in results.indices { results[i] = work.results[i]! }
+            }
+            return results
         }
 
         /// Scans a whole segment (open, unindexed, or whose index is not usable).
@@ -375,23 +414,76 @@ extension Finder {
 }
 
 /// The first position at or after `from` where `needle` occurs in `haystack`.
-@inline(__always)
+///
+/// It jumps between occurrences of the needle's rarest byte (by a rough frequency of JSON record text:
+/// quotes and lowercase letters are common, upper case rare) with `memchr`, and compares the needle
+/// there: a block of records is mostly skipped at memory speed.
 func firstOccurrence(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int) -> Int? {
     let n = needle.count
-    guard n > 0, haystack.count - from >= n else { return nil }
+    guard n > 0, from >= 0, haystack.count - from >= n, let base = haystack.baseAddress else { return nil }
+    var anchor = 0
+    var best = Int.max
+    for (i, byte) in needle.enumerated() {
+        let score = byteFrequency(byte)
+        if score <= best {
+            best = score
+            anchor = i
+        }
+    }
+    let target = Int32(needle[anchor])
     return needle.withUnsafeBytes { pattern -> Int? in
-        let first = pattern[0]
-        let last = pattern[n - 1]
-        var i = from
-        let end = haystack.count - n
-        while i <= end {
-            if haystack[i] == first, haystack[i + n - 1] == last {
-                var k = 1
-                while k < n - 1, haystack[i + k] == pattern[k] { k += 1 }
-                if k >= n - 1 { return i }
-            }
-            i += 1
+        var position = from + anchor
+        let last = haystack.count - n + anchor
+        while position <= last {
+            guard let hit = memchr(base + position, target, last + 1 - position) else { return nil }
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            let start = at - anchor
+            if memcmp(base + start, pattern.baseAddress!, n) == 0 { return start }
+            position = at + 1
         }
         return nil
     }
+}
+
+/// A rough frequency rank of a byte in record text (lower is rarer).
+@inline(__always)
+private func byteFrequency(_ byte: UInt8) -> Int {
+    switch byte {
+    case UInt8(ascii: "\""): 100
+    case UInt8(ascii: "e"), UInt8(ascii: "a"), UInt8(ascii: "t"), UInt8(ascii: "i"), UInt8(ascii: "o"), UInt8(ascii: "n"),
+        UInt8(ascii: "s"), UInt8(ascii: "r"), UInt8(ascii: "c"), UInt8(ascii: "d"):
+        60
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): 50
+    case UInt8(ascii: "a")...UInt8(ascii: "z"): 35
+    case UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: " "), UInt8(ascii: "{"), UInt8(ascii: "}"): 40
+    case UInt8(ascii: "A")...UInt8(ascii: "Z"): 8
+    default: 15
+    }
+}
+
+/// Runs `work(i)` for each index on several threads and keeps each result in its own slot.
+///
+/// `@unchecked Sendable`: each slot is written by exactly one worker and read only after
+/// `concurrentPerform` has returned (which waits for every worker); `work` reads only values it captured
+/// by copy before the workers started.
+private final class ParallelWork<T>: @unchecked Sendable {
+    private let work: (Int) -> T
+    private let slots: UnsafeMutableBufferPointer<T?>
+
+    init(count: Int, _ work: @escaping (Int) -> T) {
+        self.work = work
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func run(_ i: Int) {
+        slots[i] = work(i)
+    }
+
+    var results: [T?] { Array(slots) }
 }
