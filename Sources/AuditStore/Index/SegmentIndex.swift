@@ -146,10 +146,3 @@ package enum SegmentIndex {
     /// The file name of segment `number`'s index.
     package static func fileName(_ number: UInt64) -> String { StoreLayout.baseName(number) + fileSuffix }
 }
-
-/// An index file whose bytes do not follow the format, or do not match the digest that covers them.
-package struct SegmentIndexError: Error, Hashable, Sendable, CustomStringConvertible {
-    package var reason: String
-    package init(_ reason: String) { self.reason = reason }
-    package var description: String { reason }
-}
