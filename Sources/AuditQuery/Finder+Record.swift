@@ -30,7 +30,7 @@ extension Finder {
                     continue
                 }
                 if let signed = summary.index, let block = try? search.block(holding: seq, segment: segment.number, summary: summary, signed: signed) {
-                    let found = try search.line(with: needle, seq: seq, in: [block], segment: segment.number)
+                    let found = try search.line(with: needle, seq: seq, in: block, segment: segment.number)
                     return (found, search.notes)
                 }
                 search.note(segment.number, summary.index == nil ? "sealed before segments had indexes: scanned" : "index not usable: scanned the segment; run 'auditq index rebuild'")
@@ -67,48 +67,48 @@ extension Finder.Search {
         throw IndexUnusable(reason: "no block of the index holds record \(seq)")
     }
 
-    /// The record `seq` in the given blocks (or the whole segment when nil), found by its `"seq":N,"v":` bytes.
-    mutating func line(with needle: [UInt8], seq: UInt64, in blocks: [SegmentIndex.Block]?, segment number: UInt64) throws(QueryError) -> Match? {
+    /// The record `seq` in the given block (reading only that gzip member), or anywhere in the segment
+    /// when nil, found by its `"seq":N,"v":` bytes.
+    mutating func line(with needle: [UInt8], seq: UInt64, in block: SegmentIndex.Block?, segment number: UInt64) throws(QueryError) -> Match? {
         let path = finder.layout.segment(number)
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path)
+            if let block {
+                bytes = try SystemFile(path: path, mode: .read).read(at: block.offset, count: block.length)
+            } else {
+                bytes = try FileSystem.readFile(path)
+            }
         } catch {
             throw QueryError(.io, "cannot read the segment: \(error)", path: path)
         }
-        var offsets = blocks.map { $0.map(\.offset) } ?? []
-        var scanning = blocks == nil
-        var offset = scanning ? 0 : offsets.removeFirst()
+        var offset = 0
         while offset < bytes.count {
             guard let member = try? bytes.withUnsafeBytes({ try Gzip.inflateMember($0, at: offset, maxOutput: SegmentScanner.maxBlockBytes) }) else { return nil }
             statistics.blocksRead += 1
-            let found: Match? = member.bytes.withUnsafeBytes { raw in
-                var from = 0
-                while let hit = firstOccurrence(of: needle, in: raw, from: from) {
-                    var start = hit
-                    while start > 0, raw[start - 1] != 0x0A { start -= 1 }
-                    var end = hit
-                    while end < raw.count, raw[end] != 0x0A { end += 1 }
-                    from = end
-                    guard end < raw.count || member.isComplete else { break }
-                    let line = Array(raw[start..<end])
-                    if case .object(let record)? = try? Record.parser.parse(line), record["seq"]?.integerValue == Int64(seq) {
-                        return Match(seq: seq, segment: number, line: line, record: record)
-                    }
-                }
-                return nil
-            }
-            if let found { return found }
-            if !member.isComplete { return nil }
-            if scanning {
-                offset = member.compressedRange.upperBound
-            } else if !offsets.isEmpty {
-                offset = offsets.removeFirst()
-            } else {
-                scanning = false
-                break
-            }
+            if let found = Self.record(seq, needle: needle, in: member, segment: number) { return found }
+            if !member.isComplete || block != nil { return nil }
+            offset = member.compressedRange.upperBound
         }
         return nil
+    }
+
+    /// The record `seq` among a decompressed member's complete lines.
+    static func record(_ seq: UInt64, needle: [UInt8], in member: GzipMember, segment: UInt64) -> Match? {
+        member.bytes.withUnsafeBytes { raw in
+            var from = 0
+            while let hit = firstOccurrence(of: needle, in: raw, from: from) {
+                var start = hit
+                while start > 0, raw[start - 1] != 0x0A { start -= 1 }
+                var end = hit
+                while end < raw.count, raw[end] != 0x0A { end += 1 }
+                from = end
+                guard end < raw.count || member.isComplete else { break }
+                let line = Array(raw[start..<end])
+                if case .object(let record)? = try? Record.parser.parse(line), record["seq"]?.integerValue == Int64(seq) {
+                    return Match(seq: seq, segment: segment, line: line, record: record)
+                }
+            }
+            return nil
+        }
     }
 }
