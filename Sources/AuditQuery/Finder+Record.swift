@@ -44,8 +44,8 @@ extension Finder {
 extension Finder.Search {
     /// The block of a sealed segment that holds `seq`, from the index's block table.
     mutating func block(holding seq: UInt64, segment number: UInt64, summary: ManifestSummary, signed: SegmentManifest.Index) throws(IndexUnusable) -> SegmentIndex.Block {
-        let directory = try checkedDirectory(number, summary: summary, signed: signed)
         let file = try indexFile(number)
+        let directory = try checkedDirectory(number, file: file, summary: summary, signed: signed)
         for pageNumber in directory.section(.blocks).pages {
             let page = directory.pages[pageNumber]
             guard let bytes = try? file.read(at: page.offset, count: page.length), bytes.count == page.length else {

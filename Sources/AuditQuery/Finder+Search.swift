@@ -82,9 +82,9 @@ extension Finder {
             do {
                 try read(blocks, segment: segment.number, emit: emit)
             } catch let error as IndexUnusable {
-                // The segment does not hold what its signed index says: scanning is the honest answer,
-                // but everything already emitted from this segment came from the same file.
-                note(segment.number, "\(error.reason); run 'auditq verify'")
+                // The segment file no longer holds what its signed index describes: it changed after it
+                // was sealed. A scan would read the same changed file, so say so; verify locates the change.
+                note(segment.number, "\(error.reason): the segment changed after it was sealed; run 'auditq verify'")
             } catch let error as QueryError {
                 throw error
             } catch {
@@ -104,7 +104,8 @@ extension Finder {
                 while done < size {
                     let n = manifestBuffer.withUnsafeMutableBytes { pread(file.descriptor, $0.baseAddress! + done, size - done, off_t(done)) }
                     if n < 0, errno == EINTR { continue }
-                    guard n > 0 else { throw QueryError(.io, "cannot read the manifest (it changed while being read)", path: path) }
+                    guard n >= 0 else { throw QueryError(.io, "cannot read the manifest: \(String(cString: strerror(errno)))", path: path) }
+                    guard n > 0 else { throw QueryError(.io, "cannot read the manifest (it shrank while being read)", path: path) }
                     done += n
                 }
                 return size
@@ -141,9 +142,8 @@ extension Finder {
 
         /// The index directory of a sealed segment, checked against the root its manifest signs and
         /// against the manifest's description of the segment.
-        func checkedDirectory(_ number: UInt64, summary: ManifestSummary, signed: SegmentManifest.Index) throws(IndexUnusable) -> SegmentIndex.Directory {
+        func checkedDirectory(_ number: UInt64, file: SystemFile, summary: ManifestSummary, signed: SegmentManifest.Index) throws(IndexUnusable) -> SegmentIndex.Directory {
             guard signed.version == SegmentIndex.version else { throw IndexUnusable(reason: "index format version \(signed.version) is not known to this build") }
-            let file = try indexFile(number)
             func read(_ offset: Int, _ count: Int) throws(IndexUnusable) -> [UInt8] {
                 guard let bytes = try? file.read(at: offset, count: count), bytes.count == count else {
                     throw IndexUnusable(reason: "the index file is shorter than the signed index")
@@ -179,8 +179,8 @@ extension Finder {
         /// The blocks of a sealed segment that hold every key of the query within its time window, in
         /// chain order, from index pages checked against the signed root.
         mutating func indexedBlocks(_ number: UInt64, summary: ManifestSummary, signed: SegmentManifest.Index) throws(IndexUnusable) -> [SegmentIndex.Block] {
-            let directory = try checkedDirectory(number, summary: summary, signed: signed)
             let file = try indexFile(number)
+            let directory = try checkedDirectory(number, file: file, summary: summary, signed: signed)
             func read(_ offset: Int, _ count: Int) throws(IndexUnusable) -> [UInt8] {
                 guard let bytes = try? file.read(at: offset, count: count), bytes.count == count else {
                     throw IndexUnusable(reason: "the index file is shorter than its directory says")
