@@ -45,6 +45,9 @@ let package = Package(
         // The append-only, hash-chained, signed segment store.
         .target(name: "AuditStore", dependencies: ["AuditModel", "AuditCrypto", "AuditCompression", "AuditRedaction"]),
 
+        // Lookups: index-driven search of sealed segments, scans of the open segment.
+        .target(name: "AuditQuery", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
+
         // Independent verification of a store.
         .target(name: "AuditVerify", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
 
@@ -77,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "auditq",
             dependencies: [
-                "AuditStore", "AuditVerify", "AuditRedaction", "AuditModel", "AuditCrypto",
+                "AuditStore", "AuditVerify", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -87,7 +90,7 @@ let package = Package(
             name: "auditq-bench",
             dependencies: [
                 "AuditStore", "AuditVerify", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditCompression",
-                "AuditLogging",
+                "AuditLogging", "AuditQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -111,6 +114,7 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
+        .testTarget(name: "AuditQueryTests", dependencies: ["AuditQuery", "AuditStore", "AuditModel", "AuditCrypto"]),
         .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel", "AuditTestSupport"]),
     ]
 )

@@ -3,8 +3,10 @@
 
 It recomputes, from the bytes on disk, what `auditq verify` checks: each segment's SHA-256, every
 record's salted commitments and digest, the hash chain across segments, each block's chain head,
-and each segment's RFC 6962 Merkle root; and checks every manifest signature with the stock
-`openssl` command. It exists to show the format can be read without auditq.
+each segment's RFC 6962 Merkle root, and each sealed segment's lookup index (rebuilt from the
+records, it must hash to the root the manifest signs, and so must the index file); and checks every
+manifest signature with the stock `openssl` command. It exists to show the format can be read
+without auditq.
 
     python3 docs/verify_store.py STORE_DIR PUBLIC_KEY.pem
     python3 docs/verify_store.py --record-digest LEAF_KEY_HEX < record-line    # one record's digest
@@ -13,6 +15,7 @@ Exit status 0 when everything matches, 1 otherwise.
 """
 import gzip
 import hashlib
+import struct
 import json
 import os
 import subprocess
@@ -92,6 +95,96 @@ def members(data):
         offset = len(data) - len(d.unused_data)
 
 
+# --- Segment index files (docs/formats.md, "Segment index files") ---------------------------------
+
+INDEX_FIELDS = ["transaction_id", "customer_code", "request_id", "correlation_id"]
+PAGE_TARGET = 16384
+M64 = (1 << 64) - 1
+
+
+def fingerprint(value):
+    h = 0xCBF29CE484222325
+    for b in value.encode():
+        h = ((h ^ b) * 0x100000001B3) & M64
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & M64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & M64
+    h ^= h >> 33
+    return h >> 32
+
+
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def build_index(segment, first_seq, segment_bytes, blocks):
+    """blocks: [(offset, first_seq, [event, ...])] in file order. Returns (file bytes, root)."""
+    pages = []      # (bytes, count, first)
+    sections = []   # (first page, page count, items)
+    entries = [set() for _ in INDEX_FIELDS]
+    table = []
+    for number, (offset, first, events) in enumerate(blocks):
+        end = blocks[number + 1][0] if number + 1 < len(blocks) else segment_bytes
+        times = [ts_micros(e["ts"]) for e in events]
+        table.append(struct.pack("<QIIQqq", offset, end - offset, len(events), first, min(times), max(times)))
+        for e in events:
+            for f, name in enumerate(INDEX_FIELDS):
+                if isinstance(e.get(name), str):
+                    entries[f].add((fingerprint(e[name]), number))
+    start, page, count = 0, b"", 0
+    for number, entry in enumerate(table):
+        if count and len(page) + len(entry) > PAGE_TARGET:
+            pages.append((page, count, first_block))
+            page, count = b"", 0
+        if not count:
+            first_block = number
+        page, count = page + entry, count + 1
+    if count:
+        pages.append((page, count, first_block))
+    sections.append((start, len(pages) - start, len(table)))
+    for field in entries:
+        start, page, count, prev = len(pages), b"", 0, None
+        for fp, block in sorted(field):
+            if count == 0:
+                enc = varint(block)
+            else:
+                delta = fp - prev[0]
+                enc = varint(delta) + varint(block - prev[1] - 1 if delta == 0 else block)
+            if count and len(page) + len(enc) > PAGE_TARGET:
+                pages.append((page, count, first))
+                page, count, enc = b"", 0, varint(block)
+            if count == 0:
+                first = fp
+            page, count, prev = page + enc, count + 1, (fp, block)
+        if count:
+            pages.append((page, count, first))
+        sections.append((start, len(pages) - start, len(field)))
+    directory_bytes = 56 + 12 * len(sections) + 52 * len(pages)
+    record_count = sum(len(b[2]) for b in blocks)
+    d = b"auditqix" + struct.pack("<IIQQQQII", 1, directory_bytes, segment, first_seq, record_count,
+                                   segment_bytes, len(table), len(pages))
+    for s in sections:
+        d += struct.pack("<III", *s)
+    offset = directory_bytes
+    for body, count, first in pages:
+        d += struct.pack("<QIII", offset, len(body), count, first) + H(body)
+        offset += len(body)
+    return d + b"".join(p[0] for p in pages), H(d)
+
+
+def ts_micros(ts):
+    import datetime
+    day, rest = ts[:19], ts[20:26]
+    t = datetime.datetime.strptime(day, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return (int(t.timestamp()) * 1000000) + int(rest)
+
+
 def verify(store, public_key):
     problems = []
     descriptor = json.load(open(os.path.join(store, "store.json")))
@@ -124,10 +217,15 @@ def verify(store, public_key):
             problems.append(f"segment {number}: does not continue the chain at record {seq_expected}")
         leaves = []
         block_heads = {}
+        index_blocks = []
         for offset, body, complete in parts[1:]:
             lines = body.split(b"\n")
+            index_blocks.append((offset, None, []))
             for line in lines[:-1]:
                 record = json.loads(line)
+                if index_blocks[-1][1] is None:
+                    index_blocks[-1] = (offset, record["seq"], index_blocks[-1][2])
+                index_blocks[-1][2].append(record["event"])
                 if record["seq"] != seq_expected:
                     problems.append(f"segment {number}: record {record['seq']} where {seq_expected} belongs")
                 leaf = leaf_key(header["salt_tree"], record["seq"] - header["first_seq"])
@@ -144,6 +242,16 @@ def verify(store, public_key):
                 problems.append(f"segment {number}: Merkle root differs from the manifest")
             if chain.hex() != manifest["chain_head"]:
                 problems.append(f"segment {number}: chain head differs from the manifest")
+            if "index" in manifest:
+                built, root = build_index(number, header["first_seq"], len(data), index_blocks)
+                if root.hex() != manifest["index"]["root"] or len(built) != manifest["index"]["bytes"]:
+                    problems.append(f"segment {number}: the records do not produce the index the manifest signs")
+                try:
+                    on_disk = open(base + ".index", "rb").read()
+                    if on_disk != built:
+                        problems.append(f"segment {number}: index file differs from the signed index")
+                except FileNotFoundError:
+                    print(f"NOTE segment {number}: index file missing (auditq index rebuild restores it)")
             chain = bytes.fromhex(manifest["chain_head"])
             seq_expected = manifest["last_seq"] + 1
     for p in problems:

@@ -44,6 +44,11 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
         public static let temporaryFile = Kind("temporary-file")
         /// The newest segment is being sealed (signature present, manifest not yet): a warning.
         public static let sealInProgress = Kind("seal-in-progress")
+        /// A sealed segment's index file does not match the digest its signed manifest records, or the
+        /// signed index does not describe the segment's records.
+        public static let indexMismatch = Kind("index-mismatch")
+        /// A sealed segment's index file is missing (a warning: lookups scan the segment; rebuild it).
+        public static let indexMissing = Kind("index-missing")
         /// Event time went backwards between consecutive records (a warning: order is by sequence number).
         public static let clockWentBackwards = Kind("clock-went-backwards")
     }

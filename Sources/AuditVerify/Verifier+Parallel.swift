@@ -104,6 +104,8 @@ extension Verifier {
         var seq: UInt64
         var digest: SHA256Digest
         var ts: Timestamp?
+        /// Where the event object is in the line.
+        var event: Range<Int>
     }
 
     /// Decodes and digests a sealed segment's blocks concurrently. Returns nil, so that the caller scans
@@ -129,7 +131,7 @@ extension Verifier {
             let fast: [FastRecord?] = lines.map { line in
                 line.withUnsafeBytes { raw in
                     Record.fastDigest(line: raw, firstSeq: firstSeq, leafKey: { $0 >= 0 && $0 < SaltTree.capacity ? deriver.leafKey($0) : nil }).map {
-                        FastRecord(seq: $0.seq, digest: $0.digest, ts: Record.rawEventString(line: raw, event: $0.event, field: "ts").flatMap { Timestamp(rfc3339: $0) })
+                        FastRecord(seq: $0.seq, digest: $0.digest, ts: Record.rawEventString(line: raw, event: $0.event, field: "ts").flatMap { Timestamp(rfc3339: $0) }, event: $0.event)
                     }
                 }
             }

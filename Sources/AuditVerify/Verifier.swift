@@ -87,7 +87,10 @@ extension Verifier {
                 add(Finding(.missingFile, file: layout.segmentsDirectory, "cannot list segments: \(error)"))
                 return
             }
-            let numbers = inventory.keys.sorted()
+            for (number, kinds) in inventory where kinds == [.index] {
+                add(Finding(.unaccountedFile, segment: number, file: layout.index(number), "index file for segment \(number), which does not exist"))
+            }
+            let numbers = inventory.filter { $0.value != [.index] }.keys.sorted()
             if let first = numbers.first, first != 1 {
                 add(Finding(.missingFile, segment: 1, "segments 1 to \(first - 1) are missing"))
             }
@@ -166,10 +169,11 @@ extension Verifier {
                 expectedSeq = manifest.lastSeq + 1
                 return
             }
-            if SHA256.hash(bytes) != manifest.segmentSHA256 || bytes.count != manifest.segmentBytes {
+            let segmentMatches = SHA256.hash(bytes) == manifest.segmentSHA256 && bytes.count == manifest.segmentBytes
+            if !segmentMatches {
                 add(Finding(.segmentDigestMismatch, segment: number, file: layout.segment(number), "segment file (\(bytes.count) bytes) does not match the SHA-256 its signed manifest records (\(manifest.segmentBytes) bytes)"))
             }
-            let outcome = scanRecords(number, bytes: bytes, descriptor: descriptor, blocks: manifest.blocks)
+            let outcome = scanRecords(number, bytes: bytes, descriptor: descriptor, blocks: manifest.blocks, indexing: manifest.index != nil)
             if outcome.lastSeq != manifest.lastSeq || outcome.count != manifest.recordCount {
                 add(Finding(.manifestMismatch, segment: number, seqRange: manifest.firstSeq...max(manifest.firstSeq, manifest.lastSeq), "segment holds \(outcome.count) records ending at \(outcome.lastSeq.map(String.init) ?? "none"); the manifest signs \(manifest.recordCount) ending at \(manifest.lastSeq)"))
             }
@@ -178,6 +182,9 @@ extension Verifier {
             }
             if outcome.chainHead != manifest.chainHead {
                 add(Finding(.recordAltered, segment: number, seqRange: manifest.firstSeq...max(manifest.firstSeq, manifest.lastSeq), "records do not produce the chain head the manifest signs"))
+            }
+            if let signed = manifest.index {
+                verifyIndex(number, signed: signed, rebuilt: segmentMatches ? outcome.index : nil)
             }
             if signatureOK { report.authenticatedThroughSeq = manifest.lastSeq }
             // Continue from the signed values so one bad segment does not hide the state of the next.
@@ -204,10 +211,36 @@ extension Verifier {
             var merkleRoot: SHA256Digest
             var end: SegmentScanner.End?
             var endOffset = 0
+            /// The index rebuilt from the records, when asked for.
+            var index: SegmentIndex.Encoded?
+        }
+
+        /// Checks a sealed segment's index file against the digest its manifest signs (directory and every
+        /// page) and, when the segment itself is intact, that the signed index is the one its records produce.
+        mutating func verifyIndex(_ number: UInt64, signed: SegmentManifest.Index, rebuilt: SegmentIndex.Encoded?) {
+            let path = layout.index(number)
+            if let rebuilt, rebuilt.root != signed.root || rebuilt.bytes.count != signed.bytes {
+                add(Finding(.indexMismatch, segment: number, file: layout.manifest(number), "the index the manifest signs does not describe the segment's records (a writer fault or a forged manifest)"))
+            }
+            guard signed.version == SegmentIndex.version else {
+                add(Finding(.indexMismatch, .warning, segment: number, file: path, "index format version \(signed.version) is not known to this build; its index was not checked"))
+                return
+            }
+            guard FileSystem.exists(path) else {
+                add(Finding(.indexMissing, .warning, segment: number, file: path, "the segment's index is missing: lookups scan the segment instead; run 'auditq index rebuild' to rebuild it"))
+                return
+            }
+            do {
+                let bytes = try FileSystem.readFile(path)
+                try SegmentIndex.check(bytes, root: signed.root, bytes: signed.bytes)
+            } catch {
+                add(Finding(.indexMismatch, segment: number, file: path, "the index file does not match the digest its signed manifest records (\(error)); run 'auditq index rebuild' to restore it"))
+            }
         }
 
         /// Re-seals and re-chains every record of a segment, localising problems to blocks.
-        mutating func scanRecords(_ number: UInt64, bytes: [UInt8], descriptor: StoreDescriptor, blocks: [SegmentManifest.Block]?) -> ScanOutcome {
+        mutating func scanRecords(_ number: UInt64, bytes: [UInt8], descriptor: StoreDescriptor, blocks: [SegmentManifest.Block]?, indexing: Bool = false) -> ScanOutcome {
+            var indexBuilder = indexing ? SegmentIndex.Builder() : nil
             var scanner = SegmentScanner(bytes: bytes)
             var merkle = MerkleTree.Builder()
             let header: SegmentHeader
@@ -236,6 +269,7 @@ extension Verifier {
             }
             while let (block, fastRecords) = nextBlock() {
                 let blockFirst = expectedSeq
+                var blockFirstRecord: UInt64?
                 var blockProblem: String?
                 if let blocks {
                     if blockIndex >= blocks.count || blocks[blockIndex].offset != block.offset {
@@ -250,13 +284,17 @@ extension Verifier {
                     let seq: UInt64
                     let digest: SHA256Digest
                     let ts: Timestamp?
+                    var eventRange: Range<Int>?
+                    var parsedEvent: JSONObject?
                     if let fast = fastRecords?[lineIndex] {
                         seq = fast.seq
                         digest = fast.digest
                         ts = fast.ts
+                        eventRange = fast.event
                     } else if let fast = line.withUnsafeBytes({ Record.fastDigest(line: $0, firstSeq: header.firstSeq, leafKey: leafKey) }) {
                         seq = fast.seq
                         digest = fast.digest
+                        eventRange = fast.event
                         ts = line.withUnsafeBytes { Record.rawEventString(line: $0, event: fast.event, field: "ts") }.flatMap { Timestamp(rfc3339: $0) }
                     } else {
                         let record: Record
@@ -269,6 +307,7 @@ extension Verifier {
                             continue
                         }
                         seq = record.seq
+                        parsedEvent = record.event
                         ts = record.event["ts"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
                         do {
                             digest = try record.digest(leafKey: leafKey(Int(record.seq) - Int(header.firstSeq)))
@@ -288,6 +327,16 @@ extension Verifier {
                     report.recordsChecked += 1
                     report.firstSeq = report.firstSeq ?? seq
                     report.lastSeq = seq
+                    blockFirstRecord = blockFirstRecord ?? seq
+                    if indexBuilder != nil {
+                        let micros = ts?.microsecondsSinceEpoch ?? 0
+                        let raw = eventRange.flatMap { range in line.withUnsafeBytes { SegmentIndex.RecordKeys(rawLine: $0, event: range, timestamp: micros) } }
+                        if let keys = raw ?? parsedEvent.map({ SegmentIndex.RecordKeys(event: $0, timestamp: micros) }) {
+                            indexBuilder?.add(keys)
+                        } else if case .object(let object)? = try? Record.parser.parse(Array(line)), let event = object["event"]?.objectValue {
+                            indexBuilder?.add(SegmentIndex.RecordKeys(event: event, timestamp: micros))
+                        }
+                    }
                     if let ts {
                         firstTimestamp = firstTimestamp ?? ts
                         if let last = lastTimestamp, ts < last {
@@ -308,6 +357,7 @@ extension Verifier {
                 } else if let problem = blockProblem {
                     add(Finding(.manifestMismatch, segment: number, seqRange: blockFirst...max(blockFirst, expectedSeq - 1), offset: block.offset, file: layout.segment(number), problem))
                 }
+                if block.isComplete { indexBuilder?.finishBlock(offset: block.offset, firstSeq: blockFirstRecord ?? blockFirst) }
                 blockIndex += 1
                 outcome.endOffset = block.end
             }
@@ -325,6 +375,7 @@ extension Verifier {
                 add(Finding(.unreadable, segment: number, offset: offset, file: layout.segment(number), "sealed segment is unreadable from byte \(offset)"))
             }
             outcome.merkleRoot = merkle.root
+            outcome.index = indexBuilder?.encode(segment: number, firstSeq: header.firstSeq, recordCount: outcome.count, segmentBytes: bytes.count)
             return outcome
         }
 

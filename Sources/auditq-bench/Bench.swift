@@ -6,6 +6,6 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auditq-bench",
         abstract: "Throughput benchmarks of auditq's hot paths on the shared workload.",
-        subcommands: [IngestBench.self, RedactBench.self, VerifyBench.self, LoggingBench.self, FuzzBench.self]
+        subcommands: [IngestBench.self, RedactBench.self, VerifyBench.self, FindBench.self, LoggingBench.self, FuzzBench.self]
     )
 }

@@ -50,7 +50,7 @@ struct ExpectedHeadTests {
         let saved = try head(store)
         let layout = StoreLayout(root: store)
         for n in UInt64(3)...UInt64(5) {
-            for path in [layout.segment(n), layout.manifest(n), layout.signature(n)] { try? FileManager.default.removeItem(atPath: path) }
+            for path in [layout.segment(n), layout.manifest(n), layout.signature(n), layout.index(n)] { try? FileManager.default.removeItem(atPath: path) }
         }
         FileManager.default.write(older, to: layout.head)
         // Without the saved head the truncated store is self-consistent...

@@ -9,7 +9,7 @@ struct RotationTests {
         try fixture.ingestCleanly((0..<35).map { StoreFixture.event($0) }, options: ["--segment-max-events", "10"])
 
         let expected = (1...4).flatMap { n in
-            [".jsonl.gz", ".manifest.json", ".manifest.sig"].map { URL(fileURLWithPath: fixture.segmentPath(n, $0)).lastPathComponent }
+            [".index", ".jsonl.gz", ".manifest.json", ".manifest.sig"].map { URL(fileURLWithPath: fixture.segmentPath(n, $0)).lastPathComponent }
         }
         #expect(try fixture.segmentFiles() == expected.sorted())
 

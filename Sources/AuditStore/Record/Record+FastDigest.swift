@@ -114,6 +114,35 @@ extension Record {
     }
 }
 
+extension Record {
+    /// What a top-level event member looks like in the raw line.
+    package enum RawField {
+        case absent
+        /// A string without escapes: its text is exactly these bytes.
+        case plain(Substring)
+        /// Present but not a plain string (escapes, another type): read it through the record model.
+        case other
+    }
+
+    package static func rawEventField(line: UnsafeRawBufferPointer, event: Range<Int>, field: String) -> RawField {
+        let bytes = line.bindMemory(to: UInt8.self)
+        var scanner = RawJSON(bytes: bytes)
+        scanner.index = event.lowerBound
+        guard scanner.consume(UInt8(ascii: "{")) else { return .other }
+        if scanner.consume(UInt8(ascii: "}")) { return .absent }
+        let name = Array(field.utf8)
+        repeat {
+            guard let key = scanner.plainString(), scanner.consume(UInt8(ascii: ":")) else { return .other }
+            if key.count == name.count, memcmp(bytes.baseAddress! + key.lowerBound, name, name.count) == 0 {
+                guard let value = scanner.plainString() else { return .other }
+                return .plain(scanner.name(value))
+            }
+            guard scanner.skipValue() else { return .other }
+        } while scanner.consume(UInt8(ascii: ","))
+        return .absent
+    }
+}
+
 /// A minimal scanner over canonical JSON bytes: finds members and skips values without allocating.
 struct RawJSON {
     let bytes: UnsafeBufferPointer<UInt8>

@@ -3,9 +3,30 @@ import AuditModel
 
 /// The signed statement that seals a segment. Stored as its RFC 8785 bytes (exactly what is signed)
 /// beside a detached 64-byte Ed25519 signature, so `openssl pkeyutl -verify -rawin` checks it directly.
+///
+/// Version 2 added `index` (the segment's lookup index, see ``SegmentIndex``); version 1 manifests,
+/// written before indexes existed, are still read: their segments have no index and lookups scan them.
 package struct SegmentManifest: Sendable, Hashable {
     package static let format = "auditq-manifest"
-    package static let version = 1
+    package static let version = 2
+    /// Versions this build reads.
+    package static let readableVersions: ClosedRange<Int64> = 1...2
+
+    /// The signed reference to the segment's index file.
+    package struct Index: Sendable, Hashable {
+        /// The index format version (``SegmentIndex/version``).
+        package var version: Int
+        /// Size of the index file.
+        package var bytes: Int
+        /// SHA-256 of the index file's directory, which holds the SHA-256 of every page.
+        package var root: SHA256Digest
+
+        package init(version: Int = SegmentIndex.version, bytes: Int, root: SHA256Digest) {
+            self.version = version
+            self.bytes = bytes
+            self.root = root
+        }
+    }
 
     /// Where one block (gzip member) of records starts.
     package struct Block: Sendable, Hashable {
@@ -43,12 +64,14 @@ package struct SegmentManifest: Sendable, Hashable {
     package var prevManifestSHA256: SHA256Digest?
     package var keyID: String
     package var sealedAt: Timestamp
+    /// Nil only in version 1 manifests.
+    package var index: Index?
 
     package init(
         storeID: String, segment: UInt64, file: String, firstSeq: UInt64, lastSeq: UInt64, recordCount: Int,
         firstTimestamp: Timestamp?, lastTimestamp: Timestamp?, minTimestamp: Timestamp?, maxTimestamp: Timestamp?, prevHash: SHA256Digest, chainHead: SHA256Digest,
         merkleRoot: SHA256Digest, segmentSHA256: SHA256Digest, segmentBytes: Int, blocks: [Block],
-        prevManifestSHA256: SHA256Digest?, keyID: String, sealedAt: Timestamp
+        prevManifestSHA256: SHA256Digest?, keyID: String, sealedAt: Timestamp, index: Index?
     ) {
         self.storeID = storeID
         self.segment = segment
@@ -69,12 +92,13 @@ package struct SegmentManifest: Sendable, Hashable {
         self.prevManifestSHA256 = prevManifestSHA256
         self.keyID = keyID
         self.sealedAt = sealedAt
+        self.index = index
     }
 
     package var json: JSONValue {
-        [
+        var object: JSONObject = [
             "format": .string(SegmentManifest.format),
-            "version": .number(Double(SegmentManifest.version)),
+            "version": .number(Double(index == nil ? 1 : SegmentManifest.version)),
             "store_id": .string(storeID),
             "segment": .number(Double(segment)),
             "file": .string(file),
@@ -95,6 +119,10 @@ package struct SegmentManifest: Sendable, Hashable {
             "key_id": .string(keyID),
             "sealed_at": .string(sealedAt.description),
         ]
+        if let index {
+            object["index"] = ["version": .number(Double(index.version)), "bytes": .number(Double(index.bytes)), "root": .string(index.root.hex)]
+        }
+        return .object(object)
     }
 
     /// The bytes that are stored and signed.
@@ -110,7 +138,7 @@ package struct SegmentManifest: Sendable, Hashable {
         guard let o = value.objectValue, o["format"]?.stringValue == SegmentManifest.format else {
             throw RecordError("not a manifest (member 'format' is not \"\(SegmentManifest.format)\")")
         }
-        guard o["version"]?.integerValue == Int64(SegmentManifest.version) else {
+        guard let version = o["version"]?.integerValue, SegmentManifest.readableVersions.contains(version) else {
             throw RecordError("manifest version \(o["version"]?.integerValue.map(String.init) ?? "?") is not supported")
         }
         func string(_ key: String) throws(RecordError) -> String {
@@ -141,6 +169,15 @@ package struct SegmentManifest: Sendable, Hashable {
         }
         let prevManifest: SHA256Digest? = o["prev_manifest_sha256"] == .null ? nil : try digest("prev_manifest_sha256")
         guard let sealedAt = try timestamp("sealed_at") else { throw RecordError("manifest member 'sealed_at' is null") }
+        var index: Index?
+        if version >= 2 {
+            guard let io = o["index"]?.objectValue, let v = io["version"]?.integerValue, v >= 1, let bytes = io["bytes"]?.integerValue, bytes >= 0,
+                let rootText = io["root"]?.stringValue, let root = SHA256Digest(hex: rootText)
+            else { throw RecordError("manifest member 'index' is missing or malformed") }
+            index = Index(version: Int(v), bytes: Int(bytes), root: root)
+        } else if o["index"] != nil {
+            throw RecordError("manifest version 1 has no member 'index'")
+        }
         self.init(
             storeID: try string("store_id"), segment: UInt64(try int("segment")), file: try string("file"),
             firstSeq: UInt64(try int("first_seq")), lastSeq: UInt64(try int("last_seq")), recordCount: Int(try int("record_count")),
@@ -148,7 +185,7 @@ package struct SegmentManifest: Sendable, Hashable {
             minTimestamp: try timestamp("min_ts"), maxTimestamp: try timestamp("max_ts"),
             prevHash: try digest("prev_hash"), chainHead: try digest("chain_head"), merkleRoot: try digest("merkle_root"),
             segmentSHA256: try digest("segment_sha256"), segmentBytes: Int(try int("segment_bytes")), blocks: blocks,
-            prevManifestSHA256: prevManifest, keyID: try string("key_id"), sealedAt: sealedAt
+            prevManifestSHA256: prevManifest, keyID: try string("key_id"), sealedAt: sealedAt, index: index
         )
     }
 }

@@ -7,6 +7,7 @@
 /// DIR/segments/segment-00000001.jsonl.gz      segment: gzip members (header, then blocks of records)
 /// DIR/segments/segment-00000001.manifest.json sealed segment's manifest (RFC 8785 bytes that are signed)
 /// DIR/segments/segment-00000001.manifest.sig  Ed25519 signature over the manifest file (64 raw bytes)
+/// DIR/segments/segment-00000001.index         sealed segment's lookup index (its digest is in the manifest)
 /// ```
 package struct StoreLayout: Sendable, Hashable {
     package let root: String
@@ -26,6 +27,7 @@ package struct StoreLayout: Sendable, Hashable {
     package static let segmentSuffix = ".jsonl.gz"
     package static let manifestSuffix = ".manifest.json"
     package static let signatureSuffix = ".manifest.sig"
+    package static let indexSuffix = SegmentIndex.fileSuffix
 
     package static func baseName(_ number: UInt64) -> String {
         let digits = String(number)
@@ -46,6 +48,10 @@ package struct StoreLayout: Sendable, Hashable {
         FileSystem.join(segmentsDirectory, StoreLayout.baseName(number) + StoreLayout.signatureSuffix)
     }
 
+    package func index(_ number: UInt64) -> String {
+        FileSystem.join(segmentsDirectory, SegmentIndex.fileName(number))
+    }
+
     /// The segment number a file name belongs to, and which kind of file it is.
     package static func parse(fileName name: String) -> (number: UInt64, kind: FileKind)? {
         guard name.hasPrefix(segmentPrefix) else { return nil }
@@ -56,6 +62,7 @@ package struct StoreLayout: Sendable, Hashable {
         case Substring(segmentSuffix): return (number, .segment)
         case Substring(manifestSuffix): return (number, .manifest)
         case Substring(signatureSuffix): return (number, .signature)
+        case Substring(indexSuffix): return (number, .index)
         default: return nil
         }
     }
@@ -64,6 +71,7 @@ package struct StoreLayout: Sendable, Hashable {
         case segment
         case manifest
         case signature
+        case index
     }
 
     /// The segment numbers present in the segments directory, sorted, with which files each has.

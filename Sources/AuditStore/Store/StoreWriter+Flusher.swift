@@ -50,13 +50,14 @@ extension StoreWriter {
         var batchHasDurable = false
         for item in items {
             switch item {
-            case .record(let seq, let line, let chainHead):
+            case .record(let seq, let line, let chainHead, let keys):
                 if memberFirstSeq == nil {
                     memberFirstSeq = seq
                     memberCount = 0
                     memberStart = fileBytes + out.count
                 }
                 try compress { try deflater.write(line, into: &out) }
+                indexBuilder?.add(keys)
                 memberCount += 1
                 memberChainHead = chainHead
                 pendingDurable = (seq, chainHead)
@@ -104,6 +105,7 @@ extension StoreWriter {
     private func finishMember(into out: inout [UInt8]) throws(AuditStoreError) {
         try compress { try deflater.finish(into: &out) }
         blocks.append(SegmentManifest.Block(offset: memberStart, firstSeq: memberFirstSeq!, count: memberCount, chainHead: memberChainHead))
+        indexBuilder?.finishBlock(offset: memberStart, firstSeq: memberFirstSeq!)
         memberFirstSeq = nil
         memberCount = 0
     }
@@ -127,14 +129,20 @@ extension StoreWriter {
         checkpointSegmentBytes = fileBytes
         checkpointSealed = false
         let bytes = fileBytes
+        let segment = currentSegmentNumber
         state.withLock { s in
             s.durableSeq = seq
-            s.segmentFileBytes = bytes
+            // Appenders may have rotated to a newer segment already: this size is not the open one's
+            // (publishing it made the next append seal a segment of a few records).
+            if s.segment.header.segment == segment { s.segmentFileBytes = bytes }
         }
         state.broadcast()
     }
 
     private func seal(_ info: SealInfo) throws(AuditStoreError) {
+        // The index is durable before the manifest that signs its digest.
+        let index = try segmentIndex(info)
+        try FileSystem.writeAtomically(index.bytes, to: storeLayout.index(info.segment))
         var hasher = fileHasher
         let manifest = SegmentManifest(
             storeID: descriptor.storeID, segment: info.segment, file: StoreLayout.segmentFileName(info.segment),
@@ -143,7 +151,8 @@ extension StoreWriter {
             minTimestamp: info.minTimestamp, maxTimestamp: info.maxTimestamp,
             prevHash: info.prevHash, chainHead: info.chainHead, merkleRoot: info.merkleRoot,
             segmentSHA256: hasher.finalize(), segmentBytes: fileBytes, blocks: blocks,
-            prevManifestSHA256: prevManifestSHA256, keyID: key.keyID, sealedAt: .now()
+            prevManifestSHA256: prevManifestSHA256, keyID: key.keyID, sealedAt: .now(),
+            index: SegmentManifest.Index(bytes: index.bytes.count, root: index.root)
         )
         let bytes = manifest.canonicalBytes
         let signature = try key.sign(bytes)
@@ -156,6 +165,21 @@ extension StoreWriter {
         try writeCheckpoint(clean: false)
     }
 
+    /// The sealed segment's index: from the keys gathered while writing, or, for a segment recovered
+    /// after a crash, from the file.
+    private func segmentIndex(_ info: SealInfo) throws(AuditStoreError) -> SegmentIndex.Encoded {
+        if let indexBuilder, indexBuilder.blockCount == blocks.count {
+            return indexBuilder.encode(segment: info.segment, firstSeq: info.firstSeq, recordCount: info.count, segmentBytes: fileBytes)
+        }
+        let path = storeLayout.segment(info.segment)
+        let bytes = try FileSystem.readFile(path)
+        do {
+            return try SegmentIndex.build(segmentBytes: bytes)
+        } catch {
+            throw AuditStoreError(.corrupt, "cannot index the segment being sealed: \(error)", path: path)
+        }
+    }
+
     /// Creates a segment file holding only its header member, durably.
     func openSegmentFile(_ header: SegmentHeader) throws(AuditStoreError) {
         try file.close()
@@ -165,6 +189,7 @@ extension StoreWriter {
         fileHasher = SHA256()
         fileHasher.update(bytes)
         blocks = []
+        indexBuilder = SegmentIndex.Builder()
         memberFirstSeq = nil
         memberCount = 0
         currentSegmentNumber = header.segment

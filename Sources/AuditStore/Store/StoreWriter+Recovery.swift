@@ -59,7 +59,7 @@ extension StoreWriter {
         for (a, b) in zip(numbers, numbers.dropFirst()) where b != a + 1 {
             throw AuditStoreError(.tampered, "segment \(a + 1) is missing between \(a) and \(b); the writer will not continue a broken chain — run 'auditq verify'", path: layout.segmentsDirectory)
         }
-        for n in numbers.dropLast() where inventory[n] != [.segment, .manifest, .signature] {
+        for n in numbers.dropLast() where !(inventory[n] ?? []).isSuperset(of: [.segment, .manifest, .signature]) {
             throw AuditStoreError(.tampered, "segment \(n) is not the newest but lacks its segment file, manifest or signature; run 'auditq verify'", path: layout.segmentsDirectory)
         }
         if let checkpoint, checkpoint.segment > last {

@@ -122,7 +122,7 @@ public final class StoreWriter: @unchecked Sendable {
     }
 
     enum Pending {
-        case record(seq: UInt64, line: [UInt8], chainHead: SHA256Digest)
+        case record(seq: UInt64, line: [UInt8], chainHead: SHA256Digest, keys: SegmentIndex.RecordKeys)
         case seal(SealInfo, next: SegmentHeader?)
     }
 
@@ -176,6 +176,9 @@ public final class StoreWriter: @unchecked Sendable {
     var memberChainHead = SHA256Digest.zero
     var memberStart: Int
     var prevManifestSHA256: SHA256Digest?
+    /// The open segment's index keys, block by block; nil when the segment holds records this writer did
+    /// not write (recovered after a crash), in which case the index is built from the file at seal.
+    var indexBuilder: SegmentIndex.Builder?
     var durableChainHead: SHA256Digest
     var durableSeqPhysical: UInt64
     var checkpointedSeq: UInt64
@@ -241,6 +244,7 @@ public final class StoreWriter: @unchecked Sendable {
             self.blocks = opened.blocks
             self.memberStart = opened.fileBytes
             self.prevManifestSHA256 = opened.prevManifestSHA256
+            self.indexBuilder = opened.segmentHasRecords ? nil : SegmentIndex.Builder()
             self.durableChainHead = opened.state.chainHead
             self.durableSeqPhysical = opened.state.durableSeq
             self.checkpointedSeq = opened.checkpointedSeq
@@ -287,6 +291,8 @@ public final class StoreWriter: @unchecked Sendable {
     @discardableResult
     public func append(_ event: AuditEvent, redaction: JSONValue? = nil) throws(AuditStoreError) -> UInt64 {
         let maxQueued = configuration.maxQueuedBytes
+        // Fingerprinted here, outside the lock, so the index costs the flusher only an array append.
+        let keys = SegmentIndex.RecordKeys(event: event.fields, timestamp: event.timestamp.microsecondsSinceEpoch)
         var wake = false
         let result: Result<UInt64, AuditStoreError> = state.wait(
             until: { $0.queuedBytes < maxQueued || $0.failure != nil || $0.closing },
@@ -311,7 +317,7 @@ public final class StoreWriter: @unchecked Sendable {
             if wasEmpty { s.firstQueuedAt = monotonicSeconds() }
             s.queuedBytes += line.count
             s.appendedBytes &+= UInt64(line.count)
-            s.queue.append(.record(seq: seq, line: line, chainHead: s.chainHead))
+            s.queue.append(.record(seq: seq, line: line, chainHead: s.chainHead, keys: keys))
             s.nextSeq += 1
             // Wake the flusher only when it must act: to start its group-commit timer, or for a full batch.
             wake = s.flusherWaiting && (wasEmpty || s.queuedBytes >= 64 << 10 || configuration.durability == .fsyncEachEvent)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuditCrypto
 import AuditModel
+import AuditQuery
 import AuditRedaction
 import AuditStore
 import AuditVerify
@@ -67,17 +68,19 @@ struct DemoCommand: ParsableCommand {
         for finding in report.findings { print("   \(finding)") }
 
         if let sampleTransaction {
-            var timeline: [String] = []
-            try StoreReader(path: storePath).forEachRecordLine { line in
-                guard case .object(let record)? = try? Record.parser.parse(Array(line)), let event = record["event"]?.objectValue,
-                    event["transaction_id"]?.stringValue == sampleTransaction
-                else { return }
-                let seq = record["seq"]?.integerValue ?? 0
-                let status = event["http"]?.objectValue?["status"]?.integerValue.map(String.init) ?? "-"
-                timeline.append("   seq \(seq)  \(event["ts"]?.stringValue ?? "")  \(event["action"]?.stringValue ?? "")  \(event["outcome"]?.stringValue ?? "")  HTTP \(status)  \(event["request_id"]?.stringValue ?? "")")
+            let started = monotonicSeconds()
+            let outcome: Finder.Outcome
+            do {
+                outcome = try Finder(path: storePath).find(FindQuery(keys: [.init(.transactionID, sampleTransaction)]))
+            } catch {
+                CLI.printError("auditq: \(error)")
+                throw ExitCode(CLI.failure)
             }
-            print("5. Every event of transaction \(sampleTransaction) (a failed one), by scanning the store:")
-            timeline.forEach { print($0) }
+            let ms = (monotonicSeconds() - started) * 1000
+            print("5. Every event of transaction \(sampleTransaction) (a failed one), from the segment indexes in \(ms < 10 ? String(format1(ms)) : String(Int(ms))) ms (\(outcome.statistics.blocksRead) block\(outcome.statistics.blocksRead == 1 ? "" : "s") read):")
+            for line in Timeline(color: false).render(outcome.matches).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                print("   \(line)")
+            }
         }
         print("""
 
@@ -88,6 +91,8 @@ struct DemoCommand: ParsableCommand {
             Try:
               swift run auditq verify --store \(storePath) --trust \(keyPath).pub
               swift run auditq cat --store \(storePath) | head -3
+              swift run auditq find --store \(storePath) --transaction \(sampleTransaction ?? "TXN") --format table
+              swift run auditq show --store \(storePath) --seq 42
               zcat \(storePath)/segments/segment-00000001.jsonl.gz | jq -c 'select(.seq) | .event.action' | head
               openssl pkeyutl -verify -pubin -inkey \(keyPath).pub -rawin -in \(storePath)/segments/segment-00000001.manifest.json -sigfile \(storePath)/segments/segment-00000001.manifest.sig
             """)
@@ -125,4 +130,10 @@ struct DemoCommand: ParsableCommand {
             unlink(path)
         }
     }
+}
+
+/// One decimal place, without Foundation.
+private func format1(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
 }

@@ -1,0 +1,169 @@
+import AuditCrypto
+import AuditModel
+
+/// The lookup index of one sealed segment (`segment-NNNNNNNN.index`): for each of the four lookup
+/// keys, which blocks hold records with a given key, plus each block's place and time range. See
+/// `docs/formats.md` § Segment index files.
+///
+/// Why the format and its builder live here and not in `AuditQuery`: the writer builds the index at
+/// seal and the verifier rebuilds it to check the signed digest, and neither may depend on the query
+/// engine. `AuditStore` owns every byte a store holds (records, manifests, indexes); `AuditQuery` owns
+/// how lookups use them (segment selection, block reads, matching, fallback scans).
+///
+/// The file is a *directory* followed by *pages*. The signed manifest holds the SHA-256 of the
+/// directory (`index.root`), and the directory holds the SHA-256 of every page, so a lookup checks
+/// only the directory and the few pages it reads: work proportional to the answer, never trusting a
+/// byte it has not checked against the signature (unlike journald's unsealed lookup tables,
+/// CVE-2023-31437). The index is a deterministic function of the segment's records, so a lost or
+/// damaged index is rebuilt bit for bit from the segment (`auditq index rebuild`).
+package enum SegmentIndex {
+    /// Format version, also in the manifest's `index.version`.
+    package static let version = 1
+    package static let magic: [UInt8] = Array("auditqix".utf8)
+    /// A page is closed before an entry would take it past this many bytes.
+    package static let pageTarget = 16384
+    /// Bytes of the fixed part of the directory, before the page table.
+    package static let fixedDirectoryBytes = 56 + 12 * Section.allCases.count
+    package static let pageEntryBytes = 52
+    package static let blockEntryBytes = 40
+    package static let fileSuffix = ".index"
+
+    /// The four lookup keys: top-level string members of the event.
+    package enum Field: Int, CaseIterable, Sendable, Hashable {
+        case transactionID = 0
+        case customerCode = 1
+        case requestID = 2
+        case correlationID = 3
+
+        package var name: String {
+            switch self {
+            case .transactionID: "transaction_id"
+            case .customerCode: "customer_code"
+            case .requestID: "request_id"
+            case .correlationID: "correlation_id"
+            }
+        }
+
+        package var section: Section { Section(rawValue: rawValue + 1)! }
+    }
+
+    /// The parts of the file, in file order: the block table, then one part per field.
+    package enum Section: Int, CaseIterable, Sendable {
+        case blocks = 0
+        case transactionID, customerCode, requestID, correlationID
+
+        package var field: Field? { self == .blocks ? nil : Field(rawValue: rawValue - 1) }
+    }
+
+    /// The 32-bit fingerprint of a key value: the high 32 bits of FNV-1a-64 over the value's UTF-8
+    /// bytes, finished with MurmurHash3's 64-bit mixer. Collisions only cost a block read: every
+    /// record a lookup returns is compared with the key itself.
+    @inline(__always)
+    package static func fingerprint(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            h ^= UInt64(byte)
+            h &*= 0x0000_0100_0000_01b3
+        }
+        h ^= h >> 33
+        h &*= 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        h &*= 0xc4ce_b9fe_1a85_ec53
+        h ^= h >> 33
+        return UInt32(truncatingIfNeeded: h >> 32)
+    }
+
+    package static func fingerprint(_ value: String) -> UInt32 {
+        var value = value
+        return value.withUTF8 { fingerprint(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// One record's contribution: the fingerprints of the keys it has, and its event time.
+    package struct RecordKeys: Sendable, Hashable {
+        package var fingerprints: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+        /// Bit `field.rawValue` is set when the event has that key as a string.
+        package var present: UInt8 = 0
+        package var timestamp: Int64
+
+        package init(event: JSONObject, timestamp: Int64) {
+            self.timestamp = timestamp
+            for field in Field.allCases {
+                guard case .string(let value)? = event[field.name] else { continue }
+                let fp = SegmentIndex.fingerprint(value)
+                present |= 1 << UInt8(field.rawValue)
+                switch field {
+                case .transactionID: fingerprints.0 = fp
+                case .customerCode: fingerprints.1 = fp
+                case .requestID: fingerprints.2 = fp
+                case .correlationID: fingerprints.3 = fp
+                }
+            }
+        }
+
+        /// The keys read straight from a stored line's event (the verifier's fast path); nil when a key
+        /// is present but not a plain string, so the caller reads it through the record model.
+        package init?(rawLine: UnsafeRawBufferPointer, event: Range<Int>, timestamp: Int64) {
+            self.timestamp = timestamp
+            for field in Field.allCases {
+                switch Record.rawEventField(line: rawLine, event: event, field: field.name) {
+                case .absent: continue
+                case .other: return nil
+                case .plain(let value):
+                    let fp = SegmentIndex.fingerprint(String(value))
+                    present |= 1 << UInt8(field.rawValue)
+                    switch field {
+                    case .transactionID: fingerprints.0 = fp
+                    case .customerCode: fingerprints.1 = fp
+                    case .requestID: fingerprints.2 = fp
+                    case .correlationID: fingerprints.3 = fp
+                    }
+                }
+            }
+        }
+
+        package func fingerprint(_ field: Field) -> UInt32? {
+            guard present & (1 << UInt8(field.rawValue)) != 0 else { return nil }
+            switch field {
+            case .transactionID: return fingerprints.0
+            case .customerCode: return fingerprints.1
+            case .requestID: return fingerprints.2
+            case .correlationID: return fingerprints.3
+            }
+        }
+
+        package static func == (a: RecordKeys, b: RecordKeys) -> Bool {
+            a.present == b.present && a.timestamp == b.timestamp && a.fingerprints == b.fingerprints
+        }
+
+        package func hash(into hasher: inout Hasher) {
+            hasher.combine(present)
+            hasher.combine(timestamp)
+            hasher.combine(fingerprints.0)
+            hasher.combine(fingerprints.2)
+        }
+    }
+
+    /// One block (gzip member) of the segment, as the index describes it.
+    package struct Block: Sendable, Hashable {
+        package var offset: Int
+        /// Compressed length: the member ends at `offset + length`.
+        package var length: Int
+        package var count: Int
+        package var firstSeq: UInt64
+        /// Earliest and latest event time of the block's records, in microseconds since the epoch.
+        package var minTimestamp: Int64
+        package var maxTimestamp: Int64
+
+        package init(offset: Int, length: Int, count: Int, firstSeq: UInt64, minTimestamp: Int64, maxTimestamp: Int64) {
+            self.offset = offset
+            self.length = length
+            self.count = count
+            self.firstSeq = firstSeq
+            self.minTimestamp = minTimestamp
+            self.maxTimestamp = maxTimestamp
+        }
+    }
+
+    /// The file name of segment `number`'s index.
+    package static func fileName(_ number: UInt64) -> String { StoreLayout.baseName(number) + fileSuffix }
+}

@@ -1,0 +1,144 @@
+import AuditModel
+import Foundation
+import Testing
+@testable import AuditQuery
+@testable import AuditStore
+
+/// `auditq find`, `show` and `index rebuild` as a person runs them: the built binary next to the tests.
+@Suite("auditq find, show, index on the command line")
+struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func auditq(_ arguments: String...) throws -> Run {
+        try auditq(arguments)
+    }
+
+    static func auditq(_ arguments: [String]) throws -> Run {
+        var candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            candidates.insert(URL(fileURLWithPath: exe).deletingLastPathComponent(), at: 0)
+        }
+        guard let binary = candidates.map({ $0.appendingPathComponent("auditq") }).first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw RecordError("the auditq executable is not next to the test bundle; run `swift build` first")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test("results, formats and exit statuses")
+    func results() throws {
+        let dir = TemporaryDirectory()
+        let (path, writer) = try Fixtures.store(dir, sealed: 500, open: 20)
+        defer { try? writer.close() }
+        let records = try Fixtures.allRecords(path)
+        let txn = records.first { $0.event["outcome"] == "failure" && $0.event["transaction_id"] != nil }!.event["transaction_id"]!.stringValue!
+        let expected = Fixtures.bruteForce(records, FindQuery(keys: [.init(.transactionID, txn)]))
+
+        // Not a terminal: JSON Lines, the records as stored.
+        let jsonl = try Self.auditq("find", "--store", path, "--transaction", txn)
+        #expect(jsonl.status == 0, "\(jsonl.stderr)")
+        let seqs = jsonl.stdout.split(separator: "\n").map { line -> UInt64 in
+            guard case .object(let o)? = try? JSONParser().parse(String(line)) else { return 0 }
+            return UInt64(o["seq"]?.integerValue ?? 0)
+        }
+        #expect(seqs == expected)
+
+        let table = try Self.auditq("find", "--store", path, "--transaction", txn, "--format", "table")
+        #expect(table.stdout.hasPrefix("SEQ") && table.stdout.contains("✗ failure") && table.stdout.contains("request_ids of the failures"))
+        #expect(table.stdout.contains("HTTP 402  card_declined: Issuer declined the card"))
+
+        let json = try Self.auditq("find", "--store", path, "--customer", "CUS_0", "--limit", "3", "--format", "json")
+        guard case .object(let document)? = try? JSONParser().parse(json.stdout) else { Issue.record("\(json.stdout)"); return }
+        #expect(document["format"] == "auditq-find-result" && document["count"] == 3 && document["truncated"] == true)
+        #expect(json.stderr.contains("showing the newest 3 matches"))
+        #expect(try SchemaCheck.validate(json.stdout, schema: "find-result") == nil)
+
+        let none = try Self.auditq("find", "--store", path, "--request", "req_nope")
+        #expect(none.status == 1 && none.stdout.isEmpty)
+
+        let show = try Self.auditq("show", "--store", path, "--seq", "510")
+        #expect(show.status == 0 && show.stdout.contains(#""request_id":"req_510""#))
+        let pretty = try Self.auditq("show", "--store", path, "--seq", "7", "--format", "pretty")
+        #expect(pretty.stdout.contains("\n  \"event\": {\n"))
+        #expect(try Self.auditq("show", "--store", path, "--seq", "9999").status == 1)
+
+        try FileSystem.remove(StoreLayout(root: path).index(1))
+        let scanned = try Self.auditq("find", "--store", path, "--transaction", txn)
+        #expect(scanned.status == 0 && scanned.stderr.contains("index not used") && scanned.stderr.contains("auditq index rebuild"))
+        let rebuild = try Self.auditq("index", "rebuild", "--store", path)
+        #expect(rebuild.status == 0 && rebuild.stdout.contains("segment 1: index rebuilt"), "\(rebuild.stderr)")
+        #expect(try Self.auditq("find", "--store", path, "--transaction", txn).stderr.isEmpty)
+    }
+
+    @Test("bad dates, unknown flags and missing keys are usage errors that say what to do")
+    func usageErrors() throws {
+        let dir = TemporaryDirectory()
+        let (path, writer) = try Fixtures.store(dir, sealed: 10, open: 0)
+        try writer.close()
+        for (arguments, says) in [
+            (["--customer", "C", "--since", "2026-13-01"], "month 13 is out of range"),
+            (["--customer", "C", "--since", "yesterday"], "--since 'yesterday'"),
+            (["--customer", "C", "--until", "2026-11-20T14:03:00"], "followed by Z"),
+            (["--customer", "C", "--since", "2026-11-20T14:03:00.1234567891Z"], "more than 9 fraction digits"),
+            (["--customer", "C", "--since", "2026-11-21", "--until", "2026-11-20"], "must be later than --since"),
+            (["--customer", "C", "--colour"], "Unknown option '--colour'"),
+            ([], "give a key"),
+            (["--customer", "C", "--limit", "-1"], "--limit"),
+            (["--customer", "C", "--format", "xml"], "xml"),
+        ] {
+            let run = try Self.auditq(["find", "--store", path] + arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(says), "\(arguments): \(run.stderr)")
+        }
+        for good in ["2026-11-20", "2026-11-20T14:03:07Z", "2026-11-20T14:03:07.123456789+01:00", "2026-11-20t14:03:07,5z"] {
+            #expect(try Self.auditq("find", "--store", path, "--customer", "CUS_0", "--since", good).status != 64, "\(good)")
+        }
+        let notAStore = try Self.auditq("find", "--store", dir.child("nothing"), "--customer", "C")
+        #expect(notAStore.status == 2 && notAStore.stderr.contains("not an auditq store"))
+        #expect(try Self.auditq("show", "--store", path).status == 64)
+        #expect(try Self.auditq("index", "rebuild", "--store", path, "--segment", "42").status == 2)
+    }
+}
+
+/// Validates a document against `schemas/NAME.schema.json` with Python's jsonschema.
+enum SchemaCheck {
+    static func validate(_ json: String, schema: String) throws -> String? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.loads(sys.stdin.read())))
+            print("\\n".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors))
+            sys.exit(1 if errors else 0)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, root.appendingPathComponent("schemas/\(schema).schema.json").path]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(json.utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? nil : text
+    }
+}
