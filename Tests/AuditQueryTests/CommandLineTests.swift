@@ -17,7 +17,8 @@ struct CommandLineTests {
         try auditq(arguments)
     }
 
-    static func auditq(_ arguments: [String]) throws -> Run {
+    /// The `auditq` binary built next to the test bundle.
+    static func binary() throws -> URL {
         var candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             candidates.insert(URL(fileURLWithPath: exe).deletingLastPathComponent(), at: 0)
@@ -25,8 +26,12 @@ struct CommandLineTests {
         guard let binary = candidates.map({ $0.appendingPathComponent("auditq") }).first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             throw RecordError("the auditq executable is not next to the test bundle; run `swift build` first")
         }
+        return binary
+    }
+
+    static func auditq(_ arguments: [String]) throws -> Run {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = try binary()
         process.arguments = arguments
         let out = Pipe()
         let err = Pipe()
@@ -140,5 +145,46 @@ enum SchemaCheck {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return process.terminationStatus == 0 ? nil : text
+    }
+}
+
+@Suite("auditq find while auditq ingest is writing")
+struct LiveFindTests {
+    @Test("events written a moment ago by another process are found, before and after the seal")
+    func findsWhileWriting() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store")
+        let key = dir.child("writer.key")
+        #expect(try CommandLineTests.auditq("keys", "generate", "--out", key).status == 0)
+        let ingest = Process()
+        ingest.executableURL = try CommandLineTests.binary()
+        ingest.arguments = ["ingest", "--store", store, "--key", key, "--print-acks"]
+        let input = Pipe()
+        let acks = Pipe()
+        ingest.standardInput = input
+        ingest.standardOutput = acks
+        ingest.standardError = FileHandle.nullDevice
+        try ingest.run()
+        var lines = ""
+        for n in 1...30 {
+            lines += #"{"ts":"2026-11-20T14:03:\#(String(format: "%02d", n)).000Z","action":"payment.capture","outcome":"success","transaction_id":"txn_live","request_id":"req_live_\#(n)","customer_code":"CUS_LIVE"}"# + "\n"
+        }
+        input.fileHandleForWriting.write(Data(lines.utf8))
+        // Wait until the writer says every record is durable.
+        var seen = ""
+        while !seen.contains("durable 30") {
+            let chunk = acks.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(seen.contains("durable 30"))
+        let live = try CommandLineTests.auditq("find", "--store", store, "--transaction", "txn_live", "--limit", "0")
+        #expect(live.status == 0 && live.stdout.split(separator: "\n").count == 30, "\(live.stderr)")
+        #expect(try CommandLineTests.auditq("find", "--store", store, "--request", "req_live_29").stdout.contains("req_live_29"))
+        try input.fileHandleForWriting.close()
+        ingest.waitUntilExit()
+        #expect(ingest.terminationStatus == 0)
+        let sealed = try CommandLineTests.auditq("find", "--store", store, "--customer", "CUS_LIVE", "--limit", "0", "--stats")
+        #expect(sealed.stdout.split(separator: "\n").count == 30 && sealed.stderr.contains("0 scanned"), "\(sealed.stderr)")
     }
 }
