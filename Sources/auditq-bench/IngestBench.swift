@@ -69,16 +69,18 @@ struct IngestBench: ParsableCommand {
             }
             var times: [Double] = []
             var storeBytes = 0
+            var indexBytes = 0
             for run in 0..<runs {
                 let store = "\(scratch)/store-\(durability.rawValue)-\(run)"
                 times.append(try timeShell("'\(auditq)' ingest --store '\(store)' --key '\(keyPath)' --durability \(durability.rawValue) --compression-level \(level) < '\(source)' 2>/dev/null"))
                 storeBytes = directoryBytes(store + "/segments")
+                indexBytes = directoryBytes(store + "/segments", suffix: ".index")
                 try removeTree(store)
             }
             let seconds = median(times)
             let rate = Double(count) / seconds
             let ratioNote = count == lines.count
-                ? "  \(storeBytes) bytes = \(format2(Double(storeBytes) / Double(gzipBytes)))× gzip -6 bytes"
+                ? "  \(storeBytes) bytes = \(format2(Double(storeBytes) / Double(gzipBytes)))× gzip -6 bytes (without the lookup indexes: \(storeBytes - indexBytes) = \(format2(Double(storeBytes - indexBytes) / Double(gzipBytes)))×)"
                 : "  (first \(count) events)"
             print("auditq \(pad(durability.rawValue, 9)):   \(format2(seconds)) s  \(Int(rate)) events/s  = \(format2(rate / (Double(lines.count) / gzipSeconds)))× gzip -6 speed\(ratioNote)")
         }
@@ -201,13 +203,13 @@ func fileSize(_ path: String) -> Int {
     return stat(path, &st) == 0 ? Int(st.st_size) : 0
 }
 
-func directoryBytes(_ path: String) -> Int {
+func directoryBytes(_ path: String, suffix: String = "") -> Int {
     guard let d = opendir(path) else { return 0 }
     defer { closedir(d) }
     var total = 0
     while let e = readdir(d) {
         let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-        if name != "." && name != ".." { total += fileSize(path + "/" + name) }
+        if name != "." && name != "..", name.hasSuffix(suffix) { total += fileSize(path + "/" + name) }
     }
     return total
 }
