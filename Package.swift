@@ -108,13 +108,13 @@ let package = Package(
         .testTarget(
             name: "AuditLoggingTests",
             dependencies: [
-                "AuditLogging", "AuditStore", "AuditModel", "AuditVerify",
+                "AuditLogging", "AuditStore", "AuditModel", "AuditVerify", "AuditTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
-        .testTarget(name: "AuditQueryTests", dependencies: ["AuditQuery", "AuditStore", "AuditModel", "AuditCrypto"]),
+        .testTarget(name: "AuditQueryTests", dependencies: ["AuditQuery", "AuditStore", "AuditModel", "AuditCrypto", "AuditTestSupport"]),
         .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel", "AuditTestSupport"]),
     ]
 )

@@ -1,3 +1,4 @@
+import AuditTestSupport
 import AuditModel
 import AuditRedaction
 import AuditStore

@@ -1,3 +1,4 @@
+import AuditTestSupport
 import Logging
 import MetricsTestKit
 import Testing

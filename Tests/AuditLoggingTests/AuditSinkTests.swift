@@ -1,3 +1,4 @@
+import AuditTestSupport
 import AuditModel
 @testable import AuditStore
 import AuditVerify

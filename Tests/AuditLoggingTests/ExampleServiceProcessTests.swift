@@ -1,3 +1,4 @@
+import AuditTestSupport
 import AuditModel
 import AuditStore
 import AuditVerify

@@ -4,22 +4,6 @@ import AuditStore
 import Foundation
 @testable import AuditLogging
 
-/// A temporary directory removed when the test ends.
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("auditq-logging-tests-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func child(_ name: String) -> String { path + "/" + name }
-}
-
 enum Fixtures {
     static func key(_ seed: UInt8 = 7) -> SigningKey {
         SigningKey(privateKey: try! Ed25519.PrivateKey(rawRepresentation: [UInt8](repeating: seed, count: 32)))

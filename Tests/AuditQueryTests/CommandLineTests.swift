@@ -1,4 +1,5 @@
 import AuditModel
+import AuditTestSupport
 import Foundation
 import Testing
 @testable import AuditQuery
@@ -70,7 +71,7 @@ struct CommandLineTests {
         guard case .object(let document)? = try? JSONParser().parse(json.stdout) else { Issue.record("\(json.stdout)"); return }
         #expect(document["format"] == "auditq-find-result" && document["count"] == 3 && document["truncated"] == true)
         #expect(json.stderr.contains("showing the newest 3 matches"))
-        #expect(try SchemaCheck.validate(json.stdout, schema: "find-result") == nil)
+        #expect(try SchemaValidation.validate(json.stdout, schema: "find-result") == nil)
 
         let none = try Self.auditq("find", "--store", path, "--request", "req_nope")
         #expect(none.status == 1 && none.stdout.isEmpty)
@@ -116,35 +117,6 @@ struct CommandLineTests {
         #expect(notAStore.status == 2 && notAStore.stderr.contains("not an auditq store"))
         #expect(try Self.auditq("show", "--store", path).status == 64)
         #expect(try Self.auditq("index", "rebuild", "--store", path, "--segment", "42").status == 2)
-    }
-}
-
-/// Validates a document against `schemas/NAME.schema.json` with Python's jsonschema.
-enum SchemaCheck {
-    static func validate(_ json: String, schema: String) throws -> String? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let script = """
-            import json, sys, jsonschema
-            schema = json.load(open(sys.argv[1]))
-            jsonschema.Draft202012Validator.check_schema(schema)
-            errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.loads(sys.stdin.read())))
-            print("\\n".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors))
-            sys.exit(1 if errors else 0)
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, root.appendingPathComponent("schemas/\(schema).schema.json").path]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(json.utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? nil : text
     }
 }
 

@@ -1,3 +1,4 @@
+import AuditTestSupport
 import AuditCrypto
 import AuditModel
 import Foundation

@@ -1,3 +1,4 @@
+import AuditTestSupport
 import Testing
 @testable import AuditQuery
 
@@ -5,7 +6,7 @@ import Testing
 struct NeedleSearchTests {
     @Test("finds exactly what a naive search finds, at every start position")
     func matchesNaive() {
-        var generator = SeededGenerator(state: 11)
+        var generator = SeededGenerator(seed: 11)
         let alphabet = Array(#"ab"C:_0"#.utf8)
         for _ in 0..<300 {
             let haystack = (0..<Int(generator.next() % 200)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }

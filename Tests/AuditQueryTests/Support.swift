@@ -1,33 +1,10 @@
+import AuditTestSupport
 import AuditCrypto
 import AuditModel
 import Foundation
 @testable import AuditQuery
 @testable import AuditStore
 
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("auditq-query-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func child(_ name: String) -> String { path + "/" + name }
-}
-
-/// A small deterministic generator (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Payment events like the benchmark workload, small and deterministic: transactions of 1–7 events
 /// interleaved 8 at a time (so they cross block and segment boundaries), customers skewed so that
@@ -40,7 +17,7 @@ struct Workload {
     var transactions = 0
     var n = 0
 
-    init(seed: UInt64) { generator = SeededGenerator(state: seed) }
+    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
     static func time(_ n: Int) -> Timestamp { Timestamp(microsecondsSinceEpoch: start + Int64(n) * 1000) }
 
