@@ -124,6 +124,28 @@ struct VerifierTests {
         #expect(report.findings.contains { $0.kind == .checkpointMismatch })
     }
 
+    @Test("downgrade: a middle segment stripped of its manifest and signature is a finding, not an open segment")
+    func downgrade() throws {
+        let dir = TemporaryDirectory()
+        let store = try Fixtures.store(in: dir)
+        let layout = StoreLayout(root: store)
+        for path in [layout.manifest(2), layout.signature(2)] { try FileManager.default.removeItem(atPath: path) }
+        let report = verify(store)
+        #expect(!report.isIntact)
+        #expect(report.findings.contains { $0.kind == .missingFile && $0.segment == 2 })
+    }
+
+    @Test("a copied segment under a new number is reported")
+    func copiedSegment() throws {
+        let dir = TemporaryDirectory()
+        let store = try Fixtures.store(in: dir)
+        let layout = StoreLayout(root: store)
+        try FileManager.default.copyItem(atPath: layout.segment(1), toPath: layout.segment(4))
+        let report = verify(store)
+        #expect(!report.isIntact)
+        #expect(report.findings.contains { $0.segment == 4 && $0.severity == .error })
+    }
+
     @Test("an injected file is reported")
     func injected() throws {
         let dir = TemporaryDirectory()
