@@ -114,7 +114,7 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
-        .testTarget(name: "AuditQueryTests", dependencies: ["AuditQuery", "AuditStore", "AuditModel", "AuditCrypto", "AuditTestSupport"]),
+        .testTarget(name: "AuditQueryTests", dependencies: ["AuditQuery", "AuditVerify", "AuditStore", "AuditModel", "AuditCrypto", "AuditTestSupport"]),
         .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel", "AuditTestSupport"]),
     ]
 )

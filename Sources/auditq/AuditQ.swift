@@ -15,6 +15,8 @@ struct AuditQ: ParsableCommand {
             IndexCommand.self,
             VerifyCommand.self,
             HeadCommand.self,
+            ExportCommand.self,
+            VerifyBundleCommand.self,
             RedactCommand.self,
         ]
     )
