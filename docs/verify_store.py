@@ -10,6 +10,7 @@ without auditq.
 
     python3 docs/verify_store.py STORE_DIR PUBLIC_KEY.pem
     python3 docs/verify_store.py --record-digest LEAF_KEY_HEX < record-line    # one record's digest
+    python3 docs/verify_store.py --bundle BUNDLE.json PUBLIC_KEY.pem             # an evidence bundle
 
 Exit status 0 when everything matches, 1 otherwise.
 """
@@ -260,7 +261,66 @@ def verify(store, public_key):
     return not problems
 
 
+def verify_inclusion(leaf_hash, index, size, proof, root):
+    """RFC 9162 section 2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf_hash
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = H(b"\x01" + p + r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = H(b"\x01" + r + p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_bundle(path, public_key):
+    """Checks an `auditq export` bundle: manifest signatures (openssl), then each record's digest from its
+    own line and salts, and its inclusion proof against the signed Merkle root."""
+    import base64
+    import tempfile
+    bundle = json.load(open(path))
+    problems, manifests = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for number, signed in bundle["manifests"].items():
+            body, sig = os.path.join(tmp, number + ".json"), os.path.join(tmp, number + ".sig")
+            open(body, "wb").write(base64.b64decode(signed["manifest"]))
+            open(sig, "wb").write(base64.b64decode(signed["signature"]))
+            ok = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", public_key, "-rawin",
+                                 "-in", body, "-sigfile", sig], capture_output=True).returncode == 0
+            manifest = json.loads(open(body, "rb").read())
+            if not ok or manifest["segment"] != int(number) or manifest["store_id"] != bundle["store_id"]:
+                problems.append(f"segment {number}: manifest signature or identity does not verify")
+            else:
+                manifests[int(number)] = manifest
+    for entry in bundle["records"]:
+        manifest = manifests.get(entry["segment"])
+        record = json.loads(entry["record"])
+        if manifest is None or record["seq"] != entry["seq"] or entry["leaf_index"] != entry["seq"] - manifest["first_seq"]:
+            problems.append(f"record {entry['seq']}: not placed in a verified manifest")
+            continue
+        record["salts"] = entry["salts"]
+        leaf_hash = H(b"\x00" + record_digest(record, b""))
+        proof = [bytes.fromhex(h) for h in entry["proof"]]
+        if not verify_inclusion(leaf_hash, entry["leaf_index"], manifest["record_count"], proof, bytes.fromhex(manifest["merkle_root"])):
+            problems.append(f"record {entry['seq']}: not included under the signed Merkle root")
+    for p in problems:
+        print("FINDING", p)
+    print(f"{'PROVEN' if not problems else 'FAILED'}: {len(bundle['records']) - len(problems)} of {len(bundle['records'])} records")
+    return not problems
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--bundle":
+        sys.exit(0 if verify_bundle(sys.argv[2], sys.argv[3]) else 1)
     if len(sys.argv) == 3 and sys.argv[1] == "--record-digest":
         print(record_digest(json.loads(sys.stdin.read()), bytes.fromhex(sys.argv[2])).hex())
         sys.exit(0)

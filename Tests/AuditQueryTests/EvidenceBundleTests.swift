@@ -38,6 +38,26 @@ struct EvidenceBundleTests {
         #expect(try SchemaValidation.validate(bytes, schema: "bundle") == nil)
     }
 
+    @Test("the independent Python reader proves the same bundle with openssl and the spec alone")
+    func pythonReader() throws {
+        let dir = TemporaryDirectory()
+        let (path, writer) = try Fixtures.store(dir, sealed: 500, open: 0)
+        try writer.close()
+        let (_, bytes) = try bundle(path, .init(.customerCode, "CUS_1"))
+        FileManager.default.createFile(atPath: dir.child("bundle.json"), contents: Data(bytes))
+        FileManager.default.createFile(atPath: dir.child("key.pub"), contents: Data(Fixtures.key().publicKey.pemRepresentation.utf8))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", SchemaValidation.root.appendingPathComponent("docs/verify_store.py").path, "--bundle", dir.child("bundle.json"), dir.child("key.pub")]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.hasPrefix("PROVEN"))
+    }
+
     @Test("an edited record, a swapped proof, an untrusted key and a forged manifest are all caught")
     func tampering() throws {
         let dir = TemporaryDirectory()
