@@ -22,6 +22,8 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
         public static let manifestMismatch = Kind("manifest-mismatch")
         /// A signature does not verify with the key it names.
         public static let signatureInvalid = Kind("signature-invalid")
+        /// A document is signed by a trusted key outside that key's validity period.
+        public static let keyOutsideValidity = Kind("key-outside-validity")
         /// A document is signed by a key that is not in the trusted keyring.
         public static let untrustedKey = Kind("untrusted-key")
         /// A segment, manifest or signature is missing.

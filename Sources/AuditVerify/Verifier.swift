@@ -10,6 +10,27 @@ public struct Verifier: Sendable {
     public let path: String
     public let trustedKeys: [Ed25519.PublicKey]
 
+    /// When a trusted key may sign: a manifest or checkpoint signed outside the window is a finding
+    /// (a retired or not-yet-active key, or a compromised one used to re-sign history).
+    public struct Validity: Sendable, Hashable, CustomStringConvertible {
+        public var notBefore: Timestamp?
+        public var notAfter: Timestamp?
+
+        public init(notBefore: Timestamp?, notAfter: Timestamp?) {
+            self.notBefore = notBefore
+            self.notAfter = notAfter
+        }
+
+        public func contains(_ time: Timestamp) -> Bool {
+            (notBefore.map { time >= $0 } ?? true) && (notAfter.map { time <= $0 } ?? true)
+        }
+
+        public var description: String { "\(notBefore?.description ?? "-∞") to \(notAfter?.description ?? "∞")" }
+    }
+
+    /// Validity windows for some of the trusted keys.
+    public var keyValidity: [(key: Ed25519.PublicKey, validity: Validity)] = []
+
     /// A checkpoint saved earlier (`auditq head`): the store must still contain it and extend it.
     package var expectedHead: Checkpoint?
     /// Flag a store whose newest checkpoint is older than this many seconds while no clean shutdown
@@ -28,6 +49,7 @@ public struct Verifier: Sendable {
     public func run() -> VerificationReport {
         let started = monotonicSeconds()
         var run = Run(layout: StoreLayout(root: path), keys: Dictionary(trustedKeys.map { ($0.keyID, $0) }, uniquingKeysWith: { a, _ in a }))
+        run.validity = Dictionary(keyValidity.map { ($0.key.keyID, $0.validity) }, uniquingKeysWith: { a, _ in a })
         run.watchSeq = expectedHead?.seq
         run.progress = progress
         run.verify()
@@ -42,6 +64,8 @@ extension Verifier {
     struct Run {
         let layout: StoreLayout
         let keys: [String: Ed25519.PublicKey]
+        /// Validity windows of trusted keys, by key id (absent: always valid).
+        var validity: [String: Verifier.Validity] = [:]
         var report = VerificationReport()
         var chainHead = SHA256Digest.zero
         var expectedSeq: UInt64 = 1
@@ -145,7 +169,7 @@ extension Verifier {
                 return
             }
             let signature = (try? FileSystem.readFile(layout.signature(number))) ?? []
-            let signatureOK = checkSignature(manifestBytes, signature: signature, keyID: manifest.keyID, segment: number, what: "manifest", file: layout.manifest(number))
+            let signatureOK = checkSignature(manifestBytes, signature: signature, keyID: manifest.keyID, segment: number, what: "manifest", file: layout.manifest(number), signedAt: manifest.sealedAt)
             if signatureOK { report.sealedSegments += 1 }
             if manifest.storeID != descriptor.storeID {
                 add(Finding(.manifestMismatch, segment: number, file: layout.manifest(number), "manifest belongs to store \(manifest.storeID), not \(descriptor.storeID)"))
@@ -192,9 +216,13 @@ extension Verifier {
             expectedSeq = manifest.lastSeq + 1
         }
 
-        mutating func checkSignature(_ bytes: [UInt8], signature: [UInt8], keyID: String, segment: UInt64?, what: String, file: String) -> Bool {
+        mutating func checkSignature(_ bytes: [UInt8], signature: [UInt8], keyID: String, segment: UInt64?, what: String, file: String, signedAt: Timestamp? = nil) -> Bool {
             guard let key = keys[keyID] else {
                 add(Finding(.untrustedKey, segment: segment, file: file, "\(what) is signed by key \(keyID), which is not in the trusted keyring"))
+                return false
+            }
+            if let window = validity[keyID], let signedAt, !window.contains(signedAt) {
+                add(Finding(.keyOutsideValidity, segment: segment, file: file, "\(what) was signed at \(signedAt) by key \(keyID), outside the key's validity (\(window))"))
                 return false
             }
             guard key.isValidSignature(signature, for: bytes) else {
@@ -420,7 +448,7 @@ extension Verifier {
             }
             report.checkpointSeq = checkpoint.seq
             report.checkpointTime = checkpoint.time.description
-            guard checkSignature(checkpoint.signedBytes, signature: checkpoint.signature, keyID: checkpoint.keyID, segment: checkpoint.segment, what: "checkpoint", file: layout.head) else { return }
+            guard checkSignature(checkpoint.signedBytes, signature: checkpoint.signature, keyID: checkpoint.keyID, segment: checkpoint.segment, what: "checkpoint", file: layout.head, signedAt: checkpoint.time) else { return }
             if checkpoint.storeID != descriptor.storeID {
                 add(Finding(.checkpointMismatch, file: layout.head, "checkpoint belongs to store \(checkpoint.storeID)"))
             }

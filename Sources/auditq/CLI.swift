@@ -1,6 +1,8 @@
 import ArgumentParser
 import AuditCrypto
+import AuditModel
 import AuditStore
+import AuditVerify
 
 #if canImport(Glibc)
 import Glibc
@@ -37,6 +39,56 @@ enum CLI {
     static func printProgress(_ text: String) {
         let line = "\r\u{1B}[K" + text
         _ = line.withCString { write(2, $0, strlen($0)) }
+    }
+
+    /// Loads trusted public keys from PEM files and keyring files (JSON, `schemas/keyring.schema.json`:
+    /// keys with optional validity windows).
+    static func loadKeyring(_ paths: [String]) throws -> (keys: [Ed25519.PublicKey], validity: [(key: Ed25519.PublicKey, validity: Verifier.Validity)]) {
+        var keys: [Ed25519.PublicKey] = []
+        var validity: [(key: Ed25519.PublicKey, validity: Verifier.Validity)] = []
+        for path in paths {
+            let bytes = try readSmallFile(path)
+            guard bytes.first == UInt8(ascii: "{") else {
+                keys += try loadPublicKeys([path])
+                continue
+            }
+            func fail(_ reason: String) -> ExitCode {
+                printError("auditq: \(path): not a usable keyring: \(reason)")
+                return ExitCode(failure)
+            }
+            guard case .object(let o)? = try? JSONParser().parse(bytes), o["format"]?.stringValue == "auditq-keyring",
+                o["version"]?.integerValue == 1, let entries = o["keys"]?.arrayValue
+            else { throw fail("expected {\"format\":\"auditq-keyring\",\"version\":1,\"keys\":[...]}") }
+            for (i, entry) in entries.enumerated() {
+                guard let e = entry.objectValue, let pem = e["public_key"]?.stringValue, let key = try? Ed25519.PublicKey(pemRepresentation: pem) else {
+                    throw fail("keys[\(i)].public_key must be an Ed25519 public key in PEM")
+                }
+                func time(_ name: String) throws -> Timestamp? {
+                    guard let value = e[name], value != .null else { return nil }
+                    guard let text = value.stringValue, let t = Timestamp(rfc3339: text) else { throw fail("keys[\(i)].\(name) must be an RFC 3339 time or null") }
+                    return t
+                }
+                keys.append(key)
+                validity.append((key, Verifier.Validity(notBefore: try time("not_before"), notAfter: try time("not_after"))))
+            }
+        }
+        return (keys, validity)
+    }
+
+    static func readSmallFile(_ path: String) throws -> [UInt8] {
+        guard let file = fopen(path, "r") else {
+            printError("auditq: \(path): cannot read the key file: \(String(cString: strerror(errno)))")
+            throw ExitCode(failure)
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while bytes.count <= 1 << 20 {
+            let n = fread(&buffer, 1, buffer.count, file)
+            if n <= 0 { break }
+            bytes.append(contentsOf: buffer[0..<n])
+        }
+        return bytes
     }
 
     /// Loads trusted public keys from PEM files.

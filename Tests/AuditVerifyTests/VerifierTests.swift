@@ -154,3 +154,28 @@ struct VerifierTests {
         #expect(verify(store).findings.contains { $0.kind == .unaccountedFile })
     }
 }
+
+@Suite("Key validity windows")
+struct KeyValidityTests {
+    @Test("signatures inside a key's window pass; outside it, they are findings")
+    func windows() throws {
+        let dir = TemporaryDirectory()
+        let store = try Fixtures.store(in: dir, count: 12, perSegment: 5)
+        let key = Fixtures.key()
+        let now = Timestamp.now().microsecondsSinceEpoch
+        func verify(_ notBefore: Int64?, _ notAfter: Int64?) -> VerificationReport {
+            var verifier = Verifier(path: store, trustedKeys: [key.publicKey])
+            verifier.keyValidity = [(key.publicKey, Verifier.Validity(
+                notBefore: notBefore.map { Timestamp(microsecondsSinceEpoch: now + $0) },
+                notAfter: notAfter.map { Timestamp(microsecondsSinceEpoch: now + $0) }
+            ))]
+            return verifier.run()
+        }
+        #expect(verify(-3_600_000_000, 3_600_000_000).isIntact)
+        #expect(verify(nil, nil).isIntact)
+        let retired = verify(nil, -3_600_000_000)
+        #expect(retired.findings.contains { $0.kind == .keyOutsideValidity })
+        #expect(!retired.isIntact)
+        #expect(verify(3_600_000_000, nil).findings.contains { $0.kind == .keyOutsideValidity })
+    }
+}

@@ -24,7 +24,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The store directory.", valueName: "DIR"))
     var store: String
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Trusted Ed25519 public keys (PEM); signatures by any other key are findings.", valueName: "PUBKEY"))
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Trusted Ed25519 public keys (PEM), or keyring files (JSON) giving each key a validity window; signatures by any other key, or outside a key's window, are findings.", valueName: "PUBKEY"))
     var trust: [String]
 
     @Option(help: ArgumentHelp("A checkpoint saved earlier from 'auditq head': the store must still contain and extend it.", valueName: "FILE"))
@@ -41,9 +41,10 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let keys = try CLI.loadPublicKeys(trust)
+        let (keys, validity) = try CLI.loadKeyring(trust)
         _ = try CLI.run { () throws(AuditStoreError) in try StoreReader(path: store) }
         var verifier = Verifier(path: store, trustedKeys: keys)
+        verifier.keyValidity = validity
         if let expectHead {
             let bytes = try CLI.run { () throws(AuditStoreError) in try FileSystem.readFile(expectHead) }
             do {
