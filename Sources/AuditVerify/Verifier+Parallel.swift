@@ -99,13 +99,18 @@ final class ResultSlots: @unchecked Sendable {
 }
 
 extension Verifier {
+    static func timestamp(_ members: RawEvent, _ line: UnsafeRawBufferPointer) -> Timestamp? {
+        guard case .plain(let text) = members.field("ts", line: line) else { return nil }
+        return Timestamp(rfc3339: text)
+    }
+
     /// A record's digest computed ahead of the sequential fold.
     struct FastRecord: Sendable {
         var seq: UInt64
         var digest: SHA256Digest
         var ts: Timestamp?
-        /// Where the event object is in the line.
-        var event: Range<Int>
+        /// The event's top-level members in the line.
+        var members: RawEvent
     }
 
     /// Decodes and digests a sealed segment's blocks concurrently. Returns nil, so that the caller scans
@@ -131,7 +136,7 @@ extension Verifier {
             let fast: [FastRecord?] = lines.map { line in
                 line.withUnsafeBytes { raw in
                     Record.fastDigest(line: raw, firstSeq: firstSeq, leafKey: { $0 >= 0 && $0 < SaltTree.capacity ? deriver.leafKey($0) : nil }).map {
-                        FastRecord(seq: $0.seq, digest: $0.digest, ts: Record.rawEventString(line: raw, event: $0.event, field: "ts").flatMap { Timestamp(rfc3339: $0) }, event: $0.event)
+                        FastRecord(seq: $0.seq, digest: $0.digest, ts: Verifier.timestamp($0.members, raw), members: $0.members)
                     }
                 }
             }

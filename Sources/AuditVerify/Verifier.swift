@@ -312,18 +312,18 @@ extension Verifier {
                     let seq: UInt64
                     let digest: SHA256Digest
                     let ts: Timestamp?
-                    var eventRange: Range<Int>?
+                    var rawMembers: RawEvent?
                     var parsedEvent: JSONObject?
                     if let fast = fastRecords?[lineIndex] {
                         seq = fast.seq
                         digest = fast.digest
                         ts = fast.ts
-                        eventRange = fast.event
+                        rawMembers = fast.members
                     } else if let fast = line.withUnsafeBytes({ Record.fastDigest(line: $0, firstSeq: header.firstSeq, leafKey: leafKey) }) {
                         seq = fast.seq
                         digest = fast.digest
-                        eventRange = fast.event
-                        ts = line.withUnsafeBytes { Record.rawEventString(line: $0, event: fast.event, field: "ts") }.flatMap { Timestamp(rfc3339: $0) }
+                        rawMembers = fast.members
+                        ts = line.withUnsafeBytes { Verifier.timestamp(fast.members, $0) }
                     } else {
                         let record: Record
                         do {
@@ -358,7 +358,7 @@ extension Verifier {
                     blockFirstRecord = blockFirstRecord ?? seq
                     if indexBuilder != nil {
                         let micros = ts?.microsecondsSinceEpoch ?? 0
-                        let raw = eventRange.flatMap { range in line.withUnsafeBytes { SegmentIndex.RecordKeys(rawLine: $0, event: range, timestamp: micros) } }
+                        let raw = rawMembers.flatMap { members in line.withUnsafeBytes { SegmentIndex.RecordKeys(rawLine: $0, members: members, timestamp: micros) } }
                         if let keys = raw ?? parsedEvent.map({ SegmentIndex.RecordKeys(event: $0, timestamp: micros) }) {
                             indexBuilder?.add(keys)
                         } else if case .object(let object)? = try? Record.parser.parse(Array(line)), let event = object["event"]?.objectValue {

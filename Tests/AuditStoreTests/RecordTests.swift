@@ -41,6 +41,11 @@ struct RecordTests {
                 #expect(fast.seq == UInt64(n + 1))
                 let ts = line.withUnsafeBytes { Record.rawEventString(line: $0, event: fast.event, field: "ts") }
                 #expect(ts.map(String.init) == event["ts"]?.stringValue)
+                let viaMembers = line.withUnsafeBytes { raw -> String? in
+                    if case .plain(let text) = fast.members.field("request_id", line: raw) { return String(text) }
+                    return nil
+                }
+                #expect(viaMembers == event["request_id"]?.stringValue)
                 #expect(fast.digest == expected, "record \(n)")
             } else {
                 // Only a null personal-data value may send it to the general path.

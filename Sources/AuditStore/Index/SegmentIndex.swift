@@ -102,10 +102,10 @@ package enum SegmentIndex {
 
         /// The keys read straight from a stored line's event (the verifier's fast path); nil when a key
         /// is present but not a plain string, so the caller reads it through the record model.
-        package init?(rawLine: UnsafeRawBufferPointer, event: Range<Int>, timestamp: Int64) {
+        package init?(rawLine: UnsafeRawBufferPointer, members: RawEvent, timestamp: Int64) {
             self.timestamp = timestamp
             for field in Field.allCases {
-                switch Record.rawEventField(line: rawLine, event: event, field: field.name) {
+                switch members.field(field.name, line: rawLine) {
                 case .absent: continue
                 case .other: return nil
                 case .plain(let value):

@@ -18,7 +18,7 @@ extension Record {
     ///
     /// Sound for verification: the hash covers every byte of the line outside the personal-data values,
     /// and each value through its salted commitment, so any change to the line changes the digest.
-    package static func fastDigest(line: UnsafeRawBufferPointer, firstSeq: UInt64, leafKey: (Int) -> SHA256Digest?) -> (seq: UInt64, digest: SHA256Digest, event: Range<Int>)? {
+    package static func fastDigest(line: UnsafeRawBufferPointer, firstSeq: UInt64, leafKey: (Int) -> SHA256Digest?) -> (seq: UInt64, digest: SHA256Digest, event: Range<Int>, members: RawEvent)? {
         var scanner = RawJSON(bytes: line.bindMemory(to: UInt8.self))
         guard scanner.consume(UInt8(ascii: "{")) else { return nil }
         var eventRange: Range<Int>?
@@ -55,13 +55,14 @@ extension Record {
         guard scanner.consume(UInt8(ascii: "}")), scanner.index == line.count, sawVersion, let seq, let eventRange, seq >= firstSeq else {
             return nil
         }
-        guard !pdPaths.isEmpty else { return (seq, SHA256.hash(line), eventRange) }
+        guard let members = RawEvent(line: line, event: eventRange) else { return nil }
+        guard !pdPaths.isEmpty else { return (seq, SHA256.hash(line), eventRange, members) }
         guard let leaf = leafKey(Int(seq - firstSeq)) else { return nil }
 
         // Locate each personal-data value inside the event object.
         var spans: [(path: Range<Int>, value: Range<Int>)] = []
         for path in pdPaths {
-            guard let value = scanner.locate(path: path, inObjectAt: eventRange) else { return nil }
+            guard let value = members.locate(path: path, line: line) else { return nil }
             spans.append((path, value))
         }
         spans.sort { $0.value.lowerBound < $1.value.lowerBound }
@@ -89,7 +90,7 @@ extension Record {
             cursor = span.value.upperBound
         }
         hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor...]))
-        return (seq, hasher.finalize(), eventRange)
+        return (seq, hasher.finalize(), eventRange, members)
     }
 }
 
@@ -140,6 +141,60 @@ extension Record {
             guard scanner.skipValue() else { return .other }
         } while scanner.consume(UInt8(ascii: ","))
         return .absent
+    }
+}
+
+/// The top-level members of a record's event, found in one pass over the raw line, so that every later
+/// lookup (the timestamp, the indexed keys, personal-data values) is a short scan of byte ranges.
+package struct RawEvent: Sendable {
+    package var members: [(key: Range<Int>, value: Range<Int>)] = []
+
+    package init?(line: UnsafeRawBufferPointer, event: Range<Int>) {
+        var scanner = RawJSON(bytes: line.bindMemory(to: UInt8.self))
+        scanner.index = event.lowerBound
+        guard scanner.consume(UInt8(ascii: "{")) else { return nil }
+        if scanner.consume(UInt8(ascii: "}")) { return }
+        members.reserveCapacity(16)
+        repeat {
+            guard let key = scanner.plainString(), scanner.consume(UInt8(ascii: ":")) else { return nil }
+            let start = scanner.index
+            guard scanner.skipValue() else { return nil }
+            members.append((key, start..<scanner.index))
+        } while scanner.consume(UInt8(ascii: ","))
+        guard scanner.consume(UInt8(ascii: "}")) else { return nil }
+    }
+
+    /// The value range of a top-level member.
+    package func value(_ name: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer) -> Range<Int>? {
+        for member in members where member.key.count == name.count && memcmp(line.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count) == 0 {
+            return member.value
+        }
+        return nil
+    }
+
+    /// A top-level member as a plain string, absent, or something else.
+    package func field(_ name: String, line: UnsafeRawBufferPointer) -> Record.RawField {
+        var name = name
+        let range = name.withUTF8 { value(UnsafeRawBufferPointer($0), line: line) }
+        guard let range else { return .absent }
+        var scanner = RawJSON(bytes: line.bindMemory(to: UInt8.self))
+        scanner.index = range.lowerBound
+        guard let text = scanner.plainString(), scanner.index == range.upperBound else { return .other }
+        return .plain(scanner.name(text))
+    }
+
+    /// The value at a dotted path (the bytes of `path` in the line), or nil when absent, null, or not
+    /// reachable through objects.
+    func locate(path: Range<Int>, line: UnsafeRawBufferPointer) -> Range<Int>? {
+        let bytes = line.bindMemory(to: UInt8.self)
+        var end = path.lowerBound
+        while end < path.upperBound, bytes[end] != UInt8(ascii: ".") { end += 1 }
+        guard let first = value(UnsafeRawBufferPointer(rebasing: line[path.lowerBound..<end]), line: line) else { return nil }
+        if end == path.upperBound {
+            let isNull = first.count == 4 && memcmp(line.baseAddress! + first.lowerBound, "null", 4) == 0
+            return isNull ? nil : first
+        }
+        return RawJSON(bytes: bytes).locate(path: (end + 1)..<path.upperBound, inObjectAt: first)
     }
 }
 
