@@ -94,7 +94,10 @@ extension SegmentIndex {
 
             // Key sections: (fingerprint, block) sorted, delta-coded.
             for field in Field.allCases {
-                let sorted = entries[field.rawValue].sorted()
+                // Unique (fingerprint, block) pairs: a key repeated within a block (a duplicated record in
+                // a damaged segment, found by fuzzing) must not produce a negative delta.
+                var sorted = entries[field.rawValue].sorted()
+                sorted = zip(sorted.indices, sorted).filter { $0.0 == 0 || sorted[$0.0 - 1] != $0.1 }.map(\.1)
                 start = pages.count
                 page = ByteWriter()
                 pageCount = 0

@@ -22,6 +22,7 @@ extension Record {
         var scanner = RawJSON(bytes: line.bindMemory(to: UInt8.self))
         guard scanner.consume(UInt8(ascii: "{")) else { return nil }
         var eventRange: Range<Int>?
+        var eventMembers: RawEvent?
         var pdPaths: [Range<Int>] = []
         var seq: UInt64?
         var sawVersion = false
@@ -31,7 +32,8 @@ extension Record {
             let start = scanner.index
             switch scanner.name(key) {
             case "event":
-                guard scanner.skipValue() else { return nil }
+                guard let found = RawEvent(scanning: &scanner) else { return nil }
+                eventMembers = found
                 eventRange = start..<scanner.index
             case "pd":
                 guard scanner.consume(UInt8(ascii: "[")) else { return nil }
@@ -55,7 +57,7 @@ extension Record {
         guard scanner.consume(UInt8(ascii: "}")), scanner.index == line.count, sawVersion, let seq, let eventRange, seq >= firstSeq else {
             return nil
         }
-        guard let members = RawEvent(line: line, event: eventRange) else { return nil }
+        guard let members = eventMembers else { return nil }
         guard !pdPaths.isEmpty else { return (seq, SHA256.hash(line), eventRange, members) }
         guard let leaf = leafKey(Int(seq - firstSeq)) else { return nil }
 
@@ -152,6 +154,11 @@ package struct RawEvent: Sendable {
     package init?(line: UnsafeRawBufferPointer, event: Range<Int>) {
         var scanner = RawJSON(bytes: line.bindMemory(to: UInt8.self))
         scanner.index = event.lowerBound
+        self.init(scanning: &scanner)
+    }
+
+    /// Reads the object at the scanner's position, leaving the scanner just after it.
+    init?(scanning scanner: inout RawJSON) {
         guard scanner.consume(UInt8(ascii: "{")) else { return nil }
         if scanner.consume(UInt8(ascii: "}")) { return }
         members.reserveCapacity(16)
@@ -259,12 +266,16 @@ struct RawJSON {
                 depth -= 1
                 index += 1
             case UInt8(ascii: "\""):
+                // Jump from quote to quote (memchr); a quote preceded by an odd run of backslashes is escaped.
                 index += 1
-                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
-                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                while true {
+                    guard index < bytes.count, let hit = memchr(bytes.baseAddress! + index, 0x22, bytes.count - index) else { return false }
+                    let quote = bytes.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    var backslashes = 0
+                    while quote - 1 - backslashes >= index, bytes[quote - 1 - backslashes] == UInt8(ascii: "\\") { backslashes += 1 }
+                    index = quote + 1
+                    if backslashes % 2 == 0 { break }
                 }
-                guard index < bytes.count else { return false }
-                index += 1
             case UInt8(ascii: ","), UInt8(ascii: ":"):
                 index += 1
                 continue

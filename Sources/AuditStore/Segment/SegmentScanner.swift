@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import AuditCompression
 import AuditModel
 
@@ -51,10 +56,15 @@ package struct SegmentScanner {
 
     package static func split(_ output: [UInt8]) -> (lines: [ArraySlice<UInt8>], partialBytes: Int) {
         var lines: [ArraySlice<UInt8>] = []
+        lines.reserveCapacity(output.count / 512 + 1)
         var lineStart = 0
-        for i in output.indices where output[i] == 0x0A {
-            lines.append(output[lineStart..<i])
-            lineStart = i + 1
+        output.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            while lineStart < raw.count, let hit = memchr(base + lineStart, 0x0A, raw.count - lineStart) {
+                let i = base.distance(to: UnsafeRawPointer(hit))
+                lines.append(output[lineStart..<i])
+                lineStart = i + 1
+            }
         }
         return (lines, output.count - lineStart)
     }
