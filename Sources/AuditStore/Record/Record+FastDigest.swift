@@ -97,27 +97,6 @@ extension Record {
 }
 
 extension Record {
-    /// The text of a string member of the event (a top-level event field such as `ts`) read from the raw
-    /// line, when it is a plain string; for the verifier's fast path.
-    package static func rawEventString(line: UnsafeRawBufferPointer, event: Range<Int>, field: StaticString) -> Substring? {
-        let bytes = line.bindMemory(to: UInt8.self)
-        var scanner = RawJSON(bytes: bytes)
-        scanner.index = event.lowerBound
-        guard scanner.consume(UInt8(ascii: "{")), !scanner.consume(UInt8(ascii: "}")) else { return nil }
-        let name = UnsafeBufferPointer(start: field.utf8Start, count: field.utf8CodeUnitCount)
-        repeat {
-            guard let key = scanner.plainString(), scanner.consume(UInt8(ascii: ":")) else { return nil }
-            if key.count == name.count, memcmp(bytes.baseAddress! + key.lowerBound, name.baseAddress!, name.count) == 0 {
-                guard let value = scanner.plainString() else { return nil }
-                return scanner.name(value)
-            }
-            guard scanner.skipValue() else { return nil }
-        } while scanner.consume(UInt8(ascii: ","))
-        return nil
-    }
-}
-
-extension Record {
     /// What a top-level event member looks like in the raw line.
     package enum RawField {
         case absent
@@ -125,24 +104,6 @@ extension Record {
         case plain(Substring)
         /// Present but not a plain string (escapes, another type): read it through the record model.
         case other
-    }
-
-    package static func rawEventField(line: UnsafeRawBufferPointer, event: Range<Int>, field: String) -> RawField {
-        let bytes = line.bindMemory(to: UInt8.self)
-        var scanner = RawJSON(bytes: bytes)
-        scanner.index = event.lowerBound
-        guard scanner.consume(UInt8(ascii: "{")) else { return .other }
-        if scanner.consume(UInt8(ascii: "}")) { return .absent }
-        let name = Array(field.utf8)
-        repeat {
-            guard let key = scanner.plainString(), scanner.consume(UInt8(ascii: ":")) else { return .other }
-            if key.count == name.count, memcmp(bytes.baseAddress! + key.lowerBound, name, name.count) == 0 {
-                guard let value = scanner.plainString() else { return .other }
-                return .plain(scanner.name(value))
-            }
-            guard scanner.skipValue() else { return .other }
-        } while scanner.consume(UInt8(ascii: ","))
-        return .absent
     }
 }
 
