@@ -20,7 +20,7 @@ extension Verifier.Run {
             add(Finding(.headNotExtended, segment: expected.segment, seqRange: (last + 1)...expected.seq, file: file, "the store ends at record \(last) but the saved head signs record \(expected.seq) (\(expected.time)): records were removed or the store was rolled back"))
             return
         }
-        guard let head = watchedHead else {
+        guard let head = watchedHeads[expected.seq] else {
             add(Finding(.headNotExtended, segment: expected.segment, seqRange: expected.seq...expected.seq, file: file, "record \(expected.seq), which the saved head signs, could not be re-chained"))
             return
         }

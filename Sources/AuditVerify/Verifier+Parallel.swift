@@ -38,7 +38,7 @@ extension Verifier.Run {
             run.expectedSeq = entryStates[i].expectedSeq
             run.prevManifestDigest = entryStates[i].prevManifest
             run.lastTimestamp = nil
-            run.watchedHead = nil
+            run.watchedHeads = [:]
             run.verifySealed(numbers[i], kinds: inventory[numbers[i]] ?? [], descriptor: descriptor)
             results.set(i, run)
             progress?(results.completed, numbers.count)
@@ -56,7 +56,7 @@ extension Verifier.Run {
             report.firstSeq = report.firstSeq ?? run.report.firstSeq
             report.lastSeq = run.report.lastSeq ?? report.lastSeq
             report.authenticatedThroughSeq = run.report.authenticatedThroughSeq ?? report.authenticatedThroughSeq
-            watchedHead = run.watchedHead ?? watchedHead
+            watchedHeads.merge(run.watchedHeads) { _, new in new }
             lastTimestamp = run.lastTimestamp ?? lastTimestamp
             chainHead = run.chainHead
             expectedSeq = run.expectedSeq

@@ -50,7 +50,7 @@ public struct Verifier: Sendable {
         let started = monotonicSeconds()
         var run = Run(layout: StoreLayout(root: path), keys: Dictionary(trustedKeys.map { ($0.keyID, $0) }, uniquingKeysWith: { a, _ in a }))
         run.validity = Dictionary(keyValidity.map { ($0.key.keyID, $0.validity) }, uniquingKeysWith: { a, _ in a })
-        run.watchSeq = expectedHead?.seq
+        if let expectedHead { run.watchSeqs.insert(expectedHead.seq) }
         run.progress = progress
         run.verify()
         if let expectedHead { run.checkExpectedHead(expectedHead) }
@@ -94,6 +94,7 @@ extension Verifier {
             // Snapshot the checkpoint before the segments: a running writer only moves forward, so the
             // segments read afterwards hold at least what this checkpoint signs.
             headSnapshot = FileSystem.exists(layout.head) ? (try? FileSystem.readFile(layout.head)) : nil
+            if let seq = headSnapshot.flatMap({ try? Checkpoint(bytes: $0) })?.seq { watchSeqs.insert(seq) }
 
             let inventory: [UInt64: Set<StoreLayout.FileKind>]
             do {
@@ -348,7 +349,7 @@ extension Verifier {
                         add(Finding(.sequenceBroken, segment: number, seqRange: seq...seq, offset: block.offset, file: layout.segment(number), "record \(seq) found where \(expectedSeq) belongs (removed, duplicated or reordered)"))
                     }
                     outcome.chainHead = Chain.next(previous: outcome.chainHead, recordDigest: digest)
-                    if seq == watchSeq { watchedHead = outcome.chainHead }
+                    if watchSeqs.contains(seq) { watchedHeads[seq] = outcome.chainHead }
                     merkle.append(recordDigest: digest)
                     outcome.count += 1
                     outcome.lastSeq = seq
@@ -421,7 +422,6 @@ extension Verifier {
                 return
             }
             openSegment = (number, scanRecords(number, bytes: bytes, descriptor: descriptor, blocks: nil), bytes.count)
-            chainHeadsOpen = [:]
         }
 
         var openSegment: (number: UInt64, outcome: ScanOutcome, size: Int)?
@@ -429,11 +429,11 @@ extension Verifier {
         var firstTimestamp: Timestamp?
         /// Called as sealed segments finish: (done, total).
         var progress: (@Sendable (Int, Int) -> Void)?
-        /// The chain hash after record `watchSeq`, recomputed during the scan (for `--expect-head`).
-        var watchSeq: UInt64?
-        var watchedHead: SHA256Digest?
+        /// Chain hashes recomputed during the scan after these records (the checkpoint's and
+        /// `--expect-head`'s), so neither needs a second pass over the segments.
+        var watchSeqs: Set<UInt64> = []
+        var watchedHeads: [UInt64: SHA256Digest] = [:]
         var headSnapshot: [UInt8]?
-        var chainHeadsOpen: [UInt64: SHA256Digest] = [:]
 
         mutating func verifyCheckpoint(descriptor: StoreDescriptor) {
             guard let headBytes = headSnapshot else {
@@ -458,8 +458,8 @@ extension Verifier {
                 return
             }
             if let open = openSegment, open.number == checkpoint.segment {
-                // Re-derive the chain hash at the checkpoint from the open segment.
-                let head = chainHead(atSeq: checkpoint.seq, segment: open.number, descriptor: descriptor)
+                // The chain hash at the checkpoint, as the scan recomputed it.
+                let head = watchedHeads[checkpoint.seq]
                 if head != checkpoint.chainHead {
                     add(Finding(.checkpointMismatch, segment: open.number, seqRange: checkpoint.seq...checkpoint.seq, file: layout.head, head == nil ? "records up to \(checkpoint.seq), which the checkpoint signs, are missing or unreadable" : "records up to \(checkpoint.seq) do not produce the chain hash the checkpoint signs"))
                 } else {
@@ -472,25 +472,6 @@ extension Verifier {
                     add(Finding(.unauthenticatedTail, .info, segment: open.number, seqRange: (checkpoint.seq + 1)...lastOpen, "\(lastOpen - checkpoint.seq) record(s) after the last checkpoint are not yet signed"))
                 }
             }
-        }
-
-        /// The chain hash after record `seq` within the open segment, recomputed from disk.
-        func chainHead(atSeq seq: UInt64, segment: UInt64, descriptor: StoreDescriptor) -> SHA256Digest? {
-            guard let bytes = try? FileSystem.readFile(layout.segment(segment)) else { return nil }
-            var scanner = SegmentScanner(bytes: bytes)
-            guard let header = try? scanner.readHeader(), header.saltTree.nodes.count == 1 else { return nil }
-            var deriver = SaltTree.SequentialDeriver(rootKey: header.saltTree.nodes[0].key)
-            var head = header.prevHash
-            while let block = scanner.nextBlock() {
-                for line in block.lines {
-                    guard case .object(let object)? = try? Record.parser.parse(Array(line)), let record = try? Record(stored: object),
-                        record.seq >= header.firstSeq, let digest = try? record.digest(leafKey: deriver.leafKey(Int(record.seq - header.firstSeq)))
-                    else { return nil }
-                    head = Chain.next(previous: head, recordDigest: digest)
-                    if record.seq == seq { return head }
-                }
-            }
-            return nil
         }
     }
 }

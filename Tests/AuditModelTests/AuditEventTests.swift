@@ -63,16 +63,3 @@ struct AuditEventTests {
         }
     }
 }
-
-@Suite("Event ids")
-struct EventIDGeneratorTests {
-    @Test("ids are UUIDv7, unique and ordered")
-    func ordered() {
-        let generator = EventIDGenerator()
-        let now = Timestamp(rfc3339: "2026-11-20T10:00:00Z")!
-        let ids = (0..<10_000).map { _ in generator.next(now: now) }
-        #expect(Set(ids).count == ids.count)
-        #expect(ids == ids.sorted())
-        #expect(ids.allSatisfy { $0.count == 36 && Array($0)[14] == "7" })
-    }
-}

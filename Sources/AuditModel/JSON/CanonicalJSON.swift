@@ -221,11 +221,6 @@ extension CanonicalJSON {
         return ranges
     }
 
-    /// As ``encode(_:into:marking:)-(_,_,PathMarks)``, preparing the marks for one call.
-    public static func encode(_ object: JSONObject, into out: inout [UInt8], marking paths: [[String]]) -> [Range<Int>?] {
-        encode(object, into: &out, marking: PathMarks(paths))
-    }
-
     private static func encode(_ object: JSONObject, into out: inout [UInt8], node: PathMarks.Node, ranges: inout [Range<Int>?]) {
         if node.names.isEmpty {
             encode(object, into: &out)

@@ -47,12 +47,6 @@ public struct JSONObject: Sendable, Hashable {
         }
     }
 
-    /// Replaces each member's value in place.
-    public mutating func updateValues(_ body: (String, inout JSONValue) throws -> Void) rethrows {
-        for i in members.indices {
-            try body(members[i].key, &members[i].value)
-        }
-    }
 
     private enum Position {
         case found(Int)
