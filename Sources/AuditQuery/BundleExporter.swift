@@ -57,7 +57,8 @@ package struct BundleExporter {
 
     /// Digests every record of the segment to build the Merkle tree, then the proofs of the matches.
     private func prove(_ matches: [Match], segment number: UInt64, layout: StoreLayout) throws -> [EvidenceBundle.Entry] {
-        var scanner = SegmentScanner(bytes: try FileSystem.readFile(layout.segment(number)))
+        let path = layout.current(number).segment
+        var scanner = SegmentScanner(bytes: try FileSystem.readFile(path))
         let header = try scanner.readHeader()
         var leaves: [SHA256Digest] = []
         var lines: [UInt64: String] = [:]
@@ -74,12 +75,13 @@ package struct BundleExporter {
         return try matches.map { match in
             let index = Int(match.seq - header.firstSeq)
             guard index >= 0, index < leaves.count, let line = lines[match.seq] else {
-                throw QueryError(.io, "record \(match.seq) is not in segment \(number) as expected; run 'auditq verify'", path: layout.segment(number))
+                throw QueryError(.io, "record \(match.seq) is not in segment \(number) as expected; run 'auditq verify'", path: path)
             }
             var salts: [String: SHA256Digest] = [:]
             if case .object(let object) = try Record.parser.parse(line), let record = try? Record(stored: object) {
                 let leafKey = header.saltTree.leafKey(index)
-                for path in record.personalDataPaths {
+                // After an erasure the leaf key is gone and the record carries its remaining salts itself.
+                for path in record.presentPersonalDataPaths {
                     if let leafKey { salts[path] = SaltTree.salt(leafKey: leafKey, path: path) }
                 }
             }

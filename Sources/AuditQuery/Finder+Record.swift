@@ -12,9 +12,11 @@ extension Finder {
         let needle = Array(",\"seq\":\(seq),\"v\":".utf8)
         for segment in try segments().reversed() {
             if segment.sealed {
-                let summary: ManifestSummary
+                var summary: ManifestSummary
+                let manifestBytes: [UInt8]
                 do {
                     let bytes = try FileSystem.readFile(layout.manifest(segment.number))
+                    manifestBytes = bytes
                     summary = try bytes.withUnsafeBytes { raw in Result { () throws(QueryError) in try ManifestSummary(bytes: raw) } }.get()
                 } catch let error as QueryError {
                     throw QueryError(error.code, error.message, path: layout.manifest(segment.number))
@@ -22,9 +24,9 @@ extension Finder {
                     throw QueryError(.io, "cannot read the manifest: \(error)", path: layout.manifest(segment.number))
                 }
                 if let keys = trustedKeys {
-                    let bytes = (try? FileSystem.readFile(layout.manifest(segment.number))) ?? []
-                    try search.authenticate(segment.number, manifest: bytes, keyID: summary.keyID, keys: keys)
+                    try search.authenticate(segment.number, manifest: manifestBytes, keyID: summary.keyID, keys: keys)
                 }
+                try search.applyRewrite(segment.number, to: &summary, manifest: manifestBytes)
                 guard summary.recordCount > 0, (summary.firstSeq...summary.lastSeq).contains(seq) else {
                     if seq > summary.lastSeq { return (nil, search.notes) }
                     continue
@@ -70,7 +72,7 @@ extension Finder.Search {
     /// The record `seq` in the given block (reading only that gzip member), or anywhere in the segment
     /// when nil, found by its `"seq":N,"v":` bytes.
     mutating func line(with needle: [UInt8], seq: UInt64, in block: SegmentIndex.Block?, segment number: UInt64) throws(QueryError) -> Match? {
-        let path = finder.layout.segment(number)
+        let path = segmentPath(number)
         let bytes: [UInt8]
         do {
             if let block {

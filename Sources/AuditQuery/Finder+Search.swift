@@ -23,6 +23,8 @@ extension Finder {
         var notes: [Note] = []
         var statistics = Statistics()
         var manifestBuffer: [UInt8] = []
+        /// The current files of rewritten segments (erasure, expiry), by segment number.
+        var rewritten: [UInt64: (segment: String, index: String)] = [:]
 
         init(finder: Finder, query: FindQuery, newestFirst: Bool) {
             self.finder = finder
@@ -45,7 +47,7 @@ extension Finder {
             }
             let layout = finder.layout
             let length = try readManifest(segment.number)
-            let summary: ManifestSummary
+            var summary: ManifestSummary
             do {
                 summary = try manifestBuffer.withUnsafeBytes { raw in
                     Result { () throws(QueryError) in try ManifestSummary(bytes: UnsafeRawBufferPointer(rebasing: raw[0..<length])) }
@@ -56,6 +58,7 @@ extension Finder {
             if let keys = finder.trustedKeys {
                 try authenticate(segment.number, manifest: Array(manifestBuffer[0..<length]), keyID: summary.keyID, keys: keys)
             }
+            try applyRewrite(segment.number, to: &summary, manifest: Array(manifestBuffer[0..<length]))
             if let min = summary.minTimestamp, let max = summary.maxTimestamp,
                 !query.overlaps(min: min.microsecondsSinceEpoch, max: max.microsecondsSinceEpoch)
             {
@@ -88,9 +91,28 @@ extension Finder {
             } catch let error as QueryError {
                 throw error
             } catch {
-                throw QueryError(.corrupt, "\(error)", path: layout.segment(segment.number))
+                throw QueryError(.corrupt, "\(error)", path: segmentPath(segment.number))
             }
         }
+
+        /// Takes the file-level members of a rewritten segment (erasure, expiry) from its rewrite
+        /// document: which files hold it now, their size and the index root. With trusted keys the
+        /// document must be signed by one and belong to this manifest.
+        mutating func applyRewrite(_ number: UInt64, to summary: inout ManifestSummary, manifest: [UInt8]) throws(QueryError) {
+            let current = finder.layout.current(number)
+            guard let rewrite = current.rewrite else { return }
+            if let keys = finder.trustedKeys {
+                guard let key = keys[rewrite.keyID], rewrite.document.isSigned(by: key), rewrite.manifestSHA256 == SHA256.hash(manifest) else {
+                    throw QueryError(.unauthenticated, "segment \(number)'s rewrite document is not signed by a trusted key for this manifest; run 'auditq verify'", path: finder.layout.rewrite(number))
+                }
+            }
+            summary.segmentBytes = rewrite.segmentBytes
+            summary.index = rewrite.index
+            rewritten[number] = (current.segment, current.index)
+        }
+
+        func segmentPath(_ number: UInt64) -> String { rewritten[number]?.segment ?? finder.layout.current(number).segment }
+        func indexPath(_ number: UInt64) -> String { rewritten[number]?.index ?? finder.layout.index(number) }
 
         /// Reads a manifest into ``manifestBuffer`` (reused across segments: a lookup reads one manifest per
         /// segment, and fresh pages for each would cost more than parsing them) and returns its length.
@@ -134,9 +156,9 @@ extension Finder {
 
         func indexFile(_ number: UInt64) throws(IndexUnusable) -> SystemFile {
             do {
-                return try SystemFile(path: finder.layout.index(number), mode: .read)
+                return try SystemFile(path: indexPath(number), mode: .read)
             } catch {
-                throw IndexUnusable(reason: FileSystem.exists(finder.layout.index(number)) ? "\(error)" : "the index file is missing")
+                throw IndexUnusable(reason: FileSystem.exists(indexPath(number)) ? "\(error)" : "the index file is missing")
             }
         }
 
@@ -265,7 +287,7 @@ extension Finder {
 
         /// Reads and decompresses the given blocks of a sealed segment and emits their matching records.
         mutating func read(_ blocks: [SegmentIndex.Block], segment number: UInt64, emit: (Match) -> Bool) throws {
-            let path = finder.layout.segment(number)
+            let path = segmentPath(number)
             let file: SystemFile
             do {
                 file = try SystemFile(path: path, mode: .read)
@@ -336,7 +358,7 @@ extension Finder {
 
         /// Scans a whole segment (open, unindexed, or whose index is not usable).
         mutating func scan(_ number: UInt64, emit: (Match) -> Bool) throws(QueryError) {
-            let path = finder.layout.segment(number)
+            let path = segmentPath(number)
             let bytes: [UInt8]
             do {
                 bytes = try FileSystem.readFile(path)
@@ -404,7 +426,7 @@ extension Finder {
                 guard case .object(let record)? = try? Record.parser.parse(line), let seqValue = record["seq"]?.integerValue, seqValue >= 1,
                     let event = record["event"]?.objectValue
                 else {
-                    throw QueryError(.corrupt, "segment \(segment) holds a record that is not valid JSON; run 'auditq verify'", path: finder.layout.segment(segment))
+                    throw QueryError(.corrupt, "segment \(segment) holds a record that is not valid JSON; run 'auditq verify'", path: segmentPath(segment))
                 }
                 guard query.matches(event) else { continue }
                 if try !body(Match(seq: UInt64(seqValue), segment: segment, line: line, record: record)) { return }

@@ -55,18 +55,25 @@ package struct IndexRebuilder: Sendable {
         } catch {
             return .failed("the manifest is unreadable (\(error)); run 'auditq verify'")
         }
-        guard let signed = manifest.index else { return .notIndexed("sealed before segments had indexes (manifest version 1): lookups scan it") }
+        guard var signed = manifest.index else { return .notIndexed("sealed before segments had indexes (manifest version 1): lookups scan it") }
+        // A rewritten segment (erasure, expiry): its current files and index root are in the rewrite document.
+        let current = layout.current(number)
+        var expected = (bytes: manifest.segmentBytes, sha256: manifest.segmentSHA256)
+        if let rewrite = current.rewrite {
+            signed = rewrite.index
+            expected = (rewrite.segmentBytes, rewrite.segmentSHA256)
+        }
         guard signed.version == SegmentIndex.version else { return .failed("index format version \(signed.version) is not known to this build") }
-        if !force, let existing = try? FileSystem.readFile(layout.index(number)), (try? SegmentIndex.check(existing, root: signed.root, bytes: signed.bytes)) != nil {
+        if !force, let existing = try? FileSystem.readFile(current.index), (try? SegmentIndex.check(existing, root: signed.root, bytes: signed.bytes)) != nil {
             return .intact
         }
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(layout.segment(number))
+            bytes = try FileSystem.readFile(current.segment)
         } catch {
-            throw QueryError(.io, "cannot read the segment: \(error)", path: layout.segment(number))
+            throw QueryError(.io, "cannot read the segment: \(error)", path: current.segment)
         }
-        guard bytes.count == manifest.segmentBytes, SHA256.hash(bytes) == manifest.segmentSHA256 else {
+        guard bytes.count == expected.bytes, SHA256.hash(bytes) == expected.sha256 else {
             return .failed("the segment file does not match its signed manifest; the index was not rebuilt — run 'auditq verify'")
         }
         let encoded: SegmentIndex.Encoded
@@ -79,9 +86,9 @@ package struct IndexRebuilder: Sendable {
             return .failed("the rebuilt index does not match the digest the manifest signs; it was not installed — run 'auditq verify'")
         }
         do {
-            try FileSystem.writeAtomically(encoded.bytes, to: layout.index(number))
+            try FileSystem.writeAtomically(encoded.bytes, to: current.index)
         } catch {
-            throw QueryError(.io, "cannot write the index: \(error)", path: layout.index(number))
+            throw QueryError(.io, "cannot write the index: \(error)", path: current.index)
         }
         return .rebuilt
     }

@@ -26,6 +26,8 @@ public struct AuditStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let invalidEvent = Code("invalidEvent")
         /// The writer was closed, or failed earlier and refuses further appends.
         public static let closed = Code("closed")
+        /// A request (to the running writer, or for an erasure or retention run) is not valid.
+        public static let invalidRequest = Code("invalidRequest")
         /// A configuration value is out of range.
         public static let configuration = Code("configuration")
     }

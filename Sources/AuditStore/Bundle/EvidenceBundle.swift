@@ -130,8 +130,10 @@ package struct EvidenceBundle: Sendable {
             throw RecordError("record \(entry.seq) is not valid JSON: \(error)")
         }
         guard case .object(var object) = value else { throw RecordError("record \(entry.seq) is not an object") }
-        guard object[Record.Key.salts] == nil else { throw RecordError("record \(entry.seq) must not carry salts in its line") }
         if !entry.salts.isEmpty {
+            // A record whose leaf key an erasure removed carries its remaining salts in its line; the
+            // bundle gives salts only for records that have none there.
+            guard object[Record.Key.salts] == nil else { throw RecordError("record \(entry.seq) carries salts in its line and in the bundle") }
             var salts = JSONObject()
             for (path, salt) in entry.salts { salts[path] = .string(salt.hex) }
             object[Record.Key.salts] = .object(salts)

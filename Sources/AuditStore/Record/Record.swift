@@ -24,6 +24,8 @@ public struct Record: Sendable, Hashable {
         package static let redaction = "redaction"
         package static let erased = "erased"
         package static let salts = "salts"
+        package static let expired = "expired"
+        package static let timestamp = "ts"
     }
 
     package static let commitmentPrefix = "commit:"
@@ -62,6 +64,12 @@ public struct Record: Sendable, Hashable {
         guard let v = object[Key.version]?.integerValue else { throw RecordError("member 'v' is missing or not an integer") }
         guard v == Int64(Record.version) else { throw RecordError("record format version \(v) is not supported (this build reads version \(Record.version))") }
         guard let seq = object[Key.seq]?.integerValue, seq >= 1 else { throw RecordError("member 'seq' is missing or not a positive integer") }
+        if let expired = object[Key.expired] {
+            try Record.checkExpiredStub(object, expired)
+            self.object = object
+            self.seq = UInt64(seq)
+            return
+        }
         guard object[Key.event]?.objectValue != nil else { throw RecordError("member 'event' is missing or not an object") }
         if let pd = object[Key.personalData] {
             guard let paths = pd.arrayValue, paths.allSatisfy({ $0.stringValue != nil }) else {
@@ -99,10 +107,12 @@ public struct Record: Sendable, Hashable {
     /// - Parameter leafKey: this record's salt-tree leaf key; nil when it was punctured, in which case
     ///   every personal-data value must be erased or have an explicit salt.
     package func digest(leafKey: SHA256Digest?) throws(RecordError) -> SHA256Digest {
-        SHA256.hash(try sealedBytes(leafKey: leafKey))
+        if let expiredDigest { return expiredDigest }
+        return SHA256.hash(try sealedBytes(leafKey: leafKey))
     }
 
     package func sealedBytes(leafKey: SHA256Digest?) throws(RecordError) -> [UInt8] {
+        if expiredDigest != nil { throw RecordError("record \(seq) expired: only its digest remains") }
         var sealed = object
         sealed[Key.erased] = nil
         sealed[Key.salts] = nil

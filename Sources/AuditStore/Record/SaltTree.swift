@@ -33,16 +33,41 @@ package struct SaltTree: Sendable, Hashable {
     }
 
     /// Disjoint subtrees that together cover every leaf that has not been punctured.
-    package private(set) var nodes: [Node]
+    package private(set) var nodes: [Node] {
+        didSet { lookup = SaltTree.lookup(nodes) }
+    }
+    /// `lookup[depth][prefix]` is the node at that depth and prefix: finding a leaf's covering node takes
+    /// at most ``depth`` + 1 probes however often the tree was punctured.
+    private var lookup: [[UInt32: SHA256Digest]]
 
     /// A fresh tree from a random root key.
     package init(rootKey: SHA256Digest) {
-        self.nodes = [Node(depth: 0, prefix: 0, key: rootKey)]
+        self.init(nodes: [Node(depth: 0, prefix: 0, key: rootKey)])
     }
 
     package init(nodes: [Node]) {
         self.nodes = nodes
+        self.lookup = SaltTree.lookup(nodes)
     }
+
+    private static func lookup(_ nodes: [Node]) -> [[UInt32: SHA256Digest]] {
+        var lookup = [[UInt32: SHA256Digest]](repeating: [:], count: depth + 1)
+        for node in nodes where node.depth >= 0 && node.depth <= depth { lookup[node.depth][node.prefix] = node.key }
+        return lookup
+    }
+
+    /// The node that covers leaf `index`, if any.
+    package func coveringNode(_ index: Int) -> Node? {
+        guard index >= 0, index < SaltTree.capacity else { return nil }
+        for depth in 0...SaltTree.depth where !lookup[depth].isEmpty {
+            let prefix = depth == 0 ? 0 : UInt32(index >> (SaltTree.depth - depth))
+            if let key = lookup[depth][prefix] { return Node(depth: depth, prefix: prefix, key: key) }
+        }
+        return nil
+    }
+
+    /// Whether leaf `index` can still be derived.
+    package func covers(_ index: Int) -> Bool { coveringNode(index) != nil }
 
     package static func child(of key: SHA256Digest, bit: UInt8) -> SHA256Digest {
         var hasher = SHA256()
@@ -53,7 +78,7 @@ package struct SaltTree: Sendable, Hashable {
 
     /// The key of leaf `index`, or nil when it was punctured.
     package func leafKey(_ index: Int) -> SHA256Digest? {
-        guard index >= 0, index < SaltTree.capacity, let node = nodes.first(where: { $0.covers(index) }) else { return nil }
+        guard let node = coveringNode(index) else { return nil }
         var key = node.key
         for level in node.depth..<SaltTree.depth {
             let bit = UInt8((index >> (SaltTree.depth - 1 - level)) & 1)
@@ -64,8 +89,9 @@ package struct SaltTree: Sendable, Hashable {
 
     /// Removes the ability to derive leaf `index`, keeping every other leaf derivable.
     package mutating func puncture(_ index: Int) {
-        guard let position = nodes.firstIndex(where: { $0.covers(index) }) else { return }
-        let node = nodes.remove(at: position)
+        guard let node = coveringNode(index), let position = nodes.firstIndex(of: node) else { return }
+        var nodes = self.nodes
+        nodes.remove(at: position)
         var key = node.key
         var prefix = node.prefix
         var siblings: [Node] = []
@@ -78,6 +104,7 @@ package struct SaltTree: Sendable, Hashable {
         }
         nodes.append(contentsOf: siblings)
         nodes.sort { ($0.depth, $0.prefix) < ($1.depth, $1.prefix) }
+        self.nodes = nodes
     }
 
     /// The salt of one personal-data value: `SHA-256(leafKey ‖ 0x02 ‖ UTF-8(path))`.
@@ -95,22 +122,51 @@ extension SaltTree {
     /// Derives leaf keys for increasing indices, re-hashing only the levels below the highest changed
     /// bit (about two hashes per record instead of ``SaltTree/depth``).
     package struct SequentialDeriver: Sendable {
-        private let root: SHA256Digest
+        private let tree: SaltTree?
         private var path: [SHA256Digest]
         private var lastIndex: Int?
+        /// The depth of the node `path` starts from (0 for an unpunctured tree).
+        private var nodeDepth = 0
 
         package init(rootKey: SHA256Digest) {
-            self.root = rootKey
+            self.tree = nil
             self.path = [SHA256Digest](repeating: .zero, count: SaltTree.depth + 1)
             self.path[0] = rootKey
         }
 
+        /// Derives from a tree that may have been punctured; ``leafKey(_:)`` is nil for punctured leaves.
+        package init(tree: SaltTree) {
+            let single = tree.nodes.count == 1 && tree.nodes[0].depth == 0
+            self.tree = single ? nil : tree
+            self.path = [SHA256Digest](repeating: .zero, count: SaltTree.depth + 1)
+            if single { self.path[0] = tree.nodes[0].key }
+        }
+
+        /// The key of leaf `index` of an unpunctured tree (the writer's case).
         package mutating func leafKey(_ index: Int) -> SHA256Digest {
-            precondition(index >= 0 && index < SaltTree.capacity)
-            var start = 0
+            precondition(tree == nil && index >= 0 && index < SaltTree.capacity)
+            return derive(index)
+        }
+
+        /// The key of leaf `index`, or nil when it is out of range or was punctured.
+        package mutating func leafKeyIfPresent(_ index: Int) -> SHA256Digest? {
+            guard index >= 0, index < SaltTree.capacity else { return nil }
+            guard let tree else { return derive(index) }
+            guard let node = tree.coveringNode(index) else { return nil }
+            if lastIndex == nil || node.depth != nodeDepth || path[node.depth] != node.key {
+                // A different subtree: start over from its root.
+                nodeDepth = node.depth
+                path[node.depth] = node.key
+                lastIndex = nil
+            }
+            return derive(index)
+        }
+
+        private mutating func derive(_ index: Int) -> SHA256Digest {
+            var start = nodeDepth
             if let last = lastIndex {
                 let changed = last ^ index
-                start = changed == 0 ? SaltTree.depth : SaltTree.depth - (Int.bitWidth - changed.leadingZeroBitCount)
+                start = max(nodeDepth, changed == 0 ? SaltTree.depth : SaltTree.depth - (Int.bitWidth - changed.leadingZeroBitCount))
             }
             for level in start..<SaltTree.depth {
                 let bit = UInt8((index >> (SaltTree.depth - 1 - level)) & 1)

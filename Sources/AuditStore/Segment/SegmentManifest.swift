@@ -26,6 +26,17 @@ package struct SegmentManifest: Sendable, Hashable {
             self.bytes = bytes
             self.root = root
         }
+
+        package var json: JSONValue {
+            ["version": .number(Double(version)), "bytes": .number(Double(bytes)), "root": .string(root.hex)]
+        }
+
+        package init?(json: JSONValue) {
+            guard let io = json.objectValue, let v = io["version"]?.integerValue, v >= 1, let bytes = io["bytes"]?.integerValue, bytes >= 0,
+                let rootText = io["root"]?.stringValue, let root = SHA256Digest(hex: rootText)
+            else { return nil }
+            self.init(version: Int(v), bytes: Int(bytes), root: root)
+        }
     }
 
     /// Where one block (gzip member) of records starts.
@@ -41,6 +52,18 @@ package struct SegmentManifest: Sendable, Hashable {
             self.firstSeq = firstSeq
             self.count = count
             self.chainHead = chainHead
+        }
+
+        package var json: JSONValue {
+            ["offset": .number(Double(offset)), "first_seq": .number(Double(firstSeq)), "count": .number(Double(count)), "chain_head": .string(chainHead.hex)]
+        }
+
+        package init?(json: JSONValue) {
+            guard let bo = json.objectValue, let offset = bo["offset"]?.integerValue, offset >= 0,
+                let first = bo["first_seq"]?.integerValue, first >= 1, let count = bo["count"]?.integerValue, count >= 0,
+                let headText = bo["chain_head"]?.stringValue, let head = SHA256Digest(hex: headText)
+            else { return nil }
+            self.init(offset: Int(offset), firstSeq: UInt64(first), count: Int(count), chainHead: head)
         }
     }
 
@@ -114,14 +137,12 @@ package struct SegmentManifest: Sendable, Hashable {
             "merkle_root": .string(merkleRoot.hex),
             "segment_sha256": .string(segmentSHA256.hex),
             "segment_bytes": .number(Double(segmentBytes)),
-            "blocks": .array(blocks.map { ["offset": .number(Double($0.offset)), "first_seq": .number(Double($0.firstSeq)), "count": .number(Double($0.count)), "chain_head": .string($0.chainHead.hex)] }),
+            "blocks": .array(blocks.map(\.json)),
             "prev_manifest_sha256": prevManifestSHA256.map { .string($0.hex) } ?? .null,
             "key_id": .string(keyID),
             "sealed_at": .string(sealedAt.description),
         ]
-        if let index {
-            object["index"] = ["version": .number(Double(index.version)), "bytes": .number(Double(index.bytes)), "root": .string(index.root.hex)]
-        }
+        if let index { object["index"] = index.json }
         return .object(object)
     }
 
@@ -161,20 +182,15 @@ package struct SegmentManifest: Sendable, Hashable {
         guard let blockValues = o["blocks"]?.arrayValue else { throw RecordError("manifest member 'blocks' is missing") }
         var blocks: [Block] = []
         for b in blockValues {
-            guard let bo = b.objectValue, let offset = bo["offset"]?.integerValue, offset >= 0,
-                let first = bo["first_seq"]?.integerValue, first >= 1, let count = bo["count"]?.integerValue, count >= 0,
-                let headText = bo["chain_head"]?.stringValue, let head = SHA256Digest(hex: headText)
-            else { throw RecordError("manifest has a malformed block entry") }
-            blocks.append(Block(offset: Int(offset), firstSeq: UInt64(first), count: Int(count), chainHead: head))
+            guard let block = Block(json: b) else { throw RecordError("manifest has a malformed block entry") }
+            blocks.append(block)
         }
         let prevManifest: SHA256Digest? = o["prev_manifest_sha256"] == .null ? nil : try digest("prev_manifest_sha256")
         guard let sealedAt = try timestamp("sealed_at") else { throw RecordError("manifest member 'sealed_at' is null") }
         var index: Index?
         if version >= 2 {
-            guard let io = o["index"]?.objectValue, let v = io["version"]?.integerValue, v >= 1, let bytes = io["bytes"]?.integerValue, bytes >= 0,
-                let rootText = io["root"]?.stringValue, let root = SHA256Digest(hex: rootText)
-            else { throw RecordError("manifest member 'index' is missing or malformed") }
-            index = Index(version: Int(v), bytes: Int(bytes), root: root)
+            guard let value = o["index"], let signed = Index(json: value) else { throw RecordError("manifest member 'index' is missing or malformed") }
+            index = signed
         } else if o["index"] != nil {
             throw RecordError("manifest version 1 has no member 'index'")
         }

@@ -27,7 +27,7 @@ public struct StoreReader: Sendable {
     public func forEachRecordLine(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
         let numbers = try segmentNumbers()
         for number in numbers {
-            let segmentPath = layout.segment(number)
+            let segmentPath = layout.current(number).segment
             let bytes = try FileSystem.readFile(segmentPath)
             // The newest segment of an older writer can be empty for a moment: it holds no record yet.
             if bytes.isEmpty, number == numbers.last, !FileSystem.exists(layout.manifest(number)) { continue }
@@ -49,7 +49,7 @@ public struct StoreReader: Sendable {
     /// Calls `body` with each record line of segment `number` (sealed or open), in sequence order.
     /// For readers that need only recent records, such as the logging library's idempotency window.
     public func forEachRecordLine(inSegment number: UInt64, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
-        let segmentPath = layout.segment(number)
+        let segmentPath = layout.current(number).segment
         let bytes = try FileSystem.readFile(segmentPath)
         if bytes.isEmpty { return }
         var scanner = SegmentScanner(bytes: bytes)

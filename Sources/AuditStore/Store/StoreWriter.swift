@@ -48,6 +48,8 @@ public final class StoreWriter: @unchecked Sendable {
         public var groupCommitWindow: Double = 0.002
         /// Appends wait while this many bytes are queued for the flusher (backpressure).
         public var maxQueuedBytes: Int = 32 << 20
+        /// How often the writer looks for requests from erasure and retention runs (`DIR/requests/`).
+        public var requestPollInterval: Double = 0.2
         /// Event paths committed with salts when a new store is created (existing stores keep theirs).
         public var personalDataPaths: [String] = StoreDescriptor.defaultPersonalDataPaths
         /// Called on the flusher thread with the duration (seconds) of each fsync that acknowledges
@@ -274,6 +276,10 @@ public final class StoreWriter: @unchecked Sendable {
             flusherLoop()
             flusherDone.signal()
         }
+        // Holds the writer only while serving, so a writer that is dropped without close still deinits.
+        DispatchQueue(label: "auditq.requests").async { [weak self] in
+            while let writer = self, writer.serveRequests() {}
+        }
         try appendStartupRecords()
     }
 
@@ -456,7 +462,7 @@ public final class StoreWriter: @unchecked Sendable {
         )
     }
 
-    private func rotate(_ s: inout State) {
+    func rotate(_ s: inout State) {
         let info = sealInfo(s)
         let rootKey = SHA256Digest(bytes: SecureRandom.bytes(count: 32))!
         let header = SegmentHeader(
