@@ -51,6 +51,13 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
         public static let indexMismatch = Kind("index-mismatch")
         /// A sealed segment's index file is missing (a warning: lookups scan the segment; rebuild it).
         public static let indexMissing = Kind("index-missing")
+        /// Records or whole segments removed under a retention policy, as a signed document states (a note).
+        public static let expired = Kind("expired")
+        /// Personal-data values erased under a request reference, as a signed rewrite states (a note).
+        public static let erased = Kind("erased")
+        /// A file that an erasure or retention run replaced or removed is still present: the run was
+        /// interrupted (a warning: rerun it, so that the data it removes is gone from disk too).
+        public static let staleFile = Kind("stale-file")
         /// Event time went backwards between consecutive records (a warning: order is by sequence number).
         public static let clockWentBackwards = Kind("clock-went-backwards")
     }

@@ -11,6 +11,8 @@ public struct VerificationReport: Sendable {
     public var lastSeq: UInt64?
     /// Highest sequence number covered by a valid signature (manifest or checkpoint).
     public var authenticatedThroughSeq: UInt64?
+    /// Records through this sequence number were removed by retention (a signed retention state says so).
+    public var expiredThroughSeq: UInt64?
     public var checkpointSeq: UInt64?
     /// Set when `--expect-head` was given and the store contains and extends it.
     public var expectedHeadConfirmed: UInt64?

@@ -117,13 +117,13 @@ extension Verifier {
     /// sequentially and reports exactly what is wrong, unless every block is a complete gzip member that
     /// starts where the manifest says and ends where the next one starts.
     static func prepareBlocks(bytes: [UInt8], headerEnd: Int, blocks: [SegmentManifest.Block], header: SegmentHeader) -> [(SegmentScanner.Block, [FastRecord?]?)]? {
-        guard blocks.count >= 2, blocks[0].offset == headerEnd, header.saltTree.nodes.count == 1, header.saltTree.nodes[0].depth == 0 else {
+        guard blocks.count >= 2, blocks[0].offset == headerEnd else {
             return nil
         }
         let offsets = blocks.map(\.offset)
         guard zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 }), let last = offsets.last, last < bytes.count else { return nil }
         let ends = Array(offsets.dropFirst()) + [bytes.count]
-        let root = header.saltTree.nodes[0].key
+        let tree = header.saltTree
         let firstSeq = header.firstSeq
         let slots = PreparedSlots(count: blocks.count)
         DispatchQueue.concurrentPerform(iterations: blocks.count) { i in
@@ -132,10 +132,10 @@ extension Verifier {
             else { return }
             let (lines, partial) = SegmentScanner.split(member.bytes)
             guard partial == 0 else { return }
-            var deriver = SaltTree.SequentialDeriver(rootKey: root)
+            var deriver = SaltTree.SequentialDeriver(tree: tree)
             let fast: [FastRecord?] = lines.map { line in
                 line.withUnsafeBytes { raw in
-                    Record.fastDigest(line: raw, firstSeq: firstSeq, leafKey: { $0 >= 0 && $0 < SaltTree.capacity ? deriver.leafKey($0) : nil }).map {
+                    Record.fastDigest(line: raw, firstSeq: firstSeq, leafKey: { deriver.leafKeyIfPresent($0) }).map {
                         FastRecord(seq: $0.seq, digest: $0.digest, ts: Verifier.timestamp($0.members, raw), members: $0.members)
                     }
                 }

@@ -115,9 +115,14 @@ extension Verifier {
             for (number, kinds) in inventory where kinds == [.index] {
                 add(Finding(.unaccountedFile, segment: number, file: layout.index(number), "index file for segment \(number), which does not exist"))
             }
-            let numbers = inventory.filter { $0.value != [.index] }.keys.sorted()
-            if let first = numbers.first, first != 1 {
-                add(Finding(.missingFile, segment: 1, "segments 1 to \(first - 1) are missing"))
+            let firstSegment = verifyRetentionState(descriptor: descriptor)
+            var numbers = inventory.filter { $0.value != [.index] }.keys.sorted()
+            for number in numbers where number < firstSegment {
+                add(Finding(.staleFile, .warning, segment: number, file: layout.manifest(number), "segment \(number) was removed by retention but its files are still present (an interrupted run): run 'auditq retention run' again to delete them"))
+            }
+            numbers.removeAll { $0 < firstSegment }
+            if let first = numbers.first, first != firstSegment {
+                add(Finding(.missingFile, segment: firstSegment, "segments \(firstSegment) to \(first - 1) are missing"))
             }
             for (a, b) in zip(numbers, numbers.dropFirst()) where b != a + 1 {
                 add(Finding(.missingFile, segment: a + 1, "segments \(a + 1) to \(b - 1) are missing from the middle of the store"))
@@ -161,7 +166,10 @@ extension Verifier {
             where !kinds.contains(kind) {
                 add(Finding(.missingFile, segment: number, file: file, "\(file) is missing"))
             }
-            guard kinds.contains(.manifest), let manifestBytes = try? FileSystem.readFile(layout.manifest(number)) else { return }
+            guard kinds.contains(.manifest), let manifestBytes = try? FileSystem.readFile(layout.manifest(number)) else {
+                checkGenerations(number, current: 0)
+                return
+            }
             let manifest: SegmentManifest
             do {
                 manifest = try SegmentManifest(bytes: manifestBytes)
@@ -189,16 +197,26 @@ extension Verifier {
                 chainHead = manifest.prevHash
                 expectedSeq = manifest.firstSeq
             }
-            guard kinds.contains(.segment), let bytes = try? FileSystem.readFile(layout.segment(number)) else {
+            // A rewritten segment (erasure, expiry): the rewrite document names its files now.
+            let rewrite = kinds.contains(.rewrite) ? verifyRewrite(number, manifest: manifest, manifestBytes: manifestBytes, descriptor: descriptor) : nil
+            let generation = rewrite?.generation ?? 0
+            checkGenerations(number, current: generation)
+            let segmentPath = layout.segment(number, generation: generation)
+            let signedFile = (sha256: rewrite?.segmentSHA256 ?? manifest.segmentSHA256, bytes: rewrite?.segmentBytes ?? manifest.segmentBytes)
+            guard let bytes = try? FileSystem.readFile(segmentPath) else {
+                if kinds.contains(.segment) || rewrite != nil {
+                    add(Finding(.missingFile, segment: number, file: segmentPath, "\(segmentPath) is missing or unreadable"))
+                }
                 chainHead = manifest.chainHead
                 expectedSeq = manifest.lastSeq + 1
                 return
             }
-            let segmentMatches = SHA256.hash(bytes) == manifest.segmentSHA256 && bytes.count == manifest.segmentBytes
+            let segmentMatches = SHA256.hash(bytes) == signedFile.sha256 && bytes.count == signedFile.bytes
             if !segmentMatches {
-                add(Finding(.segmentDigestMismatch, segment: number, file: layout.segment(number), "segment file (\(bytes.count) bytes) does not match the SHA-256 its signed manifest records (\(manifest.segmentBytes) bytes)"))
+                add(Finding(.segmentDigestMismatch, segment: number, file: segmentPath, "segment file (\(bytes.count) bytes) does not match the SHA-256 its signed \(rewrite == nil ? "manifest" : "rewrite document") records (\(signedFile.bytes) bytes)"))
             }
-            let outcome = scanRecords(number, bytes: bytes, descriptor: descriptor, blocks: manifest.blocks, indexing: manifest.index != nil)
+            let outcome = scanRecords(number, bytes: bytes, descriptor: descriptor, blocks: rewrite?.blocks ?? manifest.blocks, indexing: manifest.index != nil, path: segmentPath)
+            if let rewrite { checkRemovals(number, rewrite: rewrite, outcome: outcome) }
             if outcome.lastSeq != manifest.lastSeq || outcome.count != manifest.recordCount {
                 add(Finding(.manifestMismatch, segment: number, seqRange: manifest.firstSeq...max(manifest.firstSeq, manifest.lastSeq), "segment holds \(outcome.count) records ending at \(outcome.lastSeq.map(String.init) ?? "none"); the manifest signs \(manifest.recordCount) ending at \(manifest.lastSeq)"))
             }
@@ -208,8 +226,8 @@ extension Verifier {
             if outcome.chainHead != manifest.chainHead {
                 add(Finding(.recordAltered, segment: number, seqRange: manifest.firstSeq...max(manifest.firstSeq, manifest.lastSeq), "records do not produce the chain head the manifest signs"))
             }
-            if let signed = manifest.index {
-                verifyIndex(number, signed: signed, rebuilt: segmentMatches ? outcome.index : nil)
+            if let signed = rewrite?.index ?? manifest.index {
+                verifyIndex(number, signed: signed, rebuilt: segmentMatches ? outcome.index : nil, path: layout.index(number, generation: generation))
             }
             if signatureOK { report.authenticatedThroughSeq = manifest.lastSeq }
             // Continue from the signed values so one bad segment does not hide the state of the next.
@@ -242,12 +260,15 @@ extension Verifier {
             var endOffset = 0
             /// The index rebuilt from the records, when asked for.
             var index: SegmentIndex.Encoded?
+            /// Erased values and records by request reference, and expired records by policy.
+            var erasedValues: [String: Int] = [:]
+            var erasedRecords: [String: Int] = [:]
+            var expiredRecords: [String: Int] = [:]
         }
 
         /// Checks a sealed segment's index file against the digest its manifest signs (directory and every
         /// page) and, when the segment itself is intact, that the signed index is the one its records produce.
-        mutating func verifyIndex(_ number: UInt64, signed: SegmentManifest.Index, rebuilt: SegmentIndex.Encoded?) {
-            let path = layout.index(number)
+        mutating func verifyIndex(_ number: UInt64, signed: SegmentManifest.Index, rebuilt: SegmentIndex.Encoded?, path: String) {
             if let rebuilt, rebuilt.root != signed.root || rebuilt.bytes.count != signed.bytes {
                 add(Finding(.indexMismatch, segment: number, file: layout.manifest(number), "the index the manifest signs does not describe the segment's records (a writer fault or a forged manifest)"))
             }
@@ -268,7 +289,8 @@ extension Verifier {
         }
 
         /// Re-seals and re-chains every record of a segment, localising problems to blocks.
-        mutating func scanRecords(_ number: UInt64, bytes: [UInt8], descriptor: StoreDescriptor, blocks: [SegmentManifest.Block]?, indexing: Bool = false) -> ScanOutcome {
+        mutating func scanRecords(_ number: UInt64, bytes: [UInt8], descriptor: StoreDescriptor, blocks: [SegmentManifest.Block]?, indexing: Bool = false, path: String? = nil) -> ScanOutcome {
+            let segmentPath = path ?? layout.segment(number)
             var indexBuilder = indexing ? SegmentIndex.Builder() : nil
             var scanner = SegmentScanner(bytes: bytes)
             var merkle = MerkleTree.Builder()
@@ -276,16 +298,15 @@ extension Verifier {
             do {
                 header = try scanner.readHeader()
             } catch {
-                add(Finding(.unreadable, segment: number, offset: 0, file: layout.segment(number), "\(error)"))
+                add(Finding(.unreadable, segment: number, offset: 0, file: segmentPath, "\(error)"))
                 return ScanOutcome(chainHead: .zero, merkleRoot: merkle.root)
             }
             if header.storeID != descriptor.storeID || header.segment != number || header.firstSeq != expectedSeq || header.prevHash != chainHead {
-                add(Finding(.manifestMismatch, segment: number, offset: 0, file: layout.segment(number), "segment header (store \(header.storeID.prefix(8))…, segment \(header.segment), first record \(header.firstSeq)) does not continue the chain at record \(expectedSeq)"))
+                add(Finding(.manifestMismatch, segment: number, offset: 0, file: segmentPath, "segment header (store \(header.storeID.prefix(8))…, segment \(header.segment), first record \(header.firstSeq)) does not continue the chain at record \(expectedSeq)"))
             }
             var outcome = ScanOutcome(chainHead: chainHead, merkleRoot: merkle.root)
             var blockIndex = 0
-            let singleRoot = header.saltTree.nodes.count == 1 && header.saltTree.nodes[0].depth == 0
-            var deriver = singleRoot ? SaltTree.SequentialDeriver(rootKey: header.saltTree.nodes[0].key) : nil
+            var deriver = SaltTree.SequentialDeriver(tree: header.saltTree)
             // A sealed segment's blocks are decoded and digested on all cores first (the manifest says
             // where they start; each must end where the next begins); the fold below stays sequential.
             let prepared = blocks.flatMap { Verifier.prepareBlocks(bytes: bytes, headerEnd: scanner.offset, blocks: $0, header: header) }
@@ -306,9 +327,7 @@ extension Verifier {
                     }
                 }
                 for (lineIndex, line) in block.lines.enumerated() {
-                    func leafKey(_ index: Int) -> SHA256Digest? {
-                        index < 0 || index >= SaltTree.capacity ? nil : (deriver != nil ? deriver!.leafKey(index) : header.saltTree.leafKey(index))
-                    }
+                    func leafKey(_ index: Int) -> SHA256Digest? { deriver.leafKeyIfPresent(index) }
                     // Fast path: the digest straight from the canonical bytes; the record model otherwise.
                     let seq: UInt64
                     let digest: SHA256Digest
@@ -331,13 +350,16 @@ extension Verifier {
                             guard case .object(let object) = try Record.parser.parse(Array(line)) else { throw RecordError("not a JSON object") }
                             record = try Record(stored: object)
                         } catch {
-                            add(Finding(.unreadable, segment: number, seqRange: expectedSeq...expectedSeq, offset: block.offset, file: layout.segment(number), "record after \(expectedSeq - 1) is unreadable: \(error)"))
+                            add(Finding(.unreadable, segment: number, seqRange: expectedSeq...expectedSeq, offset: block.offset, file: segmentPath, "record after \(expectedSeq - 1) is unreadable: \(error)"))
                             expectedSeq += 1
                             continue
                         }
                         seq = record.seq
                         parsedEvent = record.event
-                        ts = record.event["ts"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
+                        ts = record.timestamp
+                        for (_, reference) in record.erasedReferences { outcome.erasedValues[reference, default: 0] += 1 }
+                        for reference in Set(record.erasedReferences.values) { outcome.erasedRecords[reference, default: 0] += 1 }
+                        if let expiry = record.expiry { outcome.expiredRecords[expiry.policy, default: 0] += 1 }
                         do {
                             digest = try record.digest(leafKey: leafKey(Int(record.seq) - Int(header.firstSeq)))
                         } catch {
@@ -346,7 +368,7 @@ extension Verifier {
                         }
                     }
                     if seq != expectedSeq {
-                        add(Finding(.sequenceBroken, segment: number, seqRange: seq...seq, offset: block.offset, file: layout.segment(number), "record \(seq) found where \(expectedSeq) belongs (removed, duplicated or reordered)"))
+                        add(Finding(.sequenceBroken, segment: number, seqRange: seq...seq, offset: block.offset, file: segmentPath, "record \(seq) found where \(expectedSeq) belongs (removed, duplicated or reordered)"))
                     }
                     outcome.chainHead = Chain.next(previous: outcome.chainHead, recordDigest: digest)
                     if watchSeqs.contains(seq) { watchedHeads[seq] = outcome.chainHead }
@@ -379,19 +401,19 @@ extension Verifier {
                     let signed = blocks[blockIndex]
                     if signed.chainHead != outcome.chainHead || signed.count != block.lines.count {
                         let last = signed.firstSeq + UInt64(max(signed.count, 1)) - 1
-                        add(Finding(.recordAltered, segment: number, seqRange: signed.firstSeq...last, offset: block.offset, file: layout.segment(number), "records in the block at byte \(block.offset) were edited, removed, duplicated or reordered"))
+                        add(Finding(.recordAltered, segment: number, seqRange: signed.firstSeq...last, offset: block.offset, file: segmentPath, "records in the block at byte \(block.offset) were edited, removed, duplicated or reordered"))
                         outcome.chainHead = signed.chainHead
                         expectedSeq = signed.firstSeq + UInt64(signed.count)
                     }
                 } else if let problem = blockProblem {
-                    add(Finding(.manifestMismatch, segment: number, seqRange: blockFirst...max(blockFirst, expectedSeq - 1), offset: block.offset, file: layout.segment(number), problem))
+                    add(Finding(.manifestMismatch, segment: number, seqRange: blockFirst...max(blockFirst, expectedSeq - 1), offset: block.offset, file: segmentPath, problem))
                 }
                 if block.isComplete { indexBuilder?.finishBlock(offset: block.offset, firstSeq: blockFirstRecord ?? blockFirst) }
                 blockIndex += 1
                 outcome.endOffset = block.end
             }
             if let blocks, blockIndex < blocks.count {
-                add(Finding(.manifestMismatch, segment: number, offset: blocks[blockIndex].offset, file: layout.segment(number), "\(blocks.count - blockIndex) block(s) in the manifest are missing from the segment"))
+                add(Finding(.manifestMismatch, segment: number, offset: blocks[blockIndex].offset, file: segmentPath, "\(blocks.count - blockIndex) block(s) in the manifest are missing from the segment"))
             }
             let end = prepared != nil ? SegmentScanner.End.clean : scanner.end
             outcome.end = end
@@ -401,7 +423,7 @@ extension Verifier {
                 case .unfinishedMember(let o), .unreadable(let o, _): offset = o
                 default: offset = bytes.count
                 }
-                add(Finding(.unreadable, segment: number, offset: offset, file: layout.segment(number), "sealed segment is unreadable from byte \(offset)"))
+                add(Finding(.unreadable, segment: number, offset: offset, file: segmentPath, "sealed segment is unreadable from byte \(offset)"))
             }
             outcome.merkleRoot = merkle.root
             outcome.index = indexBuilder?.encode(segment: number, firstSeq: header.firstSeq, recordCount: outcome.count, segmentBytes: bytes.count)

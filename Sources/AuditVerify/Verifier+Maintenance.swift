@@ -1,0 +1,104 @@
+import AuditCrypto
+import AuditModel
+import AuditStore
+
+/// What erasure and retention leave behind, checked like everything else: the retention state and
+/// every rewrite document must be signed by a trusted key, and a rewritten segment's records must
+/// still produce the chain head and Merkle root its original manifest signs.
+extension Verifier.Run {
+    /// Verifies `retention.json`, if present, and starts the chain after the segments it removed.
+    ///
+    /// - Returns: the first segment the store should still have (1 without a retention state).
+    mutating func verifyRetentionState(descriptor: StoreDescriptor) -> UInt64 {
+        let path = layout.retentionState
+        guard FileSystem.exists(path) else { return 1 }
+        let state: RetentionState
+        do {
+            state = try RetentionState(bytes: try FileSystem.readFile(path))
+        } catch {
+            add(Finding(.malformedDocument, file: path, "retention state: \(error)"))
+            return 1
+        }
+        guard checkSignature(state.document.signedBytes, signature: state.signature, keyID: state.keyID, segment: nil, what: "retention state", file: path, signedAt: state.time) else {
+            return 1
+        }
+        guard state.storeID == descriptor.storeID else {
+            add(Finding(.manifestMismatch, file: path, "the retention state belongs to store \(state.storeID)"))
+            return 1
+        }
+        var next: UInt64 = 1
+        var nextSeq: UInt64 = 1
+        for removal in state.removals {
+            if removal.segments.lowerBound != next || removal.seqs.lowerBound != nextSeq {
+                add(Finding(.chainBroken, file: path, "the retention state's removals do not run consecutively from segment 1 (segment \(removal.segments.lowerBound), record \(removal.seqs.lowerBound) after \(next - 1), \(nextSeq - 1))"))
+            }
+            add(Finding(
+                .expired, .info, seqRange: removal.seqs, file: path,
+                "segments \(removal.segments.lowerBound)–\(removal.segments.upperBound) (\(removal.records) records) expired under policy '\(removal.policy)' (sha256 \(removal.policySHA256.hex.prefix(12))…) on \(removal.time)"
+            ))
+            next = removal.segments.upperBound + 1
+            nextSeq = removal.seqs.upperBound + 1
+        }
+        if next != state.firstSegment || nextSeq != state.firstSeq {
+            add(Finding(.chainBroken, file: path, "the retention state's removals end at segment \(next - 1) but it says the store starts at segment \(state.firstSegment), record \(state.firstSeq)"))
+        }
+        chainHead = state.prevHash
+        expectedSeq = state.firstSeq
+        prevManifestDigest = state.prevManifestSHA256
+        report.expiredThroughSeq = state.firstSeq - 1
+        return state.firstSegment
+    }
+
+    /// Verifies a sealed segment's rewrite document against its manifest; nil when it cannot be read
+    /// (the segment is then checked as generation 0).
+    mutating func verifyRewrite(_ number: UInt64, manifest: SegmentManifest, manifestBytes: [UInt8], descriptor: StoreDescriptor) -> SegmentRewrite? {
+        let path = layout.rewrite(number)
+        let rewrite: SegmentRewrite
+        do {
+            rewrite = try SegmentRewrite(bytes: try FileSystem.readFile(path))
+        } catch {
+            add(Finding(.malformedDocument, segment: number, file: path, "segment rewrite: \(error)"))
+            return nil
+        }
+        _ = checkSignature(rewrite.document.signedBytes, signature: rewrite.signature, keyID: rewrite.keyID, segment: number, what: "segment rewrite", file: path, signedAt: rewrite.time)
+        if rewrite.storeID != descriptor.storeID || rewrite.segment != number || rewrite.manifestSHA256 != SHA256.hash(manifestBytes) {
+            add(Finding(.manifestMismatch, segment: number, file: path, "the rewrite document does not belong to this segment's manifest (renamed, swapped or forged)"))
+        }
+        let sameBlocks = rewrite.blocks.count == manifest.blocks.count
+            && zip(rewrite.blocks, manifest.blocks).allSatisfy { $0.firstSeq == $1.firstSeq && $0.count == $1.count && $0.chainHead == $1.chainHead }
+        if !sameBlocks {
+            add(Finding(.manifestMismatch, segment: number, file: path, "the rewrite document's blocks do not hold the records the manifest's blocks hold"))
+        }
+        for erasure in rewrite.erasures {
+            add(Finding(.erased, .info, segment: number, file: layout.segment(number, generation: rewrite.generation), "\(erasure.values) personal-data value(s) in \(erasure.records) record(s) erased under \(erasure.reference)"))
+        }
+        for expiry in rewrite.expiries {
+            add(Finding(.expired, .info, segment: number, file: layout.segment(number, generation: rewrite.generation), "\(expiry.records) record(s) expired under policy '\(expiry.policy)' (sha256 \(expiry.policySHA256.hex.prefix(12))…)"))
+        }
+        return rewrite
+    }
+
+    /// The erased values and expired records in the segment must be exactly what its signed rewrite says.
+    mutating func checkRemovals(_ number: UInt64, rewrite: SegmentRewrite, outcome: ScanOutcome) {
+        let signedValues = Dictionary(rewrite.erasures.map { ($0.reference, $0.values) }, uniquingKeysWith: +)
+        let signedRecords = Dictionary(rewrite.erasures.map { ($0.reference, $0.records) }, uniquingKeysWith: +)
+        let signedExpired = Dictionary(rewrite.expiries.map { ($0.policy, $0.records) }, uniquingKeysWith: +)
+        if signedValues != outcome.erasedValues || signedRecords != outcome.erasedRecords || signedExpired != outcome.expiredRecords {
+            add(Finding(.manifestMismatch, segment: number, file: layout.rewrite(number), "the segment's erased values and expired records differ from what its signed rewrite document states"))
+        }
+    }
+
+    /// Files of other generations than the current one: left by an interrupted rewrite.
+    mutating func checkGenerations(_ number: UInt64, current: Int) {
+        guard let names = try? FileSystem.contents(of: layout.segmentsDirectory) else { return }
+        for name in names.sorted() {
+            guard let parsed = StoreLayout.parseGeneration(fileName: name), parsed.number == number,
+                parsed.kind == .segment || parsed.kind == .index, parsed.generation != current
+            else { continue }
+            let what = parsed.generation < current
+                ? "was replaced by generation \(current) (erasure or expiry) but is still present; it may hold removed data"
+                : "belongs to a rewrite that was not committed"
+            add(Finding(.staleFile, .warning, segment: number, file: FileSystem.join(layout.segmentsDirectory, name), "\(name) \(what): an interrupted run — rerun it to delete the file"))
+        }
+    }
+}
