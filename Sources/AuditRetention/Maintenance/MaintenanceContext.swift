@@ -1,0 +1,137 @@
+import AuditCrypto
+import AuditModel
+import AuditStore
+
+/// What an erasure or retention run works with: the store, its signing key, the policy and the time
+/// the run judges against.
+struct MaintenanceContext: Sendable {
+    let layout: StoreLayout
+    let descriptor: StoreDescriptor
+    let key: SigningKey
+    let policy: RetentionPolicy
+    let now: Timestamp
+
+    init(store path: String, key: SigningKey, policy: RetentionPolicy, now: Timestamp) throws(RetentionError) {
+        let layout = StoreLayout(root: path)
+        guard FileSystem.exists(layout.descriptor) else {
+            throw RetentionError(.store, "not an auditq store (no store.json)", path: layout.root)
+        }
+        do {
+            descriptor = try StoreDescriptor.load(layout)
+        } catch {
+            throw RetentionError(error)
+        }
+        // Only values stored with a salted commitment can be removed without breaking the chain.
+        let committed = Set(descriptor.personalDataPaths)
+        let missing = policy.personalData.filter { !committed.contains($0) }
+        guard missing.isEmpty else {
+            throw RetentionError(
+                .policy,
+                "policy '\(policy.name)' (\(policy.source)) names personal data this store does not commit to: \(missing.joined(separator: ", ")). "
+                    + "Only the paths in store.json 'personal_data' (\(descriptor.personalDataPaths.joined(separator: ", "))) can be erased "
+                    + "without breaking the chain; remove the others from the policy's personal_data",
+                path: layout.descriptor
+            )
+        }
+        self.layout = layout
+        self.key = key
+        self.policy = policy
+        self.now = now
+    }
+
+    var control: WriterControl { WriterControl(layout: layout, key: key) }
+
+    /// Takes the maintenance lock: one erasure or retention run at a time.
+    func lock() throws(RetentionError) -> StoreLock {
+        do {
+            return try StoreLock.maintenance(layout)
+        } catch {
+            throw RetentionError(error)
+        }
+    }
+
+    /// The retention state, if retention has removed segments.
+    func retentionState() throws(RetentionError) -> RetentionState? {
+        guard FileSystem.exists(layout.retentionState) else { return nil }
+        do {
+            return try RetentionState(bytes: try FileSystem.readFile(layout.retentionState))
+        } catch let error as RecordError {
+            throw RetentionError(.store, "the retention state is unreadable: \(error); run 'auditq verify'", path: layout.retentionState)
+        } catch {
+            throw RetentionError(.store, "\(error)", path: layout.retentionState)
+        }
+    }
+
+    /// Sealed segments still in the store, oldest first, and the newest segment number.
+    func sealedSegments() throws(RetentionError) -> (sealed: [UInt64], newest: UInt64?) {
+        let first = try retentionState()?.firstSegment ?? 1
+        do {
+            let inventory = try layout.inventory()
+            let sealed = inventory.filter { $0.key >= first && $0.value.contains(.manifest) }.keys.sorted()
+            return (sealed, inventory.keys.max())
+        } catch {
+            throw RetentionError(error)
+        }
+    }
+
+    func load(_ number: UInt64) throws(RetentionError) -> SealedSegment {
+        do {
+            return try SealedSegment.load(number, layout: layout, storeID: descriptor.storeID)
+        } catch {
+            throw RetentionError(error)
+        }
+    }
+
+    /// A keyed fingerprint of a customer code, so that a stored erasure log and the journal can recognise
+    /// a rerun of the same request without holding the code: HMAC-SHA-256 under a key only the signing
+    /// key's holder can derive (the SHA-256 of a deterministic Ed25519 signature over a fixed label).
+    func customerMAC(_ customer: String) throws(RetentionError) -> SHA256Digest {
+        do {
+            let label = Array("auditq-erasure-customer-mac:\(descriptor.storeID)".utf8)
+            let macKey = SHA256.hash(try key.sign(label)).bytes
+            return HMACSHA256.authenticationCode(for: Array(customer.utf8), key: macKey)
+        } catch {
+            throw RetentionError(error)
+        }
+    }
+}
+
+/// Why a record's personal data is kept when an erasure asks for it, and until when.
+struct KeepDecision: Sendable, Hashable {
+    var category: Category
+    /// Kept for the category's record-keeping period (the category says `on_erasure: keep`).
+    var legalRetention: Bool
+    var holds: [Hold]
+    /// When nothing keeps it any more (nil: not foreseeable — a category kept forever or an open-ended hold).
+    var erasableFrom: Timestamp?
+
+    /// Nil when the record may be erased now.
+    static func decide(_ event: JSONObject, policy: RetentionPolicy, now: Timestamp) -> KeepDecision? {
+        let category = policy.category(for: event)
+        let ts = event["ts"]?.stringValue.flatMap(Timestamp.init(rfc3339:))
+        let holds = policy.activeHolds(customer: event["customer_code"]?.stringValue, transaction: event["transaction_id"]?.stringValue, at: now)
+        var legal = false
+        var until: [Timestamp?] = []
+        if category.onErasure == .keepUntilExpiry {
+            let expiry = ts.flatMap { category.expiry(of: $0) }
+            if category.retention == nil || ts == nil || expiry.map({ $0 > now }) == true {
+                legal = true
+                until.append(category.retention == nil || ts == nil ? nil : expiry)
+            }
+        }
+        until += holds.map(\.until)
+        guard legal || !holds.isEmpty else { return nil }
+        let erasableFrom: Timestamp? = until.contains { $0 == nil } ? nil : until.compactMap { $0 }.max()
+        return KeepDecision(category: category, legalRetention: legal, holds: holds, erasableFrom: erasableFrom)
+    }
+
+    var json: JSONObject {
+        [
+            "category": .string(category.name),
+            "legal_basis": .string(category.legalBasis),
+            "reason": .string(legalRetention ? (holds.isEmpty ? "legal-retention" : "legal-retention+legal-hold") : "legal-hold"),
+            "holds": .array(holds.map { ["id": .string($0.id), "reason": .string($0.reason), "until": $0.until.map { .string($0.description) } ?? .null] }),
+            "erasable_from": erasableFrom.map { .string($0.description) } ?? .null,
+        ]
+    }
+}
