@@ -46,7 +46,7 @@ extension RedactionRules {
         let document: JSONValue
         let lines: [String: Int]
         do {
-            (document, lines) = try RulesYAML.parse(yaml)
+            (document, lines) = try YAMLSubset.parse(yaml)
         } catch {
             throw RedactionRulesError(code: .invalidYAML, message: error.message, source: source, line: error.line)
         }
