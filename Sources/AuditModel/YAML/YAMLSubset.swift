@@ -22,7 +22,12 @@ package enum YAMLSubset {
 
     /// The document and the line of each member path (`patterns[2].prefix`).
     package static func parse(_ bytes: [UInt8]) throws(Failure) -> (JSONValue, [String: Int]) {
-        guard let source = String(validating: bytes, as: UTF8.self) else { throw Failure(line: 1, message: "the file is not valid UTF-8") }
+        guard let source = String(validating: bytes, as: UTF8.self) else {
+            // A line feed is never part of a multi-byte sequence, so lines can be checked one by one.
+            let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+            let bad = lines.firstIndex { String(validating: $0, as: UTF8.self) == nil } ?? 0
+            throw Failure(line: bad + 1, message: "the file is not valid UTF-8; save it as UTF-8")
+        }
         var lines: [Line] = []
         for (i, raw) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var text = raw
@@ -211,7 +216,7 @@ package enum YAMLSubset {
             guard let first = text.first else { throw Failure(line: line, message: "empty item") }
             if first == "\"" || first == "'" { return try quoted(text, line: line) }
             if "&*!|>%@`".contains(first) {
-                throw Failure(line: line, message: "YAML feature '\(first)' is not supported in rules files")
+                throw Failure(line: line, message: "YAML feature '\(first)' is not supported; quote the value if it is text")
             }
             switch text {
             case "true", "True", "TRUE": return .bool(true)
