@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "auditq", targets: ["auditq"]),
         .library(name: "AuditStore", targets: ["AuditStore"]),
         .library(name: "AuditRedaction", targets: ["AuditRedaction"]),
+        .library(name: "AuditRetention", targets: ["AuditRetention"]),
         .library(name: "AuditLogging", targets: ["AuditLogging"]),
         .executable(name: "example-service", targets: ["example-service"]),
     ],
@@ -50,6 +51,9 @@ let package = Package(
 
         // Independent verification of a store.
         .target(name: "AuditVerify", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
+
+        // Retention policies, expiry and GDPR/NDPR erasure.
+        .target(name: "AuditRetention", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
 
         // The swift-log backend and the typed audit API that services link.
         .target(
@@ -115,6 +119,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AuditQueryTests", dependencies: ["AuditQuery", "AuditVerify", "AuditStore", "AuditModel", "AuditCrypto", "AuditTestSupport"]),
+        .testTarget(name: "AuditRetentionTests", dependencies: ["AuditRetention", "AuditModel", "AuditCrypto", "AuditTestSupport"]),
         .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel", "AuditTestSupport"]),
     ]
 )

@@ -152,7 +152,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return .success(value)
     }
 
-    static func daysIn(month: Int, year: Int) -> Int {
+    /// The number of days in a month of the proleptic Gregorian calendar.
+    package static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: 30
@@ -161,7 +162,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int64, month: Int, day: Int) -> Int64 {
+    package static func daysFromCivil(year: Int64, month: Int, day: Int) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -171,7 +172,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return era * 146_097 + doe - 719_468
     }
 
-    static func civil(fromDays z0: Int64) -> (year: Int64, month: Int, day: Int) {
+    /// The proleptic Gregorian date of a day counted from 1970-01-01 (the inverse of ``daysFromCivil(year:month:day:)``).
+    package static func civil(fromDays z0: Int64) -> (year: Int64, month: Int, day: Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

@@ -1,17 +1,17 @@
-import AuditModel
-
-/// The subset of YAML that a rules file needs, read into the same `JSONValue` as a JSON rules
-/// file, with the line of every member for error messages.
+/// The subset of YAML that auditq's configuration files (redaction rules, retention policies) need,
+/// read into the same `JSONValue` as their JSON form, with the line of every member for error
+/// messages.
 ///
 /// Supported: block mappings and sequences (including `- key: value` items), plain, single- and
 /// double-quoted scalars, `[a, b]` flow sequences of scalars, `{}`/`[]`, integers, `true`/`false`,
 /// `null`/`~`, comments and a leading `---`. Anything else (anchors, aliases, tags, multi-line
 /// scalars, flow mappings with content, several documents) is an error naming the line, rather
-/// than a guess: a misread rules file would silently weaken redaction.
-enum RulesYAML {
-    struct Failure: Error {
-        var line: Int
-        var message: String
+/// than a guess: a misread rules file would silently weaken redaction, and a misread retention
+/// policy would keep or erase the wrong records.
+package enum YAMLSubset {
+    package struct Failure: Error {
+        package var line: Int
+        package var message: String
     }
 
     private struct Line {
@@ -21,8 +21,13 @@ enum RulesYAML {
     }
 
     /// The document and the line of each member path (`patterns[2].prefix`).
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> (JSONValue, [String: Int]) {
-        guard let source = String(validating: bytes, as: UTF8.self) else { throw Failure(line: 1, message: "the file is not valid UTF-8") }
+    package static func parse(_ bytes: [UInt8]) throws(Failure) -> (JSONValue, [String: Int]) {
+        guard let source = String(validating: bytes, as: UTF8.self) else {
+            // A line feed is never part of a multi-byte sequence, so lines can be checked one by one.
+            let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+            let bad = lines.firstIndex { String(validating: $0, as: UTF8.self) == nil } ?? 0
+            throw Failure(line: bad + 1, message: "the file is not valid UTF-8; save it as UTF-8")
+        }
         var lines: [Line] = []
         for (i, raw) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var text = raw
@@ -211,7 +216,7 @@ enum RulesYAML {
             guard let first = text.first else { throw Failure(line: line, message: "empty item") }
             if first == "\"" || first == "'" { return try quoted(text, line: line) }
             if "&*!|>%@`".contains(first) {
-                throw Failure(line: line, message: "YAML feature '\(first)' is not supported in rules files")
+                throw Failure(line: line, message: "YAML feature '\(first)' is not supported; quote the value if it is text")
             }
             switch text {
             case "true", "True", "TRUE": return .bool(true)
