@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "AuditVerify", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
 
         // Retention policies, expiry and GDPR/NDPR erasure.
-        .target(name: "AuditRetention", dependencies: ["AuditStore", "AuditModel", "AuditCrypto", "AuditCompression"]),
+        .target(name: "AuditRetention", dependencies: ["AuditStore", "AuditQuery", "AuditModel", "AuditCrypto", "AuditCompression"]),
 
         // The swift-log backend and the typed audit API that services link.
         .target(
@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "auditq",
             dependencies: [
-                "AuditStore", "AuditVerify", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditQuery",
+                "AuditStore", "AuditVerify", "AuditRedaction", "AuditModel", "AuditCrypto", "AuditQuery", "AuditRetention",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

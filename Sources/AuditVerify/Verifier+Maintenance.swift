@@ -78,12 +78,18 @@ extension Verifier.Run {
         return rewrite
     }
 
-    /// The erased values and expired records in the segment must be exactly what its signed rewrite says.
+    /// The erased values and expired records in the segment must be what its signed rewrite says: every
+    /// expired record, and every erased value under a reference it names (a value erased and later
+    /// expired with its record no longer shows, so erased counts are an upper bound).
     mutating func checkRemovals(_ number: UInt64, rewrite: SegmentRewrite, outcome: ScanOutcome) {
         let signedValues = Dictionary(rewrite.erasures.map { ($0.reference, $0.values) }, uniquingKeysWith: +)
         let signedRecords = Dictionary(rewrite.erasures.map { ($0.reference, $0.records) }, uniquingKeysWith: +)
         let signedExpired = Dictionary(rewrite.expiries.map { ($0.policy, $0.records) }, uniquingKeysWith: +)
-        if signedValues != outcome.erasedValues || signedRecords != outcome.erasedRecords || signedExpired != outcome.expiredRecords {
+        let unsigned = outcome.erasedValues.filter { signedValues[$0.key] == nil }.keys.sorted()
+        let excess = outcome.erasedValues.contains { $0.value > signedValues[$0.key] ?? 0 } || outcome.erasedRecords.contains { $0.value > signedRecords[$0.key] ?? 0 }
+        if !unsigned.isEmpty {
+            add(Finding(.manifestMismatch, segment: number, file: layout.rewrite(number), "records are marked erased under \(unsigned.joined(separator: ", ")), which the signed rewrite document does not name"))
+        } else if excess || signedExpired != outcome.expiredRecords {
             add(Finding(.manifestMismatch, segment: number, file: layout.rewrite(number), "the segment's erased values and expired records differ from what its signed rewrite document states"))
         }
     }

@@ -14,6 +14,8 @@ struct AuditQ: ParsableCommand {
             ShowCommand.self,
             IndexCommand.self,
             VerifyCommand.self,
+            EraseCommand.self,
+            RetentionCommand.self,
             HeadCommand.self,
             ExportCommand.self,
             VerifyBundleCommand.self,

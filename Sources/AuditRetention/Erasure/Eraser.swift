@@ -119,7 +119,7 @@ public struct Eraser: Sendable {
             var changes: [UInt64: RecordChange] = [:]
             for item in bySegment[number]! { changes[item.seq] = .erase(paths: item.paths, reference: reference) }
             do {
-                _ = try segment.rewrite(changes, layout: layout, key: key, time: journal.started)
+                _ = try segment.rewrite(changes, layout: layout, key: key, time: .now())
             } catch {
                 throw RetentionError(error)
             }

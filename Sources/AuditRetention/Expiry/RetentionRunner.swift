@@ -191,7 +191,7 @@ public struct RetentionRunner: Sendable {
             "removed_records": .number(Double(plan.removedRecords)),
             "expired_records": .number(Double(plan.expiredRecords)),
             "expired_segments": .array(plan.expired.keys.sorted().map { .number(Double($0)) }),
-            "categories": .object(JSONObject(plan.byCategory.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
+            "categories": .object(plan.byCategory.reduce(into: JSONObject()) { $0[$1.key] = .number(Double($1.value)) }),
             "deferred_erasures": .array(
                 Dictionary(grouping: plan.erased.values.flatMap { $0.values.map(\.reference) }, by: { $0 })
                     .sorted { $0.key < $1.key }
@@ -226,7 +226,7 @@ public struct RetentionRunner: Sendable {
                 changes[seq] = .expire(policy: policy.name, policySHA256: policy.sha256, category: category)
             }
             do {
-                _ = try segment.rewrite(changes, layout: layout, key: key, time: time)
+                _ = try segment.rewrite(changes, layout: layout, key: key, time: .now())
             } catch {
                 throw RetentionError(error)
             }
@@ -239,7 +239,7 @@ public struct RetentionRunner: Sendable {
             let removal = RetentionState.Removal(segments: first...last, seqs: seqs, records: plan.removedRecords, policy: policy.name, policySHA256: policy.sha256, time: time)
             let state = try RetentionState(
                 storeID: context.descriptor.storeID, firstSegment: last + 1, firstSeq: lastManifest.lastSeq + 1, prevHash: lastManifest.chainHead,
-                prevManifestSHA256: SHA256.hash(lastManifestBytes), removals: (previous?.removals ?? []) + [removal], time: time, keyID: key.keyID
+                prevManifestSHA256: SHA256.hash(lastManifestBytes), removals: (previous?.removals ?? []) + [removal], time: .now(), keyID: key.keyID
             ).signed(with: key)
             // The commit: from here the store begins after the removed segments; then their files go.
             try FileSystem.writeAtomically(state.document.documentBytes, to: layout.retentionState)
