@@ -100,6 +100,7 @@ public struct Eraser: Sendable {
             journal.reference = reference
             journal.customerMAC = mac
             try journal.save(layout)
+            CrashPoint.hit("journal-written")
         }
         if journal.throughSeq == nil {
             do {
@@ -108,6 +109,7 @@ public struct Eraser: Sendable {
                 throw RetentionError(error)
             }
             try journal.save(layout)
+            CrashPoint.hit("sealed")
         }
         let throughSeq = journal.throughSeq ?? 0
         let plan = try self.plan(customer: customer, reference: reference, context: context, throughSeq: throughSeq, now: journal.started)
@@ -159,8 +161,11 @@ public struct Eraser: Sendable {
         let receipt = try ErasureReceipt(body: body, customer: customer, key: key)
         var log = ErasureLog(reference: reference, customerMAC: mac, receipt: body, chainSeq: nil)
         try log.save(layout)
+        CrashPoint.hit("erasure-log-written")
         log.chainSeq = try record(receipt, log: log, context: context)
+        CrashPoint.hit("chain-record-appended")
         try log.save(layout)
+        CrashPoint.hit("before-journal-removed")
         try MaintenanceJournal.remove(layout)
         return Outcome(receipt: receipt, alreadyComplete: false, plan: plan)
     }

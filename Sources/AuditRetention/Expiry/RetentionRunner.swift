@@ -98,10 +98,13 @@ public struct RetentionRunner: Sendable {
         }
         if journal.chainSeq == nil {
             try journal.save(layout)
+            CrashPoint.hit("journal-written")
             journal.chainSeq = try record(plan, context: context, time: runTime)
+            CrashPoint.hit("chain-record-appended")
             try journal.save(layout)
         }
         try apply(plan, context: context, time: runTime)
+        CrashPoint.hit("before-journal-removed")
         try MaintenanceJournal.remove(layout)
         return Outcome(plan: plan, recordSeq: journal.chainSeq, resumed: resumed)
     }
@@ -243,6 +246,7 @@ public struct RetentionRunner: Sendable {
             ).signed(with: key)
             // The commit: from here the store begins after the removed segments; then their files go.
             try FileSystem.writeAtomically(state.document.documentBytes, to: layout.retentionState)
+            CrashPoint.hit("retention-state-committed")
         } catch let error as RetentionError {
             throw error
         } catch let error as AuditStoreError {
@@ -267,6 +271,7 @@ public struct RetentionRunner: Sendable {
             for name in names {
                 guard let parsed = StoreLayout.parseGeneration(fileName: name), parsed.number < first else { continue }
                 try FileSystem.remove(FileSystem.join(layout.segmentsDirectory, name))
+                CrashPoint.hit("leftover-removed")
                 removed = true
             }
             if removed { try FileSystem.syncDirectory(layout.segmentsDirectory) }

@@ -97,7 +97,9 @@ extension SealedSegment {
             throw AuditStoreError(.corrupt, "cannot index the rewritten segment \(number): \(error)", path: segmentPath)
         }
         try FileSystem.writeAtomically(file, to: segmentPath)
+        CrashPoint.hit("rewrite-segment-written")
         try FileSystem.writeAtomically(index.bytes, to: layout.index(number, generation: generation))
+        CrashPoint.hit("rewrite-index-written")
         let document = try SegmentRewrite(
             storeID: header.storeID, segment: number, generation: generation, manifestSHA256: SHA256.hash(manifestBytes),
             previousSHA256: rewriteBytes.map { SHA256.hash($0) }, segmentSHA256: SHA256.hash(file), segmentBytes: file.count,
@@ -105,7 +107,9 @@ extension SealedSegment {
             erasures: erasureOrder.compactMap { erasures[$0] }, expiries: expiryOrder.compactMap { expiries[$0] }, time: time, keyID: key.keyID
         ).signed(with: key)
         try FileSystem.writeAtomically(document.document.documentBytes, to: layout.rewrite(number))
+        CrashPoint.hit("rewrite-committed")
         try SealedSegment.removeSuperseded(number, current: generation, layout: layout)
+        CrashPoint.hit("rewrite-cleaned")
         return document
     }
 
