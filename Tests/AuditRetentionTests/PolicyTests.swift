@@ -169,7 +169,7 @@ struct PolicyRuleTests {
         let bySource = Category(name: "c", sources: ["*"], retention: nil, legalBasis: "x", onErasure: .erase)
         #expect(!bySource.matches(action: "a", source: nil, level: nil))
         #expect(bySource.matches(action: nil, source: "", level: nil))
-        let catchAll = Category(name: "all", retention: nil, legalBasis: "x", onErasure: .erase)
+        let catchAll = RetentionPolicy.Category(name: "all", retention: nil, legalBasis: "x", onErasure: .erase)
         #expect(catchAll.isCatchAll)
         #expect(catchAll.matches(action: nil, source: nil, level: nil))
         let byLevel = Category(name: "l", levels: ["Debug"], retention: nil, legalBasis: "x", onErasure: .erase)
