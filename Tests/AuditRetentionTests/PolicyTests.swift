@@ -169,7 +169,7 @@ struct PolicyRuleTests {
         let bySource = Category(name: "c", sources: ["*"], retention: nil, legalBasis: "x", onErasure: .erase)
         #expect(!bySource.matches(action: "a", source: nil, level: nil))
         #expect(bySource.matches(action: nil, source: "", level: nil))
-        let catchAll = Category(name: "all", retention: nil, legalBasis: "x", onErasure: .erase)
+        let catchAll = RetentionPolicy.Category(name: "all", retention: nil, legalBasis: "x", onErasure: .erase)
         #expect(catchAll.isCatchAll)
         #expect(catchAll.matches(action: nil, source: nil, level: nil))
         let byLevel = Category(name: "l", levels: ["Debug"], retention: nil, legalBasis: "x", onErasure: .erase)
@@ -395,5 +395,33 @@ extension Array where Element == UInt8 {
             }
         }
         return out
+    }
+}
+
+@Suite("docs/retention.md")
+struct PolicyDocumentationTests {
+    @Test("the YAML and JSON examples in docs/retention.md load and describe the same policy")
+    func examples() throws {
+        let text = try String(contentsOf: SchemaValidation.root.appendingPathComponent("docs/retention.md"), encoding: .utf8)
+        let yaml = try #require(text.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
+        let json = try #require(text.components(separatedBy: "```json\n").dropFirst().first?.components(separatedBy: "```").first)
+        let fromYAML = try RetentionPolicy(yaml: Array(yaml.utf8), source: "docs/retention.md (YAML)")
+        let fromJSON = try RetentionPolicy(json: Array(json.utf8), source: "docs/retention.md (JSON)")
+        #expect(fromYAML.name == fromJSON.name)
+        #expect(fromYAML.personalData == fromJSON.personalData)
+        #expect(fromYAML.categories == fromJSON.categories)
+        #expect(fromYAML.holds == fromJSON.holds)
+        #expect(fromYAML.holds.count == 1)
+    }
+
+    @Test("the default policy table in docs/retention.md matches retention/default.yaml")
+    func defaultTable() throws {
+        let text = try String(contentsOf: SchemaValidation.root.appendingPathComponent("docs/retention.md"), encoding: .utf8)
+        for category in RetentionPolicy.default.categories {
+            let period = category.retention?.description ?? "forever"
+            let erasure = category.onErasure == .erase ? "erase" : "keep"
+            let row = text.split(separator: "\n").first { $0.hasPrefix("| `\(category.name)` |") }
+            #expect(row?.hasSuffix("| \(period) | \(erasure) |") == true, "docs/retention.md: no row for \(category.name) with \(period), \(erasure)")
+        }
     }
 }

@@ -271,7 +271,7 @@ extension RetentionPolicy {
         func identifier(_ value: JSONValue, _ path: String, what: String) throws(PolicyError) -> String {
             let name = try string(value, path)
             let valid = (1...64).contains(name.utf8.count)
-                && name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
+                && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
             guard valid else {
                 throw error(.invalidValue, path, "'\(name.prefix(64))' is not \(what): use 1 to 64 letters, digits, '.', '_' or '-'")
             }

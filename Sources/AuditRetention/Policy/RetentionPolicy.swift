@@ -33,6 +33,8 @@ public struct RetentionPolicy: Sendable, Hashable {
 
     /// The category of an event: the first whose conditions accept its top-level `action`,
     /// `source` and `level` strings (a member that is absent or not a string satisfies no condition).
+    ///
+    /// - Precondition: the last category is a catch-all, as in every policy loaded from a file.
     public func category(for event: JSONObject) -> Category {
         let action = event[AuditEvent.Field.action]?.stringValue
         let source = event[AuditEvent.Field.source]?.stringValue
