@@ -98,7 +98,7 @@ extension Verifier {
 
             let inventory: [UInt64: Set<StoreLayout.FileKind>]
             do {
-                inventory = try layout.inventory()
+                inventory = try layout.inventory(includingRemoved: true)
                 for name in try FileSystem.contents(of: layout.segmentsDirectory) where StoreLayout.parse(fileName: name) == nil {
                     let path = FileSystem.join(layout.segmentsDirectory, name)
                     if name.hasSuffix(".tmp"), StoreLayout.parse(fileName: String(name.dropLast(4))) != nil {

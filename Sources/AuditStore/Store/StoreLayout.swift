@@ -127,14 +127,28 @@ package struct StoreLayout: Sendable, Hashable {
 
     /// The segment numbers present in the segments directory, sorted, with which files each has. A
     /// segment or index counts as present when any generation of it is.
-    package func inventory() throws(AuditStoreError) -> [UInt64: Set<FileKind>] {
+    ///
+    /// - Parameter includingRemoved: also list segments that retention removed but whose files an
+    ///   interrupted run left behind (below the retention state's first segment); only verification
+    ///   wants them, to report them.
+    package func inventory(includingRemoved: Bool = false) throws(AuditStoreError) -> [UInt64: Set<FileKind>] {
         var result: [UInt64: Set<FileKind>] = [:]
         guard FileSystem.isDirectory(segmentsDirectory) else { return result }
+        let first = includingRemoved ? 1 : firstSegment
         for name in try FileSystem.contents(of: segmentsDirectory) {
-            guard let (number, kind) = StoreLayout.parse(fileName: name) else { continue }
+            guard let (number, kind) = StoreLayout.parse(fileName: name), number >= first else { continue }
             result[number, default: []].insert(kind)
         }
         return result
+    }
+
+    /// The oldest segment the store still has: 1, or the retention state's first segment (read, not
+    /// verified; `auditq verify` checks its signature).
+    package var firstSegment: UInt64 {
+        guard FileSystem.exists(retentionState), let bytes = try? FileSystem.readFile(retentionState),
+            let state = try? RetentionState(bytes: bytes)
+        else { return 1 }
+        return state.firstSegment
     }
 
     /// The files that hold a sealed segment's records and index now: generation 0, or the generation
