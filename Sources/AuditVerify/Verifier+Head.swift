@@ -20,6 +20,15 @@ extension Verifier.Run {
             add(Finding(.headNotExtended, segment: expected.segment, seqRange: (last + 1)...expected.seq, file: file, "the store ends at record \(last) but the saved head signs record \(expected.seq) (\(expected.time)): records were removed or the store was rolled back"))
             return
         }
+        if let expired = report.expiredThroughSeq, expected.seq <= expired {
+            // The signed retention state removed the record; the chain is proven from its cut onwards.
+            if expected.seq == expired, let cut = retentionCut, cut != expected.chainHead {
+                add(Finding(.headNotExtended, segment: expected.segment, seqRange: expected.seq...expected.seq, file: file, "the retention state's chain hash at record \(expected.seq) differs from the saved head: history was rewritten"))
+                return
+            }
+            add(Finding(.headNotExtended, .info, segment: expected.segment, seqRange: expected.seq...expected.seq, file: file, "record \(expected.seq), which the saved head signs, was removed by retention (records through \(expired)); the store is checked from the signed retention state onwards"))
+            return
+        }
         guard let head = watchedHeads[expected.seq] else {
             add(Finding(.headNotExtended, segment: expected.segment, seqRange: expected.seq...expected.seq, file: file, "record \(expected.seq), which the saved head signs, could not be re-chained"))
             return

@@ -46,6 +46,7 @@ extension Verifier.Run {
         expectedSeq = state.firstSeq
         prevManifestDigest = state.prevManifestSHA256
         report.expiredThroughSeq = state.firstSeq - 1
+        retentionCut = state.prevHash
         return state.firstSegment
     }
 

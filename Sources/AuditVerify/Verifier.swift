@@ -456,6 +456,8 @@ extension Verifier {
         var watchSeqs: Set<UInt64> = []
         var watchedHeads: [UInt64: SHA256Digest] = [:]
         var headSnapshot: [UInt8]?
+        /// The chain hash the signed retention state says the store continues from.
+        var retentionCut: SHA256Digest?
 
         mutating func verifyCheckpoint(descriptor: StoreDescriptor) {
             guard let headBytes = headSnapshot else {
