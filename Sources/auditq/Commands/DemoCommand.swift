@@ -67,6 +67,7 @@ struct DemoCommand: ParsableCommand {
         print("4. Verified: \(report.isIntact ? "INTACT" : "FAILED") — \(report.recordsChecked) records re-chained, \(report.sealedSegments) signatures checked in \(Int(report.seconds * 1000)) ms")
         for finding in report.findings { print("   \(finding)") }
 
+        var sampleCustomer: String?
         if let sampleTransaction {
             let started = monotonicSeconds()
             let outcome: Finder.Outcome
@@ -77,6 +78,7 @@ struct DemoCommand: ParsableCommand {
                 throw ExitCode(CLI.failure)
             }
             let ms = (monotonicSeconds() - started) * 1000
+            sampleCustomer = outcome.matches.lazy.compactMap { $0.event["customer_code"]?.stringValue }.first
             print("5. Every event of transaction \(sampleTransaction) (a failed one), from the segment indexes in \(ms < 10 ? String(format1(ms)) : String(Int(ms))) ms (\(outcome.statistics.blocksRead) block\(outcome.statistics.blocksRead == 1 ? "" : "s") read):")
             for line in Timeline(color: false).render(outcome.matches).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
                 print("   \(line)")
@@ -95,6 +97,8 @@ struct DemoCommand: ParsableCommand {
               swift run auditq show --store \(storePath) --seq 42
               zcat \(storePath)/segments/segment-00000001.jsonl.gz | jq -c 'select(.seq) | .event.action' | head
               openssl pkeyutl -verify -pubin -inkey \(keyPath).pub -rawin -in \(storePath)/segments/segment-00000001.manifest.json -sigfile \(storePath)/segments/segment-00000001.manifest.sig
+              swift run auditq erase --store \(storePath) --key \(keyPath) --customer \(sampleCustomer ?? "CUS") --reference DSR-DEMO-1 --dry-run
+              swift run auditq retention run --store \(storePath) --key \(keyPath) --now 2034-01-01T00:00:00Z --dry-run
             """)
     }
 
