@@ -31,7 +31,15 @@ extension StoreWriter {
         key: SigningKey,
         configuration: Configuration
     ) throws(AuditStoreError) -> Opened {
-        for directory in [layout.root, layout.segmentsDirectory] {
+        // Temporary files are leftovers of a crash, unless an erasure or retention run is writing them now.
+        let maintenanceRunning: Bool
+        if let probe = try? StoreLock.maintenance(layout) {
+            probe.release()
+            maintenanceRunning = false
+        } else {
+            maintenanceRunning = FileSystem.exists(layout.maintenanceLock)
+        }
+        for directory in [layout.root, layout.segmentsDirectory] where !maintenanceRunning {
             for name in try FileSystem.contents(of: directory) where name.hasSuffix(".tmp") {
                 try FileSystem.remove(FileSystem.join(directory, name))
             }
