@@ -6,7 +6,7 @@ import AuditModel
 /// hash before the store's first remaining segment) instead of from the genesis, and reports the
 /// removed ranges as expired under their policy rather than missing. See `docs/formats.md`
 /// § Retention state.
-package struct RetentionState: Sendable, Hashable {
+package struct RetentionState: KeySigned, Sendable, Hashable {
     package static let format = "auditq-retention-state"
     package static let version = 1
 
@@ -79,15 +79,6 @@ package struct RetentionState: Sendable, Hashable {
         ]
         return value.objectValue!
     }
-
-    package func signed(with key: SigningKey) throws(AuditStoreError) -> RetentionState {
-        var copy = self
-        copy.keyID = key.keyID
-        copy.signature = try SignedDocument(signing: copy.body, with: key).signature
-        return copy
-    }
-
-    package var document: SignedDocument { SignedDocument(body: body, signature: signature) }
 
     package init(bytes: [UInt8]) throws(RecordError) {
         let document = try SignedDocument(bytes: bytes, format: RetentionState.format, version: RetentionState.version, what: "retention state")

@@ -9,7 +9,7 @@ import AuditModel
 ///
 /// `DIR/segments/segment-NNNNNNNN.rewrite.json`, a ``SignedDocument``. See `docs/formats.md`
 /// § Segment rewrites.
-package struct SegmentRewrite: Sendable, Hashable {
+package struct SegmentRewrite: KeySigned, Sendable, Hashable {
     package static let format = "auditq-segment-rewrite"
     package static let version = 1
 
@@ -101,15 +101,6 @@ package struct SegmentRewrite: Sendable, Hashable {
         ]
         return value.objectValue!
     }
-
-    package func signed(with key: SigningKey) throws(AuditStoreError) -> SegmentRewrite {
-        var copy = self
-        copy.keyID = key.keyID
-        copy.signature = try SignedDocument(signing: copy.body, with: key).signature
-        return copy
-    }
-
-    package var document: SignedDocument { SignedDocument(body: body, signature: signature) }
 
     package init(bytes: [UInt8]) throws(RecordError) {
         let document = try SignedDocument(bytes: bytes, format: SegmentRewrite.format, version: SegmentRewrite.version, what: "segment rewrite")

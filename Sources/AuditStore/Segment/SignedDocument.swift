@@ -106,3 +106,23 @@ package struct SignedDocument: Sendable, Hashable {
         }
     }
 }
+
+/// A document that is stored as a ``SignedDocument`` and names the key that signed it.
+package protocol KeySigned {
+    /// The members that are signed (everything but `signature`), including `key_id`.
+    var body: JSONObject { get }
+    var keyID: String { get set }
+    var signature: [UInt8] { get set }
+}
+
+extension KeySigned {
+    /// A copy signed by `key` (its `key_id` set to the key's id first).
+    package func signed(with key: SigningKey) throws(AuditStoreError) -> Self {
+        var copy = self
+        copy.keyID = key.keyID
+        copy.signature = try SignedDocument(signing: copy.body, with: key).signature
+        return copy
+    }
+
+    package var document: SignedDocument { SignedDocument(body: body, signature: signature) }
+}
