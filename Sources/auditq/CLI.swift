@@ -19,8 +19,8 @@ enum CLI {
     /// The operation could not be carried out (I/O, a locked store, an unusable key).
     static let failure: Int32 = 2
 
-    /// Runs store work, turning its errors into a message on stderr and exit status 2.
-    static func run<T>(_ body: () throws(AuditStoreError) -> T) throws -> T {
+    /// Runs store (or retention, query…) work, turning its errors into a message on stderr and exit status 2.
+    static func run<T, E: Error>(_ body: () throws(E) -> T) throws -> T {
         do {
             return try body()
         } catch {

@@ -63,6 +63,12 @@ public struct RetentionRunner: Sendable {
         public var recordSeq: UInt64?
         /// True when this run completed an interrupted earlier one (planned at its time).
         public var resumed: Bool
+
+        public init(plan: Plan, recordSeq: UInt64?, resumed: Bool) {
+            self.plan = plan
+            self.recordSeq = recordSeq
+            self.resumed = resumed
+        }
     }
 
     /// What a run would remove now, without changing anything.

@@ -26,13 +26,7 @@ struct MaintenanceOptions: ParsableArguments {
 
     func load() throws -> (key: SigningKey, policy: RetentionPolicy, now: Timestamp) {
         let signingKey = try CLI.run { () throws(AuditStoreError) in try SigningKey(contentsOfFile: key) }
-        let loaded: RetentionPolicy
-        do {
-            loaded = try policy.map { path throws(PolicyError) in try RetentionPolicy(contentsOfFile: path) } ?? .default
-        } catch {
-            CLI.printError("auditq: \(error)")
-            throw ExitCode(CLI.failure)
-        }
+        let loaded = try CLI.run { () throws(PolicyError) in try policy.map { path throws(PolicyError) in try RetentionPolicy(contentsOfFile: path) } ?? .default }
         var time = Timestamp.now()
         if let now {
             guard let parsed = Timestamp(rfc3339: now) else { throw ValidationError("--now '\(now)' is not an RFC 3339 time (e.g. 2027-01-31T00:00:00Z)") }
@@ -72,13 +66,7 @@ struct EraseCommand: ParsableCommand {
         let (key, policy, now) = try options.load()
         let eraser = Eraser(store: options.store, key: key, policy: policy, now: now)
         if options.dryRun {
-            let plan: Eraser.Plan
-            do {
-                plan = try eraser.plan(customer: customer, reference: reference)
-            } catch {
-                CLI.printError("auditq: \(error)")
-                throw ExitCode(CLI.failure)
-            }
+            let plan = try CLI.run { () throws(RetentionError) in try eraser.plan(customer: customer, reference: reference) }
             if options.json {
                 CLI.writeStdout(CanonicalJSON.encode(EraseCommand.json(plan)) + [0x0A])
             } else {
@@ -86,13 +74,7 @@ struct EraseCommand: ParsableCommand {
             }
             return
         }
-        let outcome: Eraser.Outcome
-        do {
-            outcome = try eraser.run(customer: customer, reference: reference)
-        } catch {
-            CLI.printError("auditq: \(error)")
-            throw ExitCode(CLI.failure)
-        }
+        let outcome = try CLI.run { () throws(RetentionError) in try eraser.run(customer: customer, reference: reference) }
         let bytes = outcome.receipt.documentBytes
         if let receipt {
             try CLI.run { () throws(AuditStoreError) in try FileSystem.writeAtomically(bytes, to: receipt, permissions: 0o600) }
@@ -158,22 +140,10 @@ struct RetentionRunCommand: ParsableCommand {
     func run() throws {
         let (key, policy, now) = try options.load()
         let runner = RetentionRunner(store: options.store, key: key, policy: policy, now: now)
-        let plan: RetentionRunner.Plan
-        var recordSeq: UInt64?
-        var resumed = false
-        do {
-            if options.dryRun {
-                plan = try runner.plan()
-            } else {
-                let outcome = try runner.run()
-                plan = outcome.plan
-                recordSeq = outcome.recordSeq
-                resumed = outcome.resumed
-            }
-        } catch {
-            CLI.printError("auditq: \(error)")
-            throw ExitCode(CLI.failure)
+        let outcome = try CLI.run { () throws(RetentionError) in
+            options.dryRun ? RetentionRunner.Outcome(plan: try runner.plan(), recordSeq: nil, resumed: false) : try runner.run()
         }
+        let (plan, recordSeq, resumed) = (outcome.plan, outcome.recordSeq, outcome.resumed)
         if options.json {
             var o: JSONObject = [
                 "dry_run": .bool(options.dryRun), "policy": .string(policy.name), "policy_sha256": .string(policy.sha256.hex), "now": .string(now.description),
