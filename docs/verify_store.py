@@ -312,112 +312,119 @@ def verify(store, public_key):
         if b != a + 1:
             problems.append(f"segments {a + 1} to {b - 1} are missing")
     for number in numbers:
-        kinds = files[number]
-        manifest = rewrite = None
-        if (".manifest.json", 0) in kinds:
-            manifest_path = os.path.join(seg_dir, "segment-%08d.manifest.json" % number)
-            manifest_bytes = open(manifest_path, "rb").read()
-            manifest = json.loads(manifest_bytes)
-            if not ed25519_verify(public_key, manifest_path, manifest_path[:-5] + ".sig"):
-                problems.append(f"segment {number}: manifest signature does not verify")
-            if manifest["store_id"] != store_id or manifest["segment"] != number:
-                problems.append(f"segment {number}: the manifest is another segment's")
-            if manifest["prev_manifest_sha256"] != prev_manifest:
-                problems.append(f"segment {number}: manifest does not link to the previous one")
-            prev_manifest = hashlib.sha256(manifest_bytes).hexdigest()
-            if (".rewrite.json", 0) in kinds:
-                rewrite = verify_rewrite(seg_dir, number, manifest, manifest_bytes, store_id, public_key, problems)
-        elif (".rewrite.json", 0) in kinds:
-            problems.append(f"segment {number}: a rewrite document but no manifest")
-        generation = rewrite["generation"] if rewrite else 0
-        for suffix, g in sorted(kinds):
-            if suffix in (".jsonl.gz", ".index") and g != generation:
-                why = "superseded by generation %d" % generation if g < generation else "of a rewrite that was not committed"
-                notes.append(f"WARNING {generation_name(number, g, suffix)}: {why} (an interrupted run; rerunning it deletes the file)")
-        signed = rewrite or manifest  # the file-level members: segment_sha256, segment_bytes, blocks, index
+        manifest = None
         try:
-            data = open(os.path.join(seg_dir, generation_name(number, generation, ".jsonl.gz")), "rb").read()
-        except FileNotFoundError:
-            problems.append(f"segment {number}: {generation_name(number, generation, '.jsonl.gz')} is missing")
+            kinds = files[number]
+            rewrite = None
+            if (".manifest.json", 0) in kinds:
+                manifest_path = os.path.join(seg_dir, "segment-%08d.manifest.json" % number)
+                manifest_bytes = open(manifest_path, "rb").read()
+                manifest = json.loads(manifest_bytes)
+                if not ed25519_verify(public_key, manifest_path, manifest_path[:-5] + ".sig"):
+                    problems.append(f"segment {number}: manifest signature does not verify")
+                if manifest["store_id"] != store_id or manifest["segment"] != number:
+                    problems.append(f"segment {number}: the manifest is another segment's")
+                if manifest["prev_manifest_sha256"] != prev_manifest:
+                    problems.append(f"segment {number}: manifest does not link to the previous one")
+                prev_manifest = hashlib.sha256(manifest_bytes).hexdigest()
+                if (".rewrite.json", 0) in kinds:
+                    rewrite = verify_rewrite(seg_dir, number, manifest, manifest_bytes, store_id, public_key, problems)
+            elif (".rewrite.json", 0) in kinds:
+                problems.append(f"segment {number}: a rewrite document but no manifest")
+            generation = rewrite["generation"] if rewrite else 0
+            for suffix, g in sorted(kinds):
+                if suffix in (".jsonl.gz", ".index") and g != generation:
+                    why = "superseded by generation %d" % generation if g < generation else "of a rewrite that was not committed"
+                    notes.append(f"WARNING {generation_name(number, g, suffix)}: {why} (an interrupted run; rerunning it deletes the file)")
+            signed = rewrite or manifest  # the file-level members: segment_sha256, segment_bytes, blocks, index
+            try:
+                data = open(os.path.join(seg_dir, generation_name(number, generation, ".jsonl.gz")), "rb").read()
+            except FileNotFoundError:
+                problems.append(f"segment {number}: {generation_name(number, generation, '.jsonl.gz')} is missing")
+                if manifest:
+                    chain, seq_expected = bytes.fromhex(manifest["chain_head"]), manifest["last_seq"] + 1
+                continue
+            if signed and (hashlib.sha256(data).hexdigest() != signed["segment_sha256"] or len(data) != signed["segment_bytes"]):
+                problems.append(f"segment {number}: file SHA-256 differs from the {'rewrite document' if rewrite else 'manifest'}")
+            parts = list(members(data))
+            header = json.loads(parts[0][1])
+            if (header["store_id"] != store_id or header["segment"] != number or header["first_seq"] != seq_expected
+                    or bytes.fromhex(header["prev_hash"]) != chain):
+                problems.append(f"segment {number}: does not continue the chain at record {seq_expected}")
+            leaves, blocks, index_blocks = [], [], []
+            erased_values, erased_records, expired = {}, {}, {}
+            for offset, body, complete in parts[1:]:
+                lines = body.split(b"\n")
+                index_blocks.append((offset, None, []))
+                for line in lines[:-1]:
+                    record = json.loads(line)
+                    if index_blocks[-1][1] is None:
+                        index_blocks[-1] = (offset, record["seq"], index_blocks[-1][2])
+                    if "expired" in record:
+                        # An expired stub keeps its time (for the index) but no keys.
+                        index_blocks[-1][2].append({"ts": record["ts"]})
+                        policy = record["expired"]["policy"]
+                        expired[policy] = expired.get(policy, 0) + 1
+                    else:
+                        index_blocks[-1][2].append(record["event"])
+                        refs = [e["ref"] for e in record.get("erased", {}).values()]
+                        for ref in refs:
+                            erased_values[ref] = erased_values.get(ref, 0) + 1
+                        for ref in set(refs):
+                            erased_records[ref] = erased_records.get(ref, 0) + 1
+                    if record["seq"] != seq_expected:
+                        problems.append(f"segment {number}: record {record['seq']} where {seq_expected} belongs")
+                    leaf = leaf_key(header["salt_tree"], record["seq"] - header["first_seq"])
+                    d = record_digest(record, leaf)
+                    chain = H(chain + d)
+                    leaves.append(H(b"\x00" + d))
+                    seq_expected = record["seq"] + 1
+                blocks.append((offset, len(lines) - 1, chain.hex()))
+            if signed:
+                table = [(b["offset"], b["count"], b["chain_head"]) for b in signed["blocks"]]
+                for block in table:
+                    if block not in blocks:
+                        problems.append(f"segment {number}: block at byte {block[0]} does not match its signed offset, count and chain head")
+                if len(blocks) != len(table):
+                    problems.append(f"segment {number}: {len(blocks)} blocks in the file, {len(table)} signed")
+                if merkle_root(leaves).hex() != manifest["merkle_root"]:
+                    problems.append(f"segment {number}: Merkle root differs from the manifest")
+                if chain.hex() != manifest["chain_head"] or len(leaves) != manifest["record_count"]:
+                    problems.append(f"segment {number}: records do not produce the manifest's chain head and count")
+                if "index" in signed:
+                    built, root = build_index(number, header["first_seq"], len(data), index_blocks)
+                    if root.hex() != signed["index"]["root"] or len(built) != signed["index"]["bytes"]:
+                        problems.append(f"segment {number}: the records do not produce the index the {'rewrite document' if rewrite else 'manifest'} signs")
+                    try:
+                        on_disk = open(os.path.join(seg_dir, generation_name(number, generation, ".index")), "rb").read()
+                        if on_disk != built:
+                            problems.append(f"segment {number}: index file differs from the signed index")
+                    except FileNotFoundError:
+                        print(f"NOTE segment {number}: index file missing (auditq index rebuild restores it)")
+                chain = bytes.fromhex(manifest["chain_head"])
+                seq_expected = manifest["last_seq"] + 1
+            if rewrite:
+                # What the records show as erased and expired must be what the rewrite signs. A value erased
+                # and later expired with its record no longer shows: erased counts are upper bounds.
+                signed_erased = {e["ref"]: e for e in rewrite["erased"]}
+                signed_expired = {}
+                for e in rewrite["expired"]:
+                    signed_expired[e["policy"]] = signed_expired.get(e["policy"], 0) + e["records"]
+                if (any(ref not in signed_erased or n > signed_erased[ref]["values"] for ref, n in erased_values.items())
+                        or any(n > signed_erased[ref]["records"] for ref, n in erased_records.items() if ref in signed_erased)
+                        or expired != signed_expired):
+                    problems.append(f"segment {number}: erased values and expired records differ from what the rewrite document signs")
+                for e in rewrite["erased"]:
+                    notes.append(f"NOTE segment {number}: {e['values']} value(s) in {e['records']} record(s) erased under {e['ref']}")
+                for e in rewrite["expired"]:
+                    notes.append(f"NOTE segment {number}: {e['records']} record(s) expired under policy {e['policy']}")
+            elif expired or erased_values:
+                problems.append(f"segment {number}: records are erased or expired, but no rewrite document signs it")
+        except (ValueError, KeyError, IndexError, TypeError, zlib.error, OSError) as e:
+            # Unreadable bytes or a malformed document: a finding, then on from what the manifest signs.
+            problems.append(f"segment {number}: unreadable or malformed ({type(e).__name__}: {e})")
             if manifest:
                 chain, seq_expected = bytes.fromhex(manifest["chain_head"]), manifest["last_seq"] + 1
-            continue
-        if signed and (hashlib.sha256(data).hexdigest() != signed["segment_sha256"] or len(data) != signed["segment_bytes"]):
-            problems.append(f"segment {number}: file SHA-256 differs from the {'rewrite document' if rewrite else 'manifest'}")
-        parts = list(members(data))
-        header = json.loads(parts[0][1])
-        if (header["store_id"] != store_id or header["segment"] != number or header["first_seq"] != seq_expected
-                or bytes.fromhex(header["prev_hash"]) != chain):
-            problems.append(f"segment {number}: does not continue the chain at record {seq_expected}")
-        leaves, blocks, index_blocks = [], [], []
-        erased_values, erased_records, expired = {}, {}, {}
-        for offset, body, complete in parts[1:]:
-            lines = body.split(b"\n")
-            index_blocks.append((offset, None, []))
-            for line in lines[:-1]:
-                record = json.loads(line)
-                if index_blocks[-1][1] is None:
-                    index_blocks[-1] = (offset, record["seq"], index_blocks[-1][2])
-                if "expired" in record:
-                    # An expired stub keeps its time (for the index) but no keys.
-                    index_blocks[-1][2].append({"ts": record["ts"]})
-                    policy = record["expired"]["policy"]
-                    expired[policy] = expired.get(policy, 0) + 1
-                else:
-                    index_blocks[-1][2].append(record["event"])
-                    refs = [e["ref"] for e in record.get("erased", {}).values()]
-                    for ref in refs:
-                        erased_values[ref] = erased_values.get(ref, 0) + 1
-                    for ref in set(refs):
-                        erased_records[ref] = erased_records.get(ref, 0) + 1
-                if record["seq"] != seq_expected:
-                    problems.append(f"segment {number}: record {record['seq']} where {seq_expected} belongs")
-                leaf = leaf_key(header["salt_tree"], record["seq"] - header["first_seq"])
-                d = record_digest(record, leaf)
-                chain = H(chain + d)
-                leaves.append(H(b"\x00" + d))
-                seq_expected = record["seq"] + 1
-            blocks.append((offset, len(lines) - 1, chain.hex()))
-        if signed:
-            table = [(b["offset"], b["count"], b["chain_head"]) for b in signed["blocks"]]
-            for block in table:
-                if block not in blocks:
-                    problems.append(f"segment {number}: block at byte {block[0]} does not match its signed offset, count and chain head")
-            if len(blocks) != len(table):
-                problems.append(f"segment {number}: {len(blocks)} blocks in the file, {len(table)} signed")
-            if merkle_root(leaves).hex() != manifest["merkle_root"]:
-                problems.append(f"segment {number}: Merkle root differs from the manifest")
-            if chain.hex() != manifest["chain_head"] or len(leaves) != manifest["record_count"]:
-                problems.append(f"segment {number}: records do not produce the manifest's chain head and count")
-            if "index" in signed:
-                built, root = build_index(number, header["first_seq"], len(data), index_blocks)
-                if root.hex() != signed["index"]["root"] or len(built) != signed["index"]["bytes"]:
-                    problems.append(f"segment {number}: the records do not produce the index the {'rewrite document' if rewrite else 'manifest'} signs")
-                try:
-                    on_disk = open(os.path.join(seg_dir, generation_name(number, generation, ".index")), "rb").read()
-                    if on_disk != built:
-                        problems.append(f"segment {number}: index file differs from the signed index")
-                except FileNotFoundError:
-                    print(f"NOTE segment {number}: index file missing (auditq index rebuild restores it)")
-            chain = bytes.fromhex(manifest["chain_head"])
-            seq_expected = manifest["last_seq"] + 1
-        if rewrite:
-            # What the records show as erased and expired must be what the rewrite signs. A value erased
-            # and later expired with its record no longer shows: erased counts are upper bounds.
-            signed_erased = {e["ref"]: e for e in rewrite["erased"]}
-            signed_expired = {}
-            for e in rewrite["expired"]:
-                signed_expired[e["policy"]] = signed_expired.get(e["policy"], 0) + e["records"]
-            if (any(ref not in signed_erased or n > signed_erased[ref]["values"] for ref, n in erased_values.items())
-                    or any(n > signed_erased[ref]["records"] for ref, n in erased_records.items() if ref in signed_erased)
-                    or expired != signed_expired):
-                problems.append(f"segment {number}: erased values and expired records differ from what the rewrite document signs")
-            for e in rewrite["erased"]:
-                notes.append(f"NOTE segment {number}: {e['values']} value(s) in {e['records']} record(s) erased under {e['ref']}")
-            for e in rewrite["expired"]:
-                notes.append(f"NOTE segment {number}: {e['records']} record(s) expired under policy {e['policy']}")
-        elif expired or erased_values:
-            problems.append(f"segment {number}: records are erased or expired, but no rewrite document signs it")
     for n in notes:
         print(n)
     for p in problems:
