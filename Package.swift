@@ -119,7 +119,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AuditQueryTests", dependencies: ["AuditQuery", "AuditVerify", "AuditStore", "AuditModel", "AuditCrypto", "AuditTestSupport"]),
-        .testTarget(name: "AuditRetentionTests", dependencies: ["AuditRetention", "AuditModel", "AuditCrypto", "AuditTestSupport"]),
+        .testTarget(name: "AuditRetentionTests", dependencies: ["AuditRetention", "AuditStore", "AuditModel", "AuditCrypto", "AuditTestSupport"]),
         .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel", "AuditTestSupport"]),
     ]
 )

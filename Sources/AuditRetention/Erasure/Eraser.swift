@@ -68,6 +68,7 @@ public struct Eraser: Sendable {
         let lock = try context.lock()
         defer { lock.release() }
         let layout = context.layout
+        try context.removeSupersededGenerations()
         let mac = try context.customerMAC(customer)
         let logPath = ErasureLog.path(reference, layout: layout)
 

@@ -82,6 +82,7 @@ public struct RetentionRunner: Sendable {
         let lock = try context.lock()
         defer { lock.release() }
         let layout = context.layout
+        try context.removeSupersededGenerations()
         var journal: MaintenanceJournal
         var resumed = false
         if let existing = try MaintenanceJournal.load(layout) {

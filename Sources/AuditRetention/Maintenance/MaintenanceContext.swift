@@ -74,6 +74,21 @@ struct MaintenanceContext: Sendable {
         }
     }
 
+    /// Deletes the files of superseded generations: a run interrupted between a rewrite's commit and its
+    /// cleanup leaves them, and they may still hold the personal data or expired records the rewrite
+    /// removed. A rerun must delete them even when it has nothing left to rewrite in that segment.
+    func removeSupersededGenerations() throws(RetentionError) {
+        do {
+            for (number, kinds) in try layout.inventory() where kinds.contains(.rewrite) {
+                // Only when the current generation's file is there: never delete the last copy.
+                guard let current = layout.current(number).rewrite?.generation, FileSystem.exists(layout.segment(number, generation: current)) else { continue }
+                try SealedSegment.removeSuperseded(number, current: current, olderOnly: true, layout: layout)
+            }
+        } catch {
+            throw RetentionError(error)
+        }
+    }
+
     func load(_ number: UInt64) throws(RetentionError) -> SealedSegment {
         do {
             return try SealedSegment.load(number, layout: layout, storeID: descriptor.storeID)

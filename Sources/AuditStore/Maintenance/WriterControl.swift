@@ -60,15 +60,21 @@ package struct WriterControl: Sendable {
         }
     }
 
-    private func request(_ body: JSONObject) throws(AuditStoreError) -> JSONObject {
+    /// The bytes of a request file: `body` (its `kind` and arguments) as an `auditq-writer-request`
+    /// version 1, JCS and a newline. See `docs/formats.md` § Writer requests.
+    package static func requestDocument(_ body: JSONObject) -> [UInt8] {
         var document = body
         document["format"] = "auditq-writer-request"
         document["version"] = 1
+        return CanonicalJSON.encode(.object(document)) + [0x0A]
+    }
+
+    private func request(_ body: JSONObject) throws(AuditStoreError) -> JSONObject {
         try FileSystem.createDirectory(layout.requestsDirectory)
         let id = "\(Timestamp.now().microsecondsSinceEpoch)-\(getpid())-" + Hex.encode(SecureRandom.bytes(count: 4))
         let requestPath = FileSystem.join(layout.requestsDirectory, id + StoreWriter.requestSuffix)
         let responsePath = FileSystem.join(layout.requestsDirectory, id + StoreWriter.responseSuffix)
-        try FileSystem.writeAtomically(CanonicalJSON.encode(.object(document)) + [0x0A], to: requestPath)
+        try FileSystem.writeAtomically(WriterControl.requestDocument(body), to: requestPath)
         defer {
             try? FileSystem.remove(requestPath)
             try? FileSystem.remove(responsePath)

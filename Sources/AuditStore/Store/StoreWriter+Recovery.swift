@@ -354,6 +354,13 @@ extension StoreWriter {
 
     /// An event written by auditq itself (source `auditq`, action `auditq.*`).
     func systemEvent(action: String, level: String, message: String, metadata: JSONObject) -> AuditEvent {
+        // auditq's own callers pass fields that are valid by construction.
+        try! checkedSystemEvent(action: action, level: level, message: message, metadata: metadata)
+    }
+
+    /// ``systemEvent(action:level:message:metadata:)`` for fields from outside (a writer request), which
+    /// may break the event's limits (an empty or over-long level or action).
+    func checkedSystemEvent(action: String, level: String, message: String, metadata: JSONObject) throws(EventValidationError) -> AuditEvent {
         var fields = JSONObject()
         fields["ts"] = .string(Timestamp.now().description)
         fields["action"] = .string(action)
@@ -362,7 +369,6 @@ extension StoreWriter {
         fields["outcome"] = .string("success")
         fields["message"] = .string(message)
         fields["metadata"] = .object(metadata)
-        // The fields above are valid by construction.
-        return try! AuditEvent(validating: fields)
+        return try AuditEvent(validating: fields)
     }
 }

@@ -56,8 +56,13 @@ extension StoreWriter {
             else {
                 throw AuditStoreError(.invalidRequest, "an append request needs 'action' (auditq.*), 'level', 'message' and 'metadata'")
             }
-            let seq = try appendDurably(systemEvent(action: action, level: level, message: message, metadata: metadata))
-            return ["seq": .number(Double(seq))]
+            let event: AuditEvent
+            do {
+                event = try checkedSystemEvent(action: action, level: level, message: message, metadata: metadata)
+            } catch {
+                throw AuditStoreError(.invalidRequest, "the append request's event is invalid: \(error)")
+            }
+            return ["seq": .number(Double(try appendDurably(event)))]
         default:
             throw AuditStoreError(.invalidRequest, "unknown request kind \(request["kind"].map { "\($0)" } ?? "(none)")")
         }
