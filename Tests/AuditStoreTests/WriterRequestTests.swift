@@ -15,7 +15,7 @@ import Glibc
 struct WriterRequestTests {
     /// Writes `body` as WriterControl does and waits for the running writer's response.
     static func ask(_ layout: StoreLayout, _ body: JSONObject, id: String) throws -> (request: [UInt8], response: [UInt8]) {
-        let request = WriterControl.requestDocument(body)
+        let request = WriterControl.requestDocument(body, deadline: Timestamp(microsecondsSinceEpoch: Timestamp.now().microsecondsSinceEpoch + 60_000_000))
         try FileSystem.createDirectory(layout.requestsDirectory)
         try FileSystem.writeAtomically(request, to: FileSystem.join(layout.requestsDirectory, id + StoreWriter.requestSuffix))
         let responsePath = FileSystem.join(layout.requestsDirectory, id + StoreWriter.responseSuffix)
@@ -58,8 +58,8 @@ struct WriterRequestTests {
     @Test("the request and response schemas reject a wrong member")
     func schemasReject() throws {
         // Only auditq's own actions may be appended, and a seal takes no arguments.
-        #expect(try SchemaValidation.validate(WriterControl.requestDocument(["kind": "append", "action": "payment.capture", "level": "info", "message": "m", "metadata": [:]]), schema: "writer-request") != nil)
-        #expect(try SchemaValidation.validate(WriterControl.requestDocument(["kind": "seal", "segment": 3]), schema: "writer-request") != nil)
+        #expect(try SchemaValidation.validate(WriterControl.requestDocument(["kind": "append", "action": "payment.capture", "level": "info", "message": "m", "metadata": [:]], deadline: .now()), schema: "writer-request") != nil)
+        #expect(try SchemaValidation.validate(WriterControl.requestDocument(["kind": "seal", "segment": 3], deadline: .now()), schema: "writer-request") != nil)
         #expect(try SchemaValidation.validate(#"{"format":"auditq-writer-response","version":1,"ok":true,"error":"no"}"#, schema: "writer-response") != nil)
         #expect(try SchemaValidation.validate(#"{"format":"auditq-writer-response","version":1,"ok":true,"seq":0}"#, schema: "writer-response") != nil)
     }

@@ -62,10 +62,11 @@ package struct WriterControl: Sendable {
 
     /// The bytes of a request file: `body` (its `kind` and arguments) as an `auditq-writer-request`
     /// version 1, JCS and a newline. See `docs/formats.md` § Writer requests.
-    package static func requestDocument(_ body: JSONObject) -> [UInt8] {
+    package static func requestDocument(_ body: JSONObject, deadline: Timestamp) -> [UInt8] {
         var document = body
         document["format"] = "auditq-writer-request"
         document["version"] = 1
+        document["deadline"] = .string(deadline.description)
         return CanonicalJSON.encode(.object(document)) + [0x0A]
     }
 
@@ -74,7 +75,10 @@ package struct WriterControl: Sendable {
         let id = "\(Timestamp.now().microsecondsSinceEpoch)-\(getpid())-" + Hex.encode(SecureRandom.bytes(count: 4))
         let requestPath = FileSystem.join(layout.requestsDirectory, id + StoreWriter.requestSuffix)
         let responsePath = FileSystem.join(layout.requestsDirectory, id + StoreWriter.responseSuffix)
-        try FileSystem.writeAtomically(WriterControl.requestDocument(body), to: requestPath)
+        // The writer ignores (and deletes) a request past its deadline: the requester has given up by then,
+        // and the request must not be carried out behind its back.
+        let wallDeadline = Timestamp(microsecondsSinceEpoch: Timestamp.now().microsecondsSinceEpoch + Int64(timeout * 1e6))
+        try FileSystem.writeAtomically(WriterControl.requestDocument(body, deadline: wallDeadline), to: requestPath)
         defer {
             try? FileSystem.remove(requestPath)
             try? FileSystem.remove(responsePath)

@@ -81,10 +81,11 @@ extension Record {
     /// its digest (so the chain and Merkle tree still verify), and the policy and category that expired it.
     package func expiring(policy: String, category: String, leafKey: SHA256Digest?) throws(RecordError) -> Record {
         let digest = try self.digest(leafKey: leafKey)
+        guard let ts = timestamp else { throw RecordError("record \(seq) has no valid ts to keep") }
         var stub = JSONObject()
         stub[Key.version] = .number(Double(Record.version))
         stub[Key.seq] = .number(Double(seq))
-        if let ts = timestamp { stub[Key.timestamp] = .string(ts.description) }
+        stub[Key.timestamp] = .string(ts.description)
         stub[Key.expired] = ["category": .string(category), "digest": .string(digest.hex), "policy": .string(policy)]
         return try Record(stored: stub)
     }
@@ -99,8 +100,8 @@ extension Record {
         if let extra = object.keys.first(where: { !allowed.contains($0) }) {
             throw RecordError("an expired record has only 'v', 'seq', 'ts' and 'expired'; found '\(extra)'")
         }
-        if let ts = object[Key.timestamp], ts.stringValue.flatMap({ Timestamp(rfc3339: $0) }) == nil {
-            throw RecordError("member 'ts' of an expired record is not an RFC 3339 time")
+        guard object[Key.timestamp]?.stringValue.flatMap({ Timestamp(rfc3339: $0) }) != nil else {
+            throw RecordError("member 'ts' of an expired record is missing or not an RFC 3339 time")
         }
     }
 }

@@ -25,7 +25,14 @@ extension StoreWriter {
             for name in names.sorted() where name.hasSuffix(StoreWriter.requestSuffix) {
                 let path = FileSystem.join(directory, name)
                 let responsePath = FileSystem.join(directory, String(name.dropLast(StoreWriter.requestSuffix.count)) + StoreWriter.responseSuffix)
-                guard !FileSystem.exists(responsePath), let bytes = try? FileSystem.readFile(path) else { continue }
+                guard let bytes = try? FileSystem.readFile(path) else { continue }
+                if StoreWriter.requestExpired(bytes) {
+                    // Its requester gave up (or died): never act on it, and clear it away.
+                    try? FileSystem.remove(path)
+                    try? FileSystem.remove(responsePath)
+                    continue
+                }
+                guard !FileSystem.exists(responsePath) else { continue }
                 var response: JSONObject = ["format": "auditq-writer-response", "version": 1]
                 do throws(AuditStoreError) {
                     for member in try answer(bytes).members { response[member.key] = member.value }
@@ -38,6 +45,14 @@ extension StoreWriter {
             }
         }
         return true
+    }
+
+    /// Whether a request's `deadline` has passed (an unreadable request has none and is answered with an error).
+    static func requestExpired(_ bytes: [UInt8]) -> Bool {
+        guard case .object(let request)? = try? JSONParser().parse(bytes),
+            let deadline = request["deadline"]?.stringValue.flatMap(Timestamp.init(rfc3339:))
+        else { return false }
+        return Timestamp.now() > deadline
     }
 
     private func answer(_ bytes: [UInt8]) throws(AuditStoreError) -> JSONObject {
