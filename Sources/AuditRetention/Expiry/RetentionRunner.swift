@@ -6,7 +6,8 @@ import AuditStore
 /// kept records have become erasable. See `docs/retention.md` § Expiry.
 ///
 /// - Whole sealed segments whose every record has expired are deleted, oldest first, as long as each
-///   is the oldest left and a newer segment remains (the chain continues from the newest). The signed
+///   is the oldest left; a newer segment always remains, the one the run's own record (appended first)
+///   goes to, and the chain continues from it. The signed
 ///   retention state (`retention.json`) records where the store now begins, so verification starts
 ///   there and reports the removed range as expired under the policy, not missing.
 /// - Inside segments that are still needed, each expired record is replaced by a stub that keeps its
@@ -113,7 +114,7 @@ public struct RetentionRunner: Sendable {
 
     private func plan(_ context: MaintenanceContext, now: Timestamp) throws(RetentionError) -> Plan {
         var plan = Plan()
-        let (sealed, newest) = try context.sealedSegments()
+        let sealed = try context.sealedSegments().sealed
         // Records an erasure kept, by the segment that holds them.
         var deferred: [UInt64: [UInt64: String]] = [:]
         for log in try ErasureLog.all(context.layout) {
@@ -122,15 +123,15 @@ public struct RetentionRunner: Sendable {
                 deferred[UInt64(segment), default: [:]][UInt64(seq)] = log.reference
             }
         }
-        let shortest = policy.categories.compactMap { $0.retention.map { $0.added(to: Timestamp(microsecondsSinceEpoch: 0)) } }.min()
         var prefix = true
         let wanted = Set(policy.personalData)
         for number in sealed {
-            // Nothing in a segment can have expired when even its oldest record is younger than the
-            // shortest retention period (manifests are read, segments only when something is due).
+            // Nothing in a segment can have expired when even its oldest record would expire after `now`
+            // in every category (manifests are read, segments only when something is due). Expiry is
+            // computed per category from that time, not as a fixed length: a month or a year is not one.
             if deferred[number] == nil, let summary = try? SegmentManifest(bytes: FileSystem.readFile(context.layout.manifest(number))),
-                let oldest = summary.minTimestamp, let shortest,
-                oldest.microsecondsSinceEpoch + shortest.microsecondsSinceEpoch > now.microsecondsSinceEpoch
+                let oldest = summary.minTimestamp, let earliest = policy.categories.compactMap({ $0.expiry(of: oldest) }).min(),
+                earliest > now
             {
                 prefix = false
                 continue
@@ -167,7 +168,9 @@ public struct RetentionRunner: Sendable {
                 }
             }
             if let failure { throw failure }
-            if prefix, allGone, let newest, number < newest {
+            // The run's own record is appended before anything is removed, and always after every sealed
+            // segment, so the chain continues from a segment that stays even when this one is the newest.
+            if prefix, allGone {
                 plan.removedSegments.append(number)
                 plan.removedRecords += segment.manifest.recordCount
                 let first = plan.removedSeqs?.lowerBound ?? segment.manifest.firstSeq
