@@ -180,6 +180,7 @@ public struct Eraser: Sendable {
             "records_kept": .number(Double(receipt.recordsKept)),
             "through_seq": log.receipt["through_seq"] ?? .null,
             "segments": log.receipt["segments"] ?? .array([]),
+            "generations": context.generations((log.receipt["segments"]?.arrayValue ?? []).compactMap { $0.integerValue.map(UInt64.init) }),
         ]
         do {
             return try context.control.append(

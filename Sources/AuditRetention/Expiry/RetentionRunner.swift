@@ -198,6 +198,8 @@ public struct RetentionRunner: Sendable {
             "expired_records": .number(Double(plan.expiredRecords)),
             "expired_segments": .array(plan.expired.keys.sorted().map { .number(Double($0)) }),
             "categories": .object(plan.byCategory.reduce(into: JSONObject()) { $0[$1.key] = .number(Double($1.value)) }),
+            // The generation each rewritten segment will have once the run is applied.
+            "generations": context.generations(Set(plan.expired.keys).union(plan.erased.keys).sorted(), advance: 1),
             "deferred_erasures": .array(
                 Dictionary(grouping: plan.erased.values.flatMap { $0.values.map(\.reference) }, by: { $0 })
                     .sorted { $0.key < $1.key }

@@ -74,6 +74,15 @@ struct MaintenanceContext: Sendable {
         }
     }
 
+    /// The generation each of `segments` is at now (0: as the writer sealed it), plus `advance`, as a
+    /// run's record in the chain states it: `{"N": generation}`. A verifier flags a segment found at an
+    /// older generation than the chain says it reached (an older copy restored, bringing back data).
+    func generations(_ segments: [UInt64], advance: Int = 0) -> JSONValue {
+        .object(segments.reduce(into: JSONObject()) { object, number in
+            object[String(number)] = .number(Double((layout.current(number).rewrite?.generation ?? 0) + advance))
+        })
+    }
+
     func load(_ number: UInt64) throws(RetentionError) -> SealedSegment {
         do {
             return try SealedSegment.load(number, layout: layout, storeID: descriptor.storeID)
