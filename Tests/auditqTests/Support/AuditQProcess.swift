@@ -62,8 +62,10 @@ enum AuditQProcess {
     }
 
     /// Runs `auditq arguments…` to completion, feeding `stdin` and collecting both outputs.
-    static func run(_ arguments: [String], stdin: [UInt8] = [], in directory: URL? = nil) throws -> Result {
-        try spawnAndWait(try executable(), arguments, stdin: stdin, in: directory)
+    ///
+    /// - Parameter environment: variables added to the test runner's environment (`AUDITQ_CRASH_AT`).
+    static func run(_ arguments: [String], stdin: [UInt8] = [], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+        try spawnAndWait(try executable(), arguments, stdin: stdin, in: directory, environment: environment)
     }
 
     static func run(_ arguments: String..., stdin: [UInt8] = [], in directory: URL? = nil) throws -> Result {
@@ -78,12 +80,13 @@ enum AuditQProcess {
     /// A broken pipe to a killed child must surface as EPIPE from write(2), not kill the test runner.
     static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
-    private static func spawnAndWait(_ executable: URL, _ arguments: [String], stdin: [UInt8], in directory: URL?) throws -> Result {
+    private static func spawnAndWait(_ executable: URL, _ arguments: [String], stdin: [UInt8], in directory: URL?, environment: [String: String] = [:]) throws -> Result {
         ignoreBrokenPipes
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let input = Pipe()
         let output = Pipe()
         let error = Pipe()
