@@ -92,16 +92,24 @@ public struct RetentionRunner: Sendable {
             journal = MaintenanceJournal(operation: .retention, started: now, policySHA256: policy.sha256)
         }
         let runTime = journal.started
+        try context.removeStaleGenerations()
         let plan = try self.plan(context, now: runTime)
         try removeLeftovers(context)
         guard !plan.isEmpty || journal.chainSeq != nil || resumed else {
             return Outcome(plan: plan, recordSeq: nil, resumed: false)
         }
         if journal.chainSeq == nil {
-            try journal.save(layout)
-            CrashPoint.hit("journal-written")
-            journal.chainSeq = try record(plan, context: context, time: runTime)
-            CrashPoint.hit("chain-record-appended")
+            let metadata = self.metadata(plan, context: context, time: runTime)
+            // A run killed between appending its record and noting it here must not append it twice.
+            if resumed, let seq = try context.findRecord(action: RetentionRunner.action, metadata: metadata, after: journal.throughSeq ?? 0) {
+                journal.chainSeq = seq
+            } else {
+                if !resumed { journal.throughSeq = context.checkpointSeq }
+                try journal.save(layout)
+                CrashPoint.hit("journal-written")
+                journal.chainSeq = try record(plan, metadata: metadata, context: context)
+                CrashPoint.hit("chain-record-appended")
+            }
             try journal.save(layout)
         }
         try apply(plan, context: context, time: runTime)
@@ -188,8 +196,22 @@ public struct RetentionRunner: Sendable {
 
     // MARK: - Applying
 
+    static let action = "auditq.retention.applied"
+
     /// The run's record in the chain, appended before anything is removed.
-    private func record(_ plan: Plan, context: MaintenanceContext, time: Timestamp) throws(RetentionError) -> UInt64 {
+    private func record(_ plan: Plan, metadata: JSONObject, context: MaintenanceContext) throws(RetentionError) -> UInt64 {
+        do {
+            return try context.control.append(
+                action: RetentionRunner.action, level: "notice",
+                message: "Retention under policy \(policy.name): \(plan.removedRecords) record(s) in \(plan.removedSegments.count) segment(s) removed, \(plan.expiredRecords) record(s) expired in place, \(plan.erasedRecords) kept record(s) erased",
+                metadata: metadata
+            )
+        } catch {
+            throw RetentionError(error)
+        }
+    }
+
+    private func metadata(_ plan: Plan, context: MaintenanceContext, time: Timestamp) -> JSONObject {
         var metadata: JSONObject = [
             "policy": .string(policy.name),
             "policy_sha256": .string(policy.sha256.hex),
@@ -213,15 +235,7 @@ public struct RetentionRunner: Sendable {
                 metadata["last_hash_before_cut"] = .string(manifest.chainHead.hex)
             }
         }
-        do {
-            return try context.control.append(
-                action: "auditq.retention.applied", level: "notice",
-                message: "Retention under policy \(policy.name): \(plan.removedRecords) record(s) in \(plan.removedSegments.count) segment(s) removed, \(plan.expiredRecords) record(s) expired in place, \(plan.erasedRecords) kept record(s) erased",
-                metadata: metadata
-            )
-        } catch {
-            throw RetentionError(error)
-        }
+        return metadata
     }
 
     private func apply(_ plan: Plan, context: MaintenanceContext, time: Timestamp) throws(RetentionError) {
