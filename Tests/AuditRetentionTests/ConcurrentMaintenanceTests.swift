@@ -69,20 +69,28 @@ struct ConcurrentMaintenanceTests {
         #expect(ids.count == seqs.count && Set(ids).count == ids.count)
     }
 
-    @Test("an erasure seals and appends through the running writer; appended records are all there once, later ones untouched")
-    func erasureWhileAppending() throws {
-        let store = try S()
+    /// Runs `body` while a writer of `store` appends live events (timed from `base`), from 25 events
+    /// before until 25 after; returns what `body` returned and the appended events' sequence numbers.
+    static func whileAppending<T>(to store: MaintenanceStore, from base: String, _ body: () throws -> T) throws -> (T, seqs: [UInt64]) {
         let writer = try StoreWriter(path: store.path, key: S.key, configuration: S.configuration(perSegment: 10))
-        let appender = Appender(writer) { Self.live($0, at: "2025-01-31T12:00:00Z") }
+        let appender = Appender(writer) { Self.live($0, at: base) }
         appender.wait(for: 25)
-        let outcome = try store.eraser("2025-02-01T00:00:00Z").run(customer: S.erasePerson.code, reference: "DSR-LIVE")
-        let through = try #require(try JSONParser().parse(outcome.receipt.documentBytes).objectValue?["through_seq"]?.integerValue).magnitude
-        let target = appender.count + 25
-        appender.wait(for: target)
+        let result = Result { try body() }
+        appender.wait(for: appender.count + 25)
         let (seqs, failure) = appender.stop()
         try writer.close()
         #expect(failure == nil, "\(failure ?? "")")
         #expect(FileSystem.isDirectory(store.layout.requestsDirectory), "the writer holds the lock: the run must ask it")
+        return (try result.get(), seqs)
+    }
+
+    @Test("an erasure seals and appends through the running writer; appended records are all there once, later ones untouched")
+    func erasureWhileAppending() throws {
+        let store = try S()
+        let (outcome, seqs) = try Self.whileAppending(to: store, from: "2025-01-31T12:00:00Z") {
+            try store.eraser("2025-02-01T00:00:00Z").run(customer: S.erasePerson.code, reference: "DSR-LIVE")
+        }
+        let through = try #require(try JSONParser().parse(outcome.receipt.documentBytes).objectValue?["through_seq"]?.integerValue).magnitude
 
         let records = try store.records()
         #expect(records.keys.sorted() == Array(1...UInt64(records.count)))
@@ -112,16 +120,7 @@ struct ConcurrentMaintenanceTests {
     @Test("a retention run appends its record through the running writer and removes segments while it writes")
     func retentionWhileAppending() throws {
         let store = try S()
-        let writer = try StoreWriter(path: store.path, key: S.key, configuration: S.configuration(perSegment: 10))
-        let appender = Appender(writer) { Self.live($0, at: "2025-03-20T00:00:00Z") }
-        appender.wait(for: 25)
-        let outcome = try store.runner(ExpiryTests.now).run()
-        let target = appender.count + 25
-        appender.wait(for: target)
-        let (seqs, failure) = appender.stop()
-        try writer.close()
-        #expect(failure == nil, "\(failure ?? "")")
-        #expect(FileSystem.isDirectory(store.layout.requestsDirectory), "the writer holds the lock: the run must ask it")
+        let (outcome, seqs) = try Self.whileAppending(to: store, from: "2025-03-20T00:00:00Z") { try store.runner(ExpiryTests.now).run() }
 
         #expect(outcome.plan.removedSegments == [1, 2])
         let recordSeq = try #require(outcome.recordSeq)

@@ -24,10 +24,10 @@ final class MaintenanceStore: Sendable {
         var actor: String
         var email: String
         var ip: String
-        /// Committed to by the store but not named by ``policy(holds:)``: an erasure leaves it.
+        /// Committed to by the store but not named by ``policy(holds:other:)``: an erasure leaves it.
         var phone: String
 
-        /// The values an erasure under ``policy(holds:)`` removes.
+        /// The values an erasure under ``policy(holds:other:)`` removes.
         var erasable: [String] { [code, actor, email, ip] }
     }
 
@@ -88,45 +88,9 @@ final class MaintenanceStore: Sendable {
         return try! AuditEvent(validating: object)
     }
 
-    /// The test policy: short periods so that a `now` a few weeks on crosses them.
-    ///
-    /// auditq 10y keep; ledger (`payment.*`) 90d keep; profile (`profile.*`) 30d erase; other 60d erase.
-    static func policyText(holds: String = "holds: []", other: String = "60d") -> String {
-        """
-        format: auditq-retention-policy
-        version: 1
-        name: test-short
-        personal_data: [actor.id, customer_code, metadata.email, metadata.ip]
-        categories:
-          - name: auditq
-            match:
-              actions: ["auditq.*"]
-            retention: 10y
-            legal_basis: "Integrity evidence for the log itself"
-            on_erasure: keep
-          - name: ledger
-            match:
-              actions: ["payment.*"]
-            retention: 90d
-            legal_basis: "AML record-keeping (test period: 90 days)"
-            on_erasure: keep
-          - name: profile
-            match:
-              actions: ["profile.*"]
-            retention: 30d
-            legal_basis: "Customer support (test period: 30 days)"
-            on_erasure: erase
-          - name: other
-            retention: \(other)
-            legal_basis: "Incident investigation (test period)"
-            on_erasure: erase
-        \(holds)
-
-        """
-    }
-
+    /// The test policy (``RetentionTestPolicy``): short periods, so that a `now` a few weeks on crosses them.
     static func policy(holds: String = "holds: []", other: String = "60d") -> RetentionPolicy {
-        try! RetentionPolicy(yaml: Array(policyText(holds: holds, other: other).utf8), source: "test-short.yaml")
+        try! RetentionPolicy(yaml: Array(RetentionTestPolicy.yaml(name: "test-short", other: other, holds: holds).utf8), source: "test-short.yaml")
     }
 
     /// A dispute hold on ``heldPerson`` through 2025-02-05 and an inquiry hold on `txn_hold_1` through 2025-02-08.

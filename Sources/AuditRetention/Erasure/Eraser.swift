@@ -184,15 +184,11 @@ public struct Eraser: Sendable {
 
     /// Appends the erasure's record to the chain: the reference and the receipt's SHA-256, never the customer.
     private func record(_ receipt: ErasureReceipt, log: ErasureLog, context: MaintenanceContext) throws(RetentionError) -> UInt64 {
-        do {
-            return try context.control.append(
-                action: Eraser.action, level: "notice",
-                message: "Erasure request \(log.reference): \(receipt.valuesErased) personal-data value(s) in \(receipt.recordsErased) record(s) erased, \(receipt.recordsKept) record(s) kept",
-                metadata: metadata(receipt, log: log, context: context)
-            )
-        } catch {
-            throw RetentionError(error)
-        }
+        try context.append(
+            action: Eraser.action,
+            message: "Erasure request \(log.reference): \(receipt.valuesErased) personal-data value(s) in \(receipt.recordsErased) record(s) erased, \(receipt.recordsKept) record(s) kept",
+            metadata: metadata(receipt, log: log, context: context)
+        )
     }
 
     private func metadata(_ receipt: ErasureReceipt, log: ErasureLog, context: MaintenanceContext) -> JSONObject {

@@ -200,15 +200,11 @@ public struct RetentionRunner: Sendable {
 
     /// The run's record in the chain, appended before anything is removed.
     private func record(_ plan: Plan, metadata: JSONObject, context: MaintenanceContext) throws(RetentionError) -> UInt64 {
-        do {
-            return try context.control.append(
-                action: RetentionRunner.action, level: "notice",
-                message: "Retention under policy \(policy.name): \(plan.removedRecords) record(s) in \(plan.removedSegments.count) segment(s) removed, \(plan.expiredRecords) record(s) expired in place, \(plan.erasedRecords) kept record(s) erased",
-                metadata: metadata
-            )
-        } catch {
-            throw RetentionError(error)
-        }
+        try context.append(
+            action: RetentionRunner.action,
+            message: "Retention under policy \(policy.name): \(plan.removedRecords) record(s) in \(plan.removedSegments.count) segment(s) removed, \(plan.expiredRecords) record(s) expired in place, \(plan.erasedRecords) kept record(s) erased",
+            metadata: metadata
+        )
     }
 
     private func metadata(_ plan: Plan, context: MaintenanceContext, time: Timestamp) -> JSONObject {

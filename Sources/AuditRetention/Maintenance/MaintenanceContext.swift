@@ -41,6 +41,15 @@ struct MaintenanceContext: Sendable {
 
     var control: WriterControl { WriterControl(layout: layout, key: key) }
 
+    /// Appends a run's record to the chain (through the running writer, if any); its sequence number.
+    func append(action: String, message: String, metadata: JSONObject) throws(RetentionError) -> UInt64 {
+        do {
+            return try control.append(action: action, level: "notice", message: message, metadata: metadata)
+        } catch {
+            throw RetentionError(error)
+        }
+    }
+
     /// Takes the maintenance lock: one erasure or retention run at a time.
     func lock() throws(RetentionError) -> StoreLock {
         do {

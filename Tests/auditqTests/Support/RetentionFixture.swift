@@ -1,3 +1,4 @@
+import AuditTestSupport
 import Foundation
 import Testing
 
@@ -12,37 +13,7 @@ import Testing
 final class RetentionFixture: Sendable {
     static let customer = "CUS_ERASE"
 
-    static let policyText = """
-        format: auditq-retention-policy
-        version: 1
-        name: cli-short
-        personal_data: [actor.id, customer_code, metadata.email, metadata.ip]
-        categories:
-          - name: auditq
-            match:
-              actions: ["auditq.*"]
-            retention: 10y
-            legal_basis: "Integrity evidence for the log itself"
-            on_erasure: keep
-          - name: ledger
-            match:
-              actions: ["payment.*"]
-            retention: 90d
-            legal_basis: "AML record-keeping (test period: 90 days)"
-            on_erasure: keep
-          - name: profile
-            match:
-              actions: ["profile.*"]
-            retention: 30d
-            legal_basis: "Customer support (test period: 30 days)"
-            on_erasure: erase
-          - name: other
-            retention: 60d
-            legal_basis: "Incident investigation (test period)"
-            on_erasure: erase
-        holds: []
-
-        """
+    static let policyText = RetentionTestPolicy.yaml(name: "cli-short")
 
     let directory: ScratchDirectory
     let key: String
