@@ -153,6 +153,9 @@ struct ExpiryTests {
         #expect(outcome.plan.removedSegments == [1, 2, 3, 4, 5, 6])
         #expect(outcome.recordSeq == 61)
         #expect(try store.records().keys.sorted() == [61])
+        // The newest segment, which holds the run's own record, stays: the chain continues from it.
+        #expect(try store.segmentFiles().filter { $0.hasSuffix(".manifest.json") } == ["segment-00000007.manifest.json"])
+        #expect(try RetentionState(bytes: FileSystem.readFile(store.layout.retentionState)).firstSegment == 7)
         #expect(try store.runner(later).plan().isEmpty)
 
         let writer = try StoreWriter(path: store.path, key: S.key, configuration: S.configuration(perSegment: 10))
