@@ -7,9 +7,9 @@ import AuditStore
 ///
 /// - Whole sealed segments whose every record has expired are deleted, oldest first, as long as each
 ///   is the oldest left; a newer segment always remains, the one the run's own record (appended first)
-///   goes to, and the chain continues from it. The signed
-///   retention state (`retention.json`) records where the store now begins, so verification starts
-///   there and reports the removed range as expired under the policy, not missing.
+///   goes to, and the chain continues from it. The signed retention state (`retention.json`) records
+///   where the store now begins, so verification starts there and reports the removed range as
+///   expired under the policy, not missing.
 /// - Inside segments that are still needed, each expired record is replaced by a stub that keeps its
 ///   sequence number, time and digest (the segment is rewritten as a new generation).
 /// - Records an erasure kept (legal retention, holds) whose reason has lapsed lose their personal data
