@@ -119,7 +119,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AuditQueryTests", dependencies: ["AuditQuery", "AuditVerify", "AuditStore", "AuditModel", "AuditCrypto", "AuditTestSupport"]),
-        .testTarget(name: "AuditRetentionTests", dependencies: ["AuditRetention", "AuditStore", "AuditModel", "AuditCrypto", "AuditTestSupport"]),
+        .testTarget(
+            name: "AuditRetentionTests",
+            dependencies: ["AuditRetention", "AuditStore", "AuditVerify", "AuditQuery", "AuditModel", "AuditCrypto", "AuditCompression", "AuditTestSupport"]
+        ),
         .testTarget(name: "auditqTests", dependencies: ["AuditStore", "AuditModel", "AuditTestSupport"]),
     ]
 )

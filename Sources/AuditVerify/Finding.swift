@@ -58,6 +58,9 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
         /// A file that an erasure or retention run replaced or removed is still present: the run was
         /// interrupted (a warning: rerun it, so that the data it removes is gone from disk too).
         public static let staleFile = Kind("stale-file")
+        /// A segment holds data that a record in the chain says an erasure or a retention run removed: an
+        /// older copy of its files was restored over a rewrite, or a retention removal was rolled back.
+        public static let removalUndone = Kind("removal-undone")
         /// Event time went backwards between consecutive records (a warning: order is by sequence number).
         public static let clockWentBackwards = Kind("clock-went-backwards")
     }

@@ -2,6 +2,12 @@ import AuditCrypto
 import AuditModel
 import AuditStore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What erasure and retention leave behind, checked like everything else: the retention state and
 /// every rewrite document must be signed by a trusted key, and a rewritten segment's records must
 /// still produce the chain head and Merkle root its original manifest signs.
@@ -106,6 +112,91 @@ extension Verifier.Run {
                 ? "was replaced by generation \(current) (erasure or expiry) but is still present; it may hold removed data"
                 : "belongs to a rewrite that was not committed"
             add(Finding(.staleFile, .warning, segment: number, file: FileSystem.join(layout.segmentsDirectory, name), "\(name) \(what): an interrupted run — rerun it to delete the file"))
+        }
+    }
+}
+
+/// What an erasure's or a retention run's record in the chain says the segments after it must show.
+/// Signed documents alone cannot tell an older copy of a segment's files (and its rewrite document, or
+/// none) from the current one, since each was validly signed once; the chain can.
+struct RemovalClaim: Sendable {
+    var seq: UInt64
+    var action: String
+    /// Segment → the generation its files reached.
+    var generations: [UInt64: Int]
+    /// Whole segments retention removed.
+    var removed: ClosedRange<UInt64>?
+
+    static let erasure = "auditq.erasure.completed"
+    static let retention = "auditq.retention.applied"
+    private static let quoted = [erasure, retention].map { Array("\"\($0)\"".utf8) }
+    private static let actionMember = Array("action".utf8)
+
+    /// Whether a record's event (its top-level members in `line`) has one of the claiming actions:
+    /// a byte comparison, so that verifying the other records costs one member lookup.
+    static func isClaim(_ members: RawEvent, line: UnsafeRawBufferPointer) -> Bool {
+        guard let range = actionMember.withUnsafeBytes({ members.value($0, line: line) }) else { return false }
+        return quoted.contains { action in
+            action.count == range.count && action.withUnsafeBytes { memcmp(line.baseAddress! + range.lowerBound, $0.baseAddress!, range.count) == 0 }
+        }
+    }
+
+    init?(seq: UInt64, event: JSONObject) {
+        guard let action = event["action"]?.stringValue, action == RemovalClaim.erasure || action == RemovalClaim.retention,
+            event["source"] == "auditq", let metadata = event["metadata"]?.objectValue
+        else { return nil }
+        self.seq = seq
+        self.action = action
+        var generations: [UInt64: Int] = [:]
+        if let stated = metadata["generations"]?.objectValue {
+            for member in stated.members {
+                guard let segment = UInt64(member.key), let generation = member.value.integerValue else { continue }
+                generations[segment] = Int(generation)
+            }
+        } else {
+            // A record without generations still says which segments were rewritten at least once.
+            let listed = metadata[action == RemovalClaim.erasure ? "segments" : "expired_segments"]?.arrayValue ?? []
+            for segment in listed.compactMap(\.integerValue) where segment >= 1 { generations[UInt64(segment)] = 1 }
+        }
+        self.generations = generations
+        if let range = metadata["removed_segments"]?.arrayValue?.compactMap(\.integerValue), range.count == 2, range[0] >= 1, range[0] <= range[1] {
+            removed = UInt64(range[0])...UInt64(range[1])
+        }
+    }
+}
+
+extension Verifier.Run {
+    /// Checks the claims of every erasure and retention record against the segments present: each
+    /// segment a record says was rewritten must be at that generation or later, and none it says was
+    /// removed may still be part of the store. The newest retention record's claims are only a warning
+    /// while a retention run's journal says it is being applied (interrupted: a rerun completes it).
+    mutating func checkClaims(live: Set<UInt64>, firstSegment: UInt64) {
+        var pendingSeq: UInt64?
+        if let bytes = try? FileSystem.readFile(layout.maintenanceJournal), case .object(let journal)? = try? JSONParser().parse(bytes),
+            journal["operation"] == "retention"
+        {
+            pendingSeq = claims.last { $0.action == RemovalClaim.retention }?.seq
+        }
+        for claim in claims {
+            let pending = claim.seq == pendingSeq
+            let severity: Finding.Severity = pending ? .warning : .error
+            let why = pending
+                ? ": the retention run that appended it was interrupted before applying it (maintenance.json) — run it again"
+                : ": an older copy was restored, bringing back data that was removed"
+            for (segment, generation) in claim.generations.sorted(by: { $0.key < $1.key }) where segment >= firstSegment && live.contains(segment) {
+                let current = segmentGenerations[segment] ?? 0
+                guard current < generation else { continue }
+                add(Finding(
+                    .removalUndone, severity, segment: segment, file: layout.rewrite(segment),
+                    "record \(claim.seq) (\(claim.action)) says segment \(segment) was rewritten to generation \(generation), but its files are generation \(current)\(why)"
+                ))
+            }
+            if let removed = claim.removed, let segment = removed.first(where: { $0 >= firstSegment && live.contains($0) }) {
+                add(Finding(
+                    .removalUndone, severity, segment: segment, file: layout.retentionState,
+                    "record \(claim.seq) (\(claim.action)) says retention removed segments \(removed.lowerBound)–\(removed.upperBound), but segment \(segment) is still part of the store\(pending ? why : ": the retention state was rolled back or deleted and the segment restored")"
+                ))
+            }
         }
     }
 }

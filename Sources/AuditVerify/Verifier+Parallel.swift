@@ -39,6 +39,8 @@ extension Verifier.Run {
             run.prevManifestDigest = entryStates[i].prevManifest
             run.lastTimestamp = nil
             run.watchedHeads = [:]
+            run.claims = []
+            run.segmentGenerations = [:]
             run.verifySealed(numbers[i], kinds: inventory[numbers[i]] ?? [], descriptor: descriptor)
             results.set(i, run)
             progress?(results.completed, numbers.count)
@@ -57,6 +59,8 @@ extension Verifier.Run {
             report.lastSeq = run.report.lastSeq ?? report.lastSeq
             report.authenticatedThroughSeq = run.report.authenticatedThroughSeq ?? report.authenticatedThroughSeq
             watchedHeads.merge(run.watchedHeads) { _, new in new }
+            claims += run.claims
+            segmentGenerations.merge(run.segmentGenerations) { _, new in new }
             lastTimestamp = run.lastTimestamp ?? lastTimestamp
             chainHead = run.chainHead
             expectedSeq = run.expectedSeq

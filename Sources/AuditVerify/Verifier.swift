@@ -71,6 +71,10 @@ extension Verifier {
         var expectedSeq: UInt64 = 1
         var prevManifestDigest: SHA256Digest?
         var lastTimestamp: Timestamp?
+        /// What erasure and retention records in the chain say (checked once every segment was read).
+        var claims: [RemovalClaim] = []
+        /// The generation of each sealed segment's files (0 unless rewritten).
+        var segmentGenerations: [UInt64: Int] = [:]
 
         init(layout: StoreLayout, keys: [String: Ed25519.PublicKey]) {
             self.layout = layout
@@ -155,6 +159,7 @@ extension Verifier {
                     verifyOpen(number, descriptor: descriptor)
                 }
             }
+            checkClaims(live: Set(numbers), firstSegment: firstSegment)
             verifyCheckpoint(descriptor: descriptor)
         }
 
@@ -200,6 +205,7 @@ extension Verifier {
             // A rewritten segment (erasure, expiry): the rewrite document names its files now.
             let rewrite = kinds.contains(.rewrite) ? verifyRewrite(number, manifest: manifest, manifestBytes: manifestBytes, descriptor: descriptor) : nil
             let generation = rewrite?.generation ?? 0
+            segmentGenerations[number] = generation
             checkGenerations(number, current: generation)
             let segmentPath = layout.segment(number, generation: generation)
             let signedFile = (sha256: rewrite?.segmentSHA256 ?? manifest.segmentSHA256, bytes: rewrite?.segmentBytes ?? manifest.segmentBytes)
@@ -366,6 +372,15 @@ extension Verifier {
                             add(Finding(.recordAltered, segment: number, seqRange: record.seq...record.seq, offset: block.offset, "record \(record.seq) cannot be re-sealed: \(error)"))
                             digest = .zero
                         }
+                    }
+                    if let members = rawMembers {
+                        if line.withUnsafeBytes({ RemovalClaim.isClaim(members, line: $0) }), case .object(let object)? = try? Record.parser.parse(Array(line)),
+                            let claim = object["event"]?.objectValue.flatMap({ RemovalClaim(seq: seq, event: $0) })
+                        {
+                            claims.append(claim)
+                        }
+                    } else if let event = parsedEvent, let claim = RemovalClaim(seq: seq, event: event) {
+                        claims.append(claim)
                     }
                     if seq != expectedSeq {
                         add(Finding(.sequenceBroken, segment: number, seqRange: seq...seq, offset: block.offset, file: segmentPath, "record \(seq) found where \(expectedSeq) belongs (removed, duplicated or reordered)"))

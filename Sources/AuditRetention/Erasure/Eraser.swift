@@ -68,9 +68,9 @@ public struct Eraser: Sendable {
         let lock = try context.lock()
         defer { lock.release() }
         let layout = context.layout
-        try context.removeSupersededGenerations()
         let mac = try context.customerMAC(customer)
         let logPath = ErasureLog.path(reference, layout: layout)
+        try context.removeStaleGenerations()
 
         if var log = try ErasureLog.load(logPath) {
             guard log.customerMAC == mac else {
@@ -79,9 +79,18 @@ public struct Eraser: Sendable {
             let receipt = try ErasureReceipt(body: log.receipt, customer: customer, key: key)
             let complete = log.chainSeq != nil
             if !complete {
-                log.chainSeq = try record(receipt, log: log, context: context)
+                // The record may be in the chain already: appended by a run killed before it noted it here.
+                let throughSeq = log.receipt["through_seq"]?.integerValue.map(UInt64.init) ?? 0
+                if let seq = try context.findRecord(action: Eraser.action, metadata: metadata(receipt, log: log, context: context), after: throughSeq) {
+                    log.chainSeq = seq
+                } else {
+                    log.chainSeq = try record(receipt, log: log, context: context)
+                }
                 try log.save(layout)
-                if try MaintenanceJournal.load(layout)?.reference == reference { try MaintenanceJournal.remove(layout) }
+            }
+            // Also when the log was complete: the run may have been killed just before removing the journal.
+            if let journal = try MaintenanceJournal.load(layout), journal.operation == .erase, journal.reference == reference {
+                try MaintenanceJournal.remove(layout)
             }
             return Outcome(receipt: receipt, alreadyComplete: complete, plan: Plan())
         }
@@ -171,9 +180,19 @@ public struct Eraser: Sendable {
         return Outcome(receipt: receipt, alreadyComplete: false, plan: plan)
     }
 
+    static let action = "auditq.erasure.completed"
+
     /// Appends the erasure's record to the chain: the reference and the receipt's SHA-256, never the customer.
     private func record(_ receipt: ErasureReceipt, log: ErasureLog, context: MaintenanceContext) throws(RetentionError) -> UInt64 {
-        let metadata: JSONObject = [
+        try context.append(
+            action: Eraser.action,
+            message: "Erasure request \(log.reference): \(receipt.valuesErased) personal-data value(s) in \(receipt.recordsErased) record(s) erased, \(receipt.recordsKept) record(s) kept",
+            metadata: metadata(receipt, log: log, context: context)
+        )
+    }
+
+    private func metadata(_ receipt: ErasureReceipt, log: ErasureLog, context: MaintenanceContext) -> JSONObject {
+        [
             "reference": .string(log.reference),
             "receipt_sha256": .string(SHA256.hash(receipt.documentBytes).hex),
             "records_erased": .number(Double(receipt.recordsErased)),
@@ -181,16 +200,8 @@ public struct Eraser: Sendable {
             "records_kept": .number(Double(receipt.recordsKept)),
             "through_seq": log.receipt["through_seq"] ?? .null,
             "segments": log.receipt["segments"] ?? .array([]),
+            "generations": context.generations((log.receipt["segments"]?.arrayValue ?? []).compactMap { $0.integerValue.map(UInt64.init) }),
         ]
-        do {
-            return try context.control.append(
-                action: "auditq.erasure.completed", level: "notice",
-                message: "Erasure request \(log.reference): \(receipt.valuesErased) personal-data value(s) in \(receipt.recordsErased) record(s) erased, \(receipt.recordsKept) record(s) kept",
-                metadata: metadata
-            )
-        } catch {
-            throw RetentionError(error)
-        }
     }
 
     /// The customer's records (through `throughSeq`, or all for a dry run) and what happens to each.

@@ -6,9 +6,10 @@ import AuditStore
 /// kept records have become erasable. See `docs/retention.md` § Expiry.
 ///
 /// - Whole sealed segments whose every record has expired are deleted, oldest first, as long as each
-///   is the oldest left and a newer segment remains (the chain continues from the newest). The signed
-///   retention state (`retention.json`) records where the store now begins, so verification starts
-///   there and reports the removed range as expired under the policy, not missing.
+///   is the oldest left; a newer segment always remains, the one the run's own record (appended first)
+///   goes to, and the chain continues from it. The signed retention state (`retention.json`) records
+///   where the store now begins, so verification starts there and reports the removed range as
+///   expired under the policy, not missing.
 /// - Inside segments that are still needed, each expired record is replaced by a stub that keeps its
 ///   sequence number, time and digest (the segment is rewritten as a new generation).
 /// - Records an erasure kept (legal retention, holds) whose reason has lapsed lose their personal data
@@ -82,7 +83,6 @@ public struct RetentionRunner: Sendable {
         let lock = try context.lock()
         defer { lock.release() }
         let layout = context.layout
-        try context.removeSupersededGenerations()
         var journal: MaintenanceJournal
         var resumed = false
         if let existing = try MaintenanceJournal.load(layout) {
@@ -98,16 +98,24 @@ public struct RetentionRunner: Sendable {
             journal = MaintenanceJournal(operation: .retention, started: now, policySHA256: policy.sha256)
         }
         let runTime = journal.started
+        try context.removeStaleGenerations()
         let plan = try self.plan(context, now: runTime)
         try removeLeftovers(context)
         guard !plan.isEmpty || journal.chainSeq != nil || resumed else {
             return Outcome(plan: plan, recordSeq: nil, resumed: false)
         }
         if journal.chainSeq == nil {
-            try journal.save(layout)
-            CrashPoint.hit("journal-written")
-            journal.chainSeq = try record(plan, context: context, time: runTime)
-            CrashPoint.hit("chain-record-appended")
+            let metadata = self.metadata(plan, context: context, time: runTime)
+            // A run killed between appending its record and noting it here must not append it twice.
+            if resumed, let seq = try context.findRecord(action: RetentionRunner.action, metadata: metadata, after: journal.throughSeq ?? 0) {
+                journal.chainSeq = seq
+            } else {
+                if !resumed { journal.throughSeq = context.checkpointSeq }
+                try journal.save(layout)
+                CrashPoint.hit("journal-written")
+                journal.chainSeq = try record(plan, metadata: metadata, context: context)
+                CrashPoint.hit("chain-record-appended")
+            }
             try journal.save(layout)
         }
         try apply(plan, context: context, time: runTime)
@@ -120,7 +128,7 @@ public struct RetentionRunner: Sendable {
 
     private func plan(_ context: MaintenanceContext, now: Timestamp) throws(RetentionError) -> Plan {
         var plan = Plan()
-        let (sealed, newest) = try context.sealedSegments()
+        let sealed = try context.sealedSegments().sealed
         // Records an erasure kept, by the segment that holds them.
         var deferred: [UInt64: [UInt64: String]] = [:]
         for log in try ErasureLog.all(context.layout) {
@@ -129,15 +137,15 @@ public struct RetentionRunner: Sendable {
                 deferred[UInt64(segment), default: [:]][UInt64(seq)] = log.reference
             }
         }
-        let shortest = policy.categories.compactMap { $0.retention.map { $0.added(to: Timestamp(microsecondsSinceEpoch: 0)) } }.min()
         var prefix = true
         let wanted = Set(policy.personalData)
         for number in sealed {
-            // Nothing in a segment can have expired when even its oldest record is younger than the
-            // shortest retention period (manifests are read, segments only when something is due).
+            // Nothing in a segment can have expired when even its oldest record would expire after `now`
+            // in every category (manifests are read, segments only when something is due). Expiry is
+            // computed per category from that time, not as a fixed length: a month or a year is not one.
             if deferred[number] == nil, let summary = try? SegmentManifest(bytes: FileSystem.readFile(context.layout.manifest(number))),
-                let oldest = summary.minTimestamp, let shortest,
-                oldest.microsecondsSinceEpoch + shortest.microsecondsSinceEpoch > now.microsecondsSinceEpoch
+                let oldest = summary.minTimestamp, let earliest = policy.categories.compactMap({ $0.expiry(of: oldest) }).min(),
+                earliest > now
             {
                 prefix = false
                 continue
@@ -174,7 +182,9 @@ public struct RetentionRunner: Sendable {
                 }
             }
             if let failure { throw failure }
-            if prefix, allGone, let newest, number < newest {
+            // The run's own record is appended before anything is removed, and always after every sealed
+            // segment, so the chain continues from a segment that stays even when this one is the newest.
+            if prefix, allGone {
                 plan.removedSegments.append(number)
                 plan.removedRecords += segment.manifest.recordCount
                 let first = plan.removedSeqs?.lowerBound ?? segment.manifest.firstSeq
@@ -192,8 +202,18 @@ public struct RetentionRunner: Sendable {
 
     // MARK: - Applying
 
+    static let action = "auditq.retention.applied"
+
     /// The run's record in the chain, appended before anything is removed.
-    private func record(_ plan: Plan, context: MaintenanceContext, time: Timestamp) throws(RetentionError) -> UInt64 {
+    private func record(_ plan: Plan, metadata: JSONObject, context: MaintenanceContext) throws(RetentionError) -> UInt64 {
+        try context.append(
+            action: RetentionRunner.action,
+            message: "Retention under policy \(policy.name): \(plan.removedRecords) record(s) in \(plan.removedSegments.count) segment(s) removed, \(plan.expiredRecords) record(s) expired in place, \(plan.erasedRecords) kept record(s) erased",
+            metadata: metadata
+        )
+    }
+
+    private func metadata(_ plan: Plan, context: MaintenanceContext, time: Timestamp) -> JSONObject {
         var metadata: JSONObject = [
             "policy": .string(policy.name),
             "policy_sha256": .string(policy.sha256.hex),
@@ -202,6 +222,8 @@ public struct RetentionRunner: Sendable {
             "expired_records": .number(Double(plan.expiredRecords)),
             "expired_segments": .array(plan.expired.keys.sorted().map { .number(Double($0)) }),
             "categories": .object(plan.byCategory.reduce(into: JSONObject()) { $0[$1.key] = .number(Double($1.value)) }),
+            // The generation each rewritten segment will have once the run is applied.
+            "generations": context.generations(Set(plan.expired.keys).union(plan.erased.keys).sorted(), advance: 1),
             "deferred_erasures": .array(
                 Dictionary(grouping: plan.erased.values.flatMap { $0.values.map(\.reference) }, by: { $0 })
                     .sorted { $0.key < $1.key }
@@ -215,15 +237,7 @@ public struct RetentionRunner: Sendable {
                 metadata["last_hash_before_cut"] = .string(manifest.chainHead.hex)
             }
         }
-        do {
-            return try context.control.append(
-                action: "auditq.retention.applied", level: "notice",
-                message: "Retention under policy \(policy.name): \(plan.removedRecords) record(s) in \(plan.removedSegments.count) segment(s) removed, \(plan.expiredRecords) record(s) expired in place, \(plan.erasedRecords) kept record(s) erased",
-                metadata: metadata
-            )
-        } catch {
-            throw RetentionError(error)
-        }
+        return metadata
     }
 
     private func apply(_ plan: Plan, context: MaintenanceContext, time: Timestamp) throws(RetentionError) {

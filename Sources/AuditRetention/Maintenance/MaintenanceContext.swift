@@ -41,6 +41,15 @@ struct MaintenanceContext: Sendable {
 
     var control: WriterControl { WriterControl(layout: layout, key: key) }
 
+    /// Appends a run's record to the chain (through the running writer, if any); its sequence number.
+    func append(action: String, message: String, metadata: JSONObject) throws(RetentionError) -> UInt64 {
+        do {
+            return try control.append(action: action, level: "notice", message: message, metadata: metadata)
+        } catch {
+            throw RetentionError(error)
+        }
+    }
+
     /// Takes the maintenance lock: one erasure or retention run at a time.
     func lock() throws(RetentionError) -> StoreLock {
         do {
@@ -62,6 +71,12 @@ struct MaintenanceContext: Sendable {
         }
     }
 
+    /// The last record the signed checkpoint covers (0 without one): whatever is appended from now on
+    /// comes after it.
+    var checkpointSeq: UInt64 {
+        (try? FileSystem.readFile(layout.head)).flatMap { try? Checkpoint(bytes: $0) }?.seq ?? 0
+    }
+
     /// Sealed segments still in the store, oldest first, and the newest segment number.
     func sealedSegments() throws(RetentionError) -> (sealed: [UInt64], newest: UInt64?) {
         let first = try retentionState()?.firstSegment ?? 1
@@ -74,18 +89,69 @@ struct MaintenanceContext: Sendable {
         }
     }
 
-    /// Deletes the files of superseded generations: a run interrupted between a rewrite's commit and its
-    /// cleanup leaves them, and they may still hold the personal data or expired records the rewrite
-    /// removed. A rerun must delete them even when it has nothing left to rewrite in that segment.
-    func removeSupersededGenerations() throws(RetentionError) {
+    /// The generation each of `segments` is at now (0: as the writer sealed it), plus `advance`, as a
+    /// run's record in the chain states it: `{"N": generation}`. A verifier flags a segment found at an
+    /// older generation than the chain says it reached (an older copy restored, bringing back data).
+    func generations(_ segments: [UInt64], advance: Int = 0) -> JSONValue {
+        .object(segments.reduce(into: JSONObject()) { object, number in
+            object[String(number)] = .number(Double((layout.current(number).rewrite?.generation ?? 0) + advance))
+        })
+    }
+
+    /// Deletes what an interrupted rewrite left beside a sealed segment's current files: a superseded
+    /// generation (which may still hold the values the rewrite removed) or an uncommitted one. A run
+    /// killed after committing a segment's last rewrite would otherwise leave it forever, since a rerun
+    /// has nothing more to rewrite there. The segment is loaded first, so the files kept are the ones
+    /// its signed documents name.
+    func removeStaleGenerations() throws(RetentionError) {
+        let first = try retentionState()?.firstSegment ?? 1
+        var stale: Set<UInt64> = []
         do {
-            for (number, kinds) in try layout.inventory() where kinds.contains(.rewrite) {
-                // Only when the current generation's file is there: never delete the last copy.
-                guard let current = layout.current(number).rewrite?.generation, FileSystem.exists(layout.segment(number, generation: current)) else { continue }
-                try SealedSegment.removeSuperseded(number, current: current, olderOnly: true, layout: layout)
+            var current: [UInt64: Int] = [:]
+            for name in try FileSystem.contents(of: layout.segmentsDirectory) {
+                guard let parsed = StoreLayout.parseGeneration(fileName: name), parsed.number >= first,
+                    parsed.kind == .segment || parsed.kind == .index, FileSystem.exists(layout.manifest(parsed.number))
+                else { continue }
+                let generation = current[parsed.number] ?? layout.current(parsed.number).rewrite?.generation ?? 0
+                current[parsed.number] = generation
+                if parsed.generation != generation { stale.insert(parsed.number) }
             }
-        } catch {
+            for number in stale.sorted() {
+                try SealedSegment.removeSuperseded(number, current: try load(number).generation, layout: layout)
+            }
+        } catch let error as RetentionError {
+            throw error
+        } catch let error as AuditStoreError {
             throw RetentionError(error)
+        } catch {
+            throw RetentionError(.store, "\(error)", path: layout.segmentsDirectory)
+        }
+    }
+
+    /// The sequence number of the record `action` with exactly `metadata` after record `afterSeq`, if
+    /// any: the record of an interrupted run that was appended before the run could note it, which a
+    /// rerun must not append again. Reads the newest segments back to `afterSeq`.
+    func findRecord(action: String, metadata: JSONObject, after afterSeq: UInt64) throws(RetentionError) -> UInt64? {
+        let needle = Array("\"action\":\"\(action)\"".utf8)
+        do {
+            let reader = try StoreReader(path: layout.root)
+            for number in try reader.segmentNumbers().reversed() {
+                var found: UInt64?
+                try reader.forEachRecordLine(inSegment: number) { line in
+                    guard found == nil, line.firstRange(of: needle) != nil else { return }
+                    let record = try SealedSegment.parse(line)
+                    if record.seq > afterSeq, record.event["action"] == .string(action), record.event["metadata"] == .object(metadata) {
+                        found = record.seq
+                    }
+                }
+                if let found { return found }
+                if let manifest = try? SegmentManifest(bytes: FileSystem.readFile(layout.manifest(number))), manifest.firstSeq <= afterSeq + 1 { break }
+            }
+            return nil
+        } catch let error as AuditStoreError {
+            throw RetentionError(error)
+        } catch {
+            throw RetentionError(.store, "cannot look for the interrupted run's record: \(error)", path: layout.root)
         }
     }
 

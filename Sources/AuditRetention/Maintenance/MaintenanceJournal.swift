@@ -21,7 +21,8 @@ struct MaintenanceJournal: Hashable, Sendable {
     var policySHA256: SHA256Digest
     var reference: String?
     var customerMAC: SHA256Digest?
-    /// The last record the erasure covers (sealed before it started).
+    /// The last record the erasure covers (sealed before it started); for a retention run, a record its
+    /// own comes after (the signed checkpoint's when it started), from which a rerun looks for it.
     var throughSeq: UInt64?
     /// The retention run's record in the chain, once appended.
     var chainSeq: UInt64?

@@ -115,15 +115,11 @@ extension SealedSegment {
 
     /// Deletes every generation of a segment's file and index except `current`: what an interrupted
     /// rewrite leaves behind (strays of an uncommitted generation, or the superseded one).
-    ///
-    /// - Parameter olderOnly: delete only generations older than `current` (superseded ones, which may
-    ///   hold removed data), leaving an uncommitted newer one to the next rewrite, which writes over it.
-    package static func removeSuperseded(_ number: UInt64, current: Int, olderOnly: Bool = false, layout: StoreLayout) throws(AuditStoreError) {
+    package static func removeSuperseded(_ number: UInt64, current: Int, layout: StoreLayout) throws(AuditStoreError) {
         var removed = false
         for name in try FileSystem.contents(of: layout.segmentsDirectory) {
             guard let parsed = StoreLayout.parseGeneration(fileName: name), parsed.number == number,
-                parsed.kind == .segment || parsed.kind == .index, parsed.generation != current,
-                !olderOnly || parsed.generation < current
+                parsed.kind == .segment || parsed.kind == .index, parsed.generation != current
             else { continue }
             try FileSystem.remove(FileSystem.join(layout.segmentsDirectory, name))
             removed = true

@@ -63,7 +63,7 @@ enum AuditQProcess {
 
     /// Runs `auditq arguments…` to completion, feeding `stdin` and collecting both outputs.
     ///
-    /// - Parameter environment: variables added to the test's environment (`AUDITQ_CRASH_AT`).
+    /// - Parameter environment: variables added to the test runner's environment (`AUDITQ_CRASH_AT`).
     static func run(_ arguments: [String], stdin: [UInt8] = [], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
         try spawnAndWait(try executable(), arguments, stdin: stdin, in: directory, environment: environment)
     }
