@@ -103,12 +103,8 @@ extension Verifier.Run {
 
     /// Files of other generations than the current one: left by an interrupted rewrite.
     mutating func checkGenerations(_ number: UInt64, current: Int) {
-        guard let names = try? FileSystem.contents(of: layout.segmentsDirectory) else { return }
-        for name in names.sorted() {
-            guard let parsed = StoreLayout.parseGeneration(fileName: name), parsed.number == number,
-                parsed.kind == .segment || parsed.kind == .index, parsed.generation != current
-            else { continue }
-            let what = parsed.generation < current
+        for (name, generation) in (generationFiles[number] ?? []).sorted(by: { $0.name < $1.name }) where generation != current {
+            let what = generation < current
                 ? "was replaced by generation \(current) (erasure or expiry) but is still present; it may hold removed data"
                 : "belongs to a rewrite that was not committed"
             add(Finding(.staleFile, .warning, segment: number, file: FileSystem.join(layout.segmentsDirectory, name), "\(name) \(what): an interrupted run — rerun it to delete the file"))

@@ -103,7 +103,13 @@ extension Verifier {
             let inventory: [UInt64: Set<StoreLayout.FileKind>]
             do {
                 inventory = try layout.inventory(includingRemoved: true)
-                for name in try FileSystem.contents(of: layout.segmentsDirectory) where StoreLayout.parse(fileName: name) == nil {
+                let names = try FileSystem.contents(of: layout.segmentsDirectory)
+                // Which generations of each segment's file and index are present (listed once: a store has thousands of segments).
+                for name in names {
+                    guard let parsed = StoreLayout.parseGeneration(fileName: name), parsed.kind == .segment || parsed.kind == .index else { continue }
+                    generationFiles[parsed.number, default: []].append((name, parsed.generation))
+                }
+                for name in names where StoreLayout.parse(fileName: name) == nil {
                     let path = FileSystem.join(layout.segmentsDirectory, name)
                     if name.hasSuffix(".tmp"), StoreLayout.parse(fileName: String(name.dropLast(4))) != nil {
                         // The writer's atomic replacement in progress, or left by a crash (the next writer deletes it).
@@ -471,6 +477,8 @@ extension Verifier {
         var watchSeqs: Set<UInt64> = []
         var watchedHeads: [UInt64: SHA256Digest] = [:]
         var headSnapshot: [UInt8]?
+        /// The segment and index files of each segment, with their generation.
+        var generationFiles: [UInt64: [(name: String, generation: Int)]] = [:]
         /// The chain hash the signed retention state says the store continues from.
         var retentionCut: SHA256Digest?
 

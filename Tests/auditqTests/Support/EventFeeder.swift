@@ -12,13 +12,13 @@ final class EventFeeder: Sendable {
     private let thread: BackgroundThread<Int>
 
     /// Starts writing `line(0)`, `line(1)`, … (each followed by a newline) to `child`'s standard input,
-    /// as fast as it reads them, or with `pauseMicroseconds` between lines.
-    init(_ child: RunningAuditQ, pauseMicroseconds: UInt32 = 0, line: @escaping @Sendable (Int) -> String) {
+    /// as fast as it reads them, or with `pauseMicroseconds` between lines; at most `limit` lines.
+    init(_ child: RunningAuditQ, pauseMicroseconds: UInt32 = 0, limit: Int = .max, line: @escaping @Sendable (Int) -> String) {
         let flag = StopFlag()
         self.flag = flag
         self.thread = BackgroundThread { () -> Int in
             var sent = 0
-            while !flag.isSet, child.send(Array((line(sent) + "\n").utf8)) {
+            while !flag.isSet, sent < limit, child.send(Array((line(sent) + "\n").utf8)) {
                 sent += 1
                 if pauseMicroseconds > 0 { usleep(pauseMicroseconds) }
             }
