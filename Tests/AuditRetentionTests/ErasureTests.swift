@@ -255,6 +255,14 @@ struct ErasureTests {
         #expect(error?.code == .invalidRequest)
         #expect(try store.snapshot() == snapshot)
         #expect(try store.records().values.filter { $0.event["customer_code"] == .string(S.gonePerson.code) }.count == 12)
+
+        // With another signing key the request cannot be recognised: refused, naming the key it was carried out with.
+        let otherKey = SigningKey(privateKey: try Ed25519.PrivateKey())
+        let rotated = Eraser(store: store.path, key: otherKey, policy: S.policy(), now: S.time(Self.now))
+        let keyError = #expect(throws: RetentionError.self) { try rotated.run(customer: S.erasePerson.code, reference: Self.reference) }
+        #expect(keyError?.code == .invalidRequest)
+        #expect(keyError?.message.contains(S.key.keyID) == true)
+        #expect(try store.snapshot() == snapshot)
     }
 
     @Test("a dry run writes nothing and plans exactly what the run then does")

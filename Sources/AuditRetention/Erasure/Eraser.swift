@@ -73,6 +73,9 @@ public struct Eraser: Sendable {
         try context.removeStaleGenerations()
 
         if var log = try ErasureLog.load(logPath) {
+            guard log.keyID == key.keyID else {
+                throw RetentionError(.invalidRequest, "erasure '\(reference)' was carried out with key \(log.keyID), not \(key.keyID): rerun it with that key to recognise the request and reproduce its receipt (the store names the customer only by a MAC keyed by it)", path: logPath)
+            }
             guard log.customerMAC == mac else {
                 throw RetentionError(.invalidRequest, "reference '\(reference)' was already used for an erasure of another customer; give each request its own reference", path: logPath)
             }
@@ -169,7 +172,7 @@ public struct Eraser: Sendable {
             }),
         ]
         let receipt = try ErasureReceipt(body: body, customer: customer, key: key)
-        var log = ErasureLog(reference: reference, customerMAC: mac, receipt: body, chainSeq: nil)
+        var log = ErasureLog(reference: reference, customerMAC: mac, keyID: key.keyID, receipt: body, chainSeq: nil)
         try log.save(layout)
         CrashPoint.hit("erasure-log-written")
         log.chainSeq = try record(receipt, log: log, context: context)

@@ -55,6 +55,8 @@ struct ErasureLog: Sendable, Hashable {
 
     var reference: String
     var customerMAC: SHA256Digest
+    /// The key that signed the receipt and keyed the MAC: a rerun needs it to recognise the request.
+    var keyID: String
     var receipt: JSONObject
     var chainSeq: UInt64?
 
@@ -65,7 +67,7 @@ struct ErasureLog: Sendable, Hashable {
     var json: JSONValue {
         [
             "format": .string(ErasureLog.format), "version": .number(Double(ErasureLog.version)),
-            "reference": .string(reference), "customer_mac": .string(customerMAC.hex), "receipt": .object(receipt),
+            "reference": .string(reference), "customer_mac": .string(customerMAC.hex), "key_id": .string(keyID), "receipt": .object(receipt),
             "chain_seq": chainSeq.map { .number(Double($0)) } ?? .null,
         ]
     }
@@ -77,9 +79,10 @@ struct ErasureLog: Sendable, Hashable {
                 o["format"]?.stringValue == format, o["version"]?.integerValue == Int64(version),
                 let reference = o["reference"]?.stringValue,
                 let mac = o["customer_mac"]?.stringValue.flatMap(SHA256Digest.init(hex:)),
+                let keyID = o["key_id"]?.stringValue,
                 let receipt = o["receipt"]?.objectValue
             else { throw RecordError("not an auditq-erasure-log version 1") }
-            return ErasureLog(reference: reference, customerMAC: mac, receipt: receipt, chainSeq: o["chain_seq"]?.integerValue.map(UInt64.init))
+            return ErasureLog(reference: reference, customerMAC: mac, keyID: keyID, receipt: receipt, chainSeq: o["chain_seq"]?.integerValue.map(UInt64.init))
         } catch {
             throw RetentionError(.store, "the erasure log is unreadable: \(error)", path: path)
         }

@@ -35,6 +35,8 @@ public struct RetentionRunner: Sendable {
         /// Whole segments deleted, oldest first, and the records they hold.
         public var removedSegments: [UInt64] = []
         public var removedSeqs: ClosedRange<UInt64>?
+        /// `h(last removed seq)`: the chain hash the store continues from after the removal.
+        public var lastHashBeforeCut: SHA256Digest?
         public var removedRecords = 0
         /// Records expired inside segments that stay: segment → record → category.
         public var expired: [UInt64: [UInt64: String]] = [:]
@@ -189,6 +191,7 @@ public struct RetentionRunner: Sendable {
                 plan.removedRecords += segment.manifest.recordCount
                 let first = plan.removedSeqs?.lowerBound ?? segment.manifest.firstSeq
                 plan.removedSeqs = first...segment.manifest.lastSeq
+                plan.lastHashBeforeCut = segment.manifest.chainHead
                 for (name, count) in categories { plan.byCategory[name, default: 0] += count }
                 continue
             }
@@ -233,9 +236,7 @@ public struct RetentionRunner: Sendable {
         if let first = plan.removedSegments.first, let last = plan.removedSegments.last, let seqs = plan.removedSeqs {
             metadata["removed_segments"] = [.number(Double(first)), .number(Double(last))]
             metadata["removed_seqs"] = [.number(Double(seqs.lowerBound)), .number(Double(seqs.upperBound))]
-            if let manifest = try? SegmentManifest(bytes: FileSystem.readFile(context.layout.manifest(last))) {
-                metadata["last_hash_before_cut"] = .string(manifest.chainHead.hex)
-            }
+            metadata["last_hash_before_cut"] = plan.lastHashBeforeCut.map { .string($0.hex) } ?? .null
         }
         return metadata
     }
