@@ -32,9 +32,8 @@ extension SealedSegment {
         var erasureOrder = (rewrite?.erasures ?? []).map(\.reference)
         var expiryOrder = (rewrite?.expiries ?? []).map { $0.policy + "\u{0}" + $0.policySHA256.hex }
 
-        // Block members first (offsets relative to the end of the header, which holds the punctured tree).
-        var members: [UInt8] = []
-        var blockTable: [SegmentManifest.Block] = []
+        // The blocks' new content first; then each is compressed and indexed, on all cores.
+        var contents: [[UInt8]] = []
         let signedBlocks = rewrite?.blocks ?? manifest.blocks
         var seq = manifest.firstSeq
         var punctures: [Int] = []
@@ -77,25 +76,33 @@ extension SealedSegment {
                 member.append(contentsOf: changed.storedBytes)
                 member.append(0x0A)
             }
-            let offset = members.count
-            do {
-                members += try Gzip.deflate(member, level: 6)
-            } catch {
-                throw AuditStoreError(.io, "compression failed: \(error)", path: segmentPath)
-            }
-            blockTable.append(SegmentManifest.Block(offset: offset, firstSeq: signedBlocks[b].firstSeq, count: lines.count, chainHead: signedBlocks[b].chainHead))
+            contents.append(member)
         }
         for index in punctures { tree.puncture(index) }
         let headerMember = try StoreWriter.headerMember(SegmentHeader(storeID: header.storeID, segment: number, firstSeq: header.firstSeq, prevHash: header.prevHash, created: header.created, saltTree: tree))
-        let file = headerMember + members
-        for i in blockTable.indices { blockTable[i].offset += headerMember.count }
 
-        let index: SegmentIndex.Encoded
-        do {
-            index = try SegmentIndex.build(segmentBytes: file)
-        } catch {
-            throw AuditStoreError(.corrupt, "cannot index the rewritten segment \(number): \(error)", path: segmentPath)
+        // Each block's gzip member and index keys, exactly as `SegmentIndex.build(segmentBytes:)` derives
+        // them from the file (what `auditq verify` and `index rebuild` compare against).
+        let prepared = ParallelWork<Result<(member: [UInt8], keys: [SegmentIndex.RecordKeys]), AuditStoreError>>.map(count: contents.count) { b in
+            do {
+                let member = try Gzip.deflate(contents[b], level: 6)
+                let keys = try SegmentScanner.split(contents[b]).lines.map { try SegmentIndex.recordKeys(line: $0).keys }
+                return .success((member, keys))
+            } catch {
+                return .failure(AuditStoreError(.corrupt, "cannot compress or index block \(b) of the rewritten segment \(number): \(error)", path: segmentPath))
+            }
         }
+        var file = headerMember
+        var blockTable: [SegmentManifest.Block] = []
+        var builder = SegmentIndex.Builder()
+        for (b, result) in prepared.enumerated() {
+            let (member, keys) = try result.get()
+            blockTable.append(SegmentManifest.Block(offset: file.count, firstSeq: signedBlocks[b].firstSeq, count: keys.count, chainHead: signedBlocks[b].chainHead))
+            for key in keys { builder.add(key) }
+            builder.finishBlock(offset: file.count, firstSeq: signedBlocks[b].firstSeq)
+            file += member
+        }
+        let index = builder.encode(segment: number, firstSeq: header.firstSeq, recordCount: digests.count, segmentBytes: file.count)
         try FileSystem.writeAtomically(file, to: segmentPath)
         CrashPoint.hit("rewrite-segment-written")
         try FileSystem.writeAtomically(index.bytes, to: layout.index(number, generation: generation))

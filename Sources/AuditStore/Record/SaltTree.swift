@@ -32,12 +32,14 @@ package struct SaltTree: Sendable, Hashable {
         }
     }
 
-    /// Disjoint subtrees that together cover every leaf that has not been punctured.
-    package private(set) var nodes: [Node] {
-        didSet { lookup = SaltTree.lookup(nodes) }
+    /// Disjoint subtrees that together cover every leaf that has not been punctured, sorted by depth, then prefix.
+    package var nodes: [Node] {
+        lookup.enumerated().flatMap { depth, keys in keys.map { Node(depth: depth, prefix: $0.key, key: $0.value) } }
+            .sorted { ($0.depth, $0.prefix) < ($1.depth, $1.prefix) }
     }
-    /// `lookup[depth][prefix]` is the node at that depth and prefix: finding a leaf's covering node takes
-    /// at most ``depth`` + 1 probes however often the tree was punctured.
+    /// `lookup[depth][prefix]` is the key of the node at that depth and prefix: finding a leaf's covering
+    /// node takes at most ``depth`` + 1 probes, and a puncture changes at most ``depth`` + 1 entries,
+    /// however often the tree was punctured.
     private var lookup: [[UInt32: SHA256Digest]]
 
     /// A fresh tree from a random root key.
@@ -46,15 +48,13 @@ package struct SaltTree: Sendable, Hashable {
     }
 
     package init(nodes: [Node]) {
-        self.nodes = nodes
-        self.lookup = SaltTree.lookup(nodes)
+        var lookup = [[UInt32: SHA256Digest]](repeating: [:], count: SaltTree.depth + 1)
+        for node in nodes where node.depth >= 0 && node.depth <= SaltTree.depth { lookup[node.depth][node.prefix] = node.key }
+        self.lookup = lookup
     }
 
-    private static func lookup(_ nodes: [Node]) -> [[UInt32: SHA256Digest]] {
-        var lookup = [[UInt32: SHA256Digest]](repeating: [:], count: depth + 1)
-        for node in nodes where node.depth >= 0 && node.depth <= depth { lookup[node.depth][node.prefix] = node.key }
-        return lookup
-    }
+    /// How many subtree roots the tree holds (1 until it is punctured).
+    package var nodeCount: Int { lookup.reduce(0) { $0 + $1.count } }
 
     /// The node that covers leaf `index`, if any.
     package func coveringNode(_ index: Int) -> Node? {
@@ -89,22 +89,16 @@ package struct SaltTree: Sendable, Hashable {
 
     /// Removes the ability to derive leaf `index`, keeping every other leaf derivable.
     package mutating func puncture(_ index: Int) {
-        guard let node = coveringNode(index), let position = nodes.firstIndex(of: node) else { return }
-        var nodes = self.nodes
-        nodes.remove(at: position)
+        guard let node = coveringNode(index) else { return }
+        lookup[node.depth][node.prefix] = nil
         var key = node.key
         var prefix = node.prefix
-        var siblings: [Node] = []
         for level in node.depth..<SaltTree.depth {
             let bit = UInt32((index >> (SaltTree.depth - 1 - level)) & 1)
-            let sibling = SaltTree.child(of: key, bit: UInt8(1 - bit))
-            siblings.append(Node(depth: level + 1, prefix: prefix << 1 | (1 - bit), key: sibling))
+            lookup[level + 1][prefix << 1 | (1 - bit)] = SaltTree.child(of: key, bit: UInt8(1 - bit))
             key = SaltTree.child(of: key, bit: UInt8(bit))
             prefix = prefix << 1 | bit
         }
-        nodes.append(contentsOf: siblings)
-        nodes.sort { ($0.depth, $0.prefix) < ($1.depth, $1.prefix) }
-        self.nodes = nodes
     }
 
     /// The salt of one personal-data value: `SHA-256(leafKey ‖ 0x02 ‖ UTF-8(path))`.
@@ -136,10 +130,10 @@ extension SaltTree {
 
         /// Derives from a tree that may have been punctured; ``leafKey(_:)`` is nil for punctured leaves.
         package init(tree: SaltTree) {
-            let single = tree.nodes.count == 1 && tree.nodes[0].depth == 0
-            self.tree = single ? nil : tree
+            let root = tree.nodeCount == 1 ? tree.coveringNode(0).flatMap { $0.depth == 0 ? $0.key : nil } : nil
+            self.tree = root == nil ? tree : nil
             self.path = [SHA256Digest](repeating: .zero, count: SaltTree.depth + 1)
-            if single { self.path[0] = tree.nodes[0].key }
+            if let root { self.path[0] = root }
         }
 
         /// The key of leaf `index` of an unpunctured tree (the writer's case).

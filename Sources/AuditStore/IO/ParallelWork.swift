@@ -1,13 +1,15 @@
+import Dispatch
+
 /// Runs `work(i)` for each index on several threads and keeps each result in its own slot.
 ///
 /// `@unchecked Sendable`: each slot is written by exactly one worker and read only after
 /// `concurrentPerform` has returned (which waits for every worker); `work` reads only values it captured
 /// by copy before the workers started.
-final class ParallelWork<T>: @unchecked Sendable {
+package final class ParallelWork<T>: @unchecked Sendable {
     private let work: (Int) -> T
     private let slots: UnsafeMutableBufferPointer<T?>
 
-    init(count: Int, _ work: @escaping (Int) -> T) {
+    package init(count: Int, _ work: @escaping (Int) -> T) {
         self.work = work
         slots = .allocate(capacity: count)
         slots.initialize(repeating: nil)
@@ -18,9 +20,17 @@ final class ParallelWork<T>: @unchecked Sendable {
         slots.deallocate()
     }
 
-    func run(_ i: Int) {
+    package func run(_ i: Int) {
         slots[i] = work(i)
     }
 
-    var results: [T?] { Array(slots) }
+    package var results: [T?] { Array(slots) }
+
+    /// `work(0..<count)` computed on all cores, in order.
+    package static func map(count: Int, _ work: @escaping (Int) -> T) -> [T] {
+        guard count > 1 else { return (0..<count).map(work) }
+        let parallel = ParallelWork(count: count, work)
+        DispatchQueue.concurrentPerform(iterations: count) { parallel.run($0) }
+        return parallel.results.map { $0! }
+    }
 }
