@@ -34,14 +34,19 @@ def jcs(value):
 
 
 def leaf_key(salt_tree, index, depth=24):
-    for node in salt_tree:
-        d, prefix = node["depth"], node["prefix"]
-        if d == 0 or (index >> (depth - d)) == prefix:
-            key = bytes.fromhex(node["key"])
-            for level in range(d, depth):
-                bit = (index >> (depth - 1 - level)) & 1
-                key = H(key + bytes([bit]))
-            return key
+    """The key of leaf `index`: derived from the one node that covers it (at most one per depth)."""
+    if isinstance(salt_tree, list):  # a header's node list: index it by (depth, prefix) once per call site
+        salt_tree = {(n["depth"], n["prefix"]): n["key"] for n in salt_tree}
+    for d in range(depth + 1):
+        prefix = index >> (depth - d) if d else 0
+        hexkey = salt_tree.get((d, prefix))
+        if hexkey is None:
+            continue
+        key = bytes.fromhex(hexkey)
+        for level in range(d, depth):
+            bit = (index >> (depth - 1 - level)) & 1
+            key = H(key + bytes([bit]))
+        return key
     return None  # punctured: this record's salts were erased
 
 
@@ -353,6 +358,7 @@ def verify(store, public_key):
                 problems.append(f"segment {number}: does not continue the chain at record {seq_expected}")
             leaves, blocks, index_blocks = [], [], []
             erased_values, erased_records, expired = {}, {}, {}
+            tree = {(n["depth"], n["prefix"]): n["key"] for n in header["salt_tree"]}
             for offset, body, complete in parts[1:]:
                 lines = body.split(b"\n")
                 index_blocks.append((offset, None, []))
@@ -374,7 +380,7 @@ def verify(store, public_key):
                             erased_records[ref] = erased_records.get(ref, 0) + 1
                     if record["seq"] != seq_expected:
                         problems.append(f"segment {number}: record {record['seq']} where {seq_expected} belongs")
-                    leaf = leaf_key(header["salt_tree"], record["seq"] - header["first_seq"])
+                    leaf = leaf_key(tree, record["seq"] - header["first_seq"])
                     d = record_digest(record, leaf)
                     chain = H(chain + d)
                     leaves.append(H(b"\x00" + d))

@@ -78,7 +78,7 @@ struct ExpiryTests {
         #expect(report.firstSeq == 21 && report.lastSeq == 61)
 
         // Each expired record is a stub that keeps its digest, its time and why it expired; every other
-        // record is as it was. Its leaf key is punctured, so nothing can recompute its salts.
+        // record is as it was. Its leaf key stays (docs/formats.md § Expired records: nothing is left to test a salt against).
         let after = try store.records()
         #expect(after.keys.sorted() == Array(21...61))
         for seq in UInt64(21)...60 {
@@ -93,7 +93,7 @@ struct ExpiryTests {
             #expect(record.expiry?.policy == "test-short")
             #expect(record.expiry?.category == (S.action(Int(seq)) == "profile.updated" ? "profile" : "other"))
             let segment = Self.segment(of: seq)
-            #expect(try store.header(segment).saltTree.leafKey(Int(seq - (segment - 1) * 10 - 1)) == nil)
+            #expect(try store.header(segment).saltTree.leafKey(Int(seq - (segment - 1) * 10 - 1)) != nil)
         }
         let gone = ((1...20) + stubbed.map(Int.init)).map { "\"req_\($0)\"" }
         #expect(try store.scan(for: gone).isEmpty)

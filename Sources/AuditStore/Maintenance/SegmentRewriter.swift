@@ -59,7 +59,12 @@ extension SealedSegment {
                         if erasures[reference] == nil { erasureOrder.append(reference) }
                         erasures[reference, default: SegmentRewrite.Erasure(reference: reference, records: 0, values: 0)].records += 1
                         erasures[reference]!.values += values
+                        // The erased values' salts must not be derivable: remove the record's leaf key.
+                        punctures.append(leafIndex)
                     case .expire(let policy, let policySHA256, let category):
+                        // No puncture: a stub holds no value whose salt could be tested, only the digest of
+                        // the whole sealed record, and a leaf per expired record would grow the header by
+                        // about 100 bytes a node for every scattered record expired.
                         changed = try record.expiring(policy: policy, category: category, leafKey: leafKey)
                         let id = policy + "\u{0}" + policySHA256.hex
                         if expiries[id] == nil { expiryOrder.append(id) }
@@ -72,7 +77,6 @@ extension SealedSegment {
                 } catch {
                     throw AuditStoreError(.corrupt, "segment \(number), record \(seq): \(error)", path: layout.segment(number, generation: self.generation))
                 }
-                punctures.append(leafIndex)
                 member.append(contentsOf: changed.storedBytes)
                 member.append(0x0A)
             }

@@ -49,7 +49,9 @@ package struct SegmentHeader: Sendable, Hashable {
     package init(line: [UInt8]) throws(RecordError) {
         let value: JSONValue
         do {
-            value = try JSONParser().parse(line)
+            // A header grows by about 100 bytes per salt-tree node an erasure adds (up to 24 per erased
+            // record): read it up to the size of a whole block member.
+            value = try JSONParser(limits: .init(maxDepth: 8, maxBytes: SegmentScanner.maxBlockBytes)).parse(line)
         } catch {
             throw RecordError("segment header is not valid JSON: \(error)")
         }
