@@ -107,6 +107,9 @@ public struct Eraser: Sendable {
             guard existing.customerMAC == mac else {
                 throw RetentionError(.invalidRequest, "the interrupted erasure '\(reference)' was for another customer; rerun it with the same customer code", path: layout.maintenanceJournal)
             }
+            guard existing.policySHA256 == policy.sha256 else {
+                throw RetentionError(.interrupted, "the interrupted erasure '\(reference)' used another policy (sha256 \(existing.policySHA256.hex.prefix(12))…); rerun it with that policy to complete it", path: layout.maintenanceJournal)
+            }
             journal = existing
         } else {
             journal = MaintenanceJournal(operation: .erase, started: now, policySHA256: policy.sha256)
