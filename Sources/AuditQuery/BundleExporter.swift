@@ -65,8 +65,7 @@ package struct BundleExporter {
         let wanted = Set(matches.map(\.seq))
         while let block = scanner.nextBlock() {
             for line in block.lines {
-                guard case .object(let object) = try Record.parser.parse(Array(line)) else { throw RecordError("not a record") }
-                let record = try Record(stored: object)
+                let record = try Record(line: line)
                 let leafKey = header.saltTree.leafKey(Int(record.seq - header.firstSeq))
                 leaves.append(MerkleTree.leafHash(try record.digest(leafKey: leafKey)))
                 if wanted.contains(record.seq) { lines[record.seq] = String(decoding: line, as: UTF8.self) }
@@ -78,7 +77,7 @@ package struct BundleExporter {
                 throw QueryError(.io, "record \(match.seq) is not in segment \(number) as expected; run 'auditq verify'", path: path)
             }
             var salts: [String: SHA256Digest] = [:]
-            if case .object(let object) = try Record.parser.parse(line), let record = try? Record(stored: object) {
+            if let record = try? Record(line: Array(line.utf8)) {
                 let leafKey = header.saltTree.leafKey(index)
                 // After an erasure the leaf key is gone and the record carries its remaining salts itself.
                 for path in record.presentPersonalDataPaths {

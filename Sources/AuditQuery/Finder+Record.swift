@@ -26,7 +26,7 @@ extension Finder {
                 if let keys = trustedKeys {
                     try search.authenticate(segment.number, manifest: manifestBytes, keyID: summary.keyID, keys: keys)
                 }
-                try search.applyRewrite(segment.number, to: &summary, manifest: manifestBytes)
+                try search.applyRewrite(segment.number, to: &summary, manifest: manifestBytes[...])
                 guard summary.recordCount > 0, (summary.firstSeq...summary.lastSeq).contains(seq) else {
                     if seq > summary.lastSeq { return (nil, search.notes) }
                     continue

@@ -58,7 +58,7 @@ extension Finder {
             if let keys = finder.trustedKeys {
                 try authenticate(segment.number, manifest: Array(manifestBuffer[0..<length]), keyID: summary.keyID, keys: keys)
             }
-            try applyRewrite(segment.number, to: &summary, manifest: Array(manifestBuffer[0..<length]))
+            try applyRewrite(segment.number, to: &summary, manifest: manifestBuffer[0..<length])
             if let min = summary.minTimestamp, let max = summary.maxTimestamp,
                 !query.overlaps(min: min.microsecondsSinceEpoch, max: max.microsecondsSinceEpoch)
             {
@@ -98,17 +98,34 @@ extension Finder {
         /// Takes the file-level members of a rewritten segment (erasure, expiry) from its rewrite
         /// document: which files hold it now, their size and the index root. With trusted keys the
         /// document must be signed by one and belong to this manifest.
-        mutating func applyRewrite(_ number: UInt64, to summary: inout ManifestSummary, manifest: [UInt8]) throws(QueryError) {
-            let current = finder.layout.current(number)
-            guard let rewrite = current.rewrite else { return }
+        mutating func applyRewrite(_ number: UInt64, to summary: inout ManifestSummary, manifest: ArraySlice<UInt8>) throws(QueryError) {
+            let layout = finder.layout
+            let path = layout.rewrite(number)
+            guard FileSystem.exists(path) else { return }
+            let bytes: [UInt8]
+            do {
+                bytes = try FileSystem.readFile(path)
+            } catch {
+                throw QueryError(.io, "cannot read the segment rewrite: \(error)", path: path)
+            }
             if let keys = finder.trustedKeys {
-                guard let key = keys[rewrite.keyID], rewrite.document.isSigned(by: key), rewrite.manifestSHA256 == SHA256.hash(manifest) else {
-                    throw QueryError(.unauthenticated, "segment \(number)'s rewrite document is not signed by a trusted key for this manifest; run 'auditq verify'", path: finder.layout.rewrite(number))
+                // Authenticating needs the whole document; without trusted keys its block table is skipped.
+                guard let rewrite = try? SegmentRewrite(bytes: bytes), rewrite.segment == number, let key = keys[rewrite.keyID],
+                    rewrite.document.isSigned(by: key), rewrite.manifestSHA256 == SHA256.hash(Array(manifest))
+                else {
+                    throw QueryError(.unauthenticated, "segment \(number)'s rewrite document is not signed by a trusted key for this manifest; run 'auditq verify'", path: path)
                 }
             }
+            let rewrite: RewriteSummary
+            do {
+                rewrite = try bytes.withUnsafeBytes { raw in Result { () throws(QueryError) in try RewriteSummary(bytes: raw) } }.get()
+            } catch {
+                throw QueryError(error.code, error.message, path: path)
+            }
+            guard rewrite.segment == number else { throw QueryError(.corrupt, "the rewrite document is for segment \(rewrite.segment); run 'auditq verify'", path: path) }
             summary.segmentBytes = rewrite.segmentBytes
             summary.index = rewrite.index
-            rewritten[number] = (current.segment, current.index)
+            rewritten[number] = (layout.segment(number, generation: rewrite.generation), layout.index(number, generation: rewrite.generation))
         }
 
         func segmentPath(_ number: UInt64) -> String { rewritten[number]?.segment ?? finder.layout.current(number).segment }

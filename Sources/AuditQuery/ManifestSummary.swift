@@ -70,6 +70,35 @@ package struct ManifestSummary: Sendable, Hashable {
     }
 }
 
+/// The members of a segment rewrite document a lookup needs (which generation holds the segment, its
+/// size and index root), read like ``ManifestSummary`` without building its `blocks` array.
+package struct RewriteSummary: Sendable, Hashable {
+    package var segment: UInt64
+    package var generation: Int
+    package var segmentBytes: Int
+    package var index: SegmentManifest.Index
+
+    package init(bytes: UnsafeRawBufferPointer) throws(QueryError) {
+        var skimmer = Skimmer(bytes: bytes)
+        let members = try skimmer.topLevel()
+        func integer(_ name: String, in object: [String: Skimmer.Scalar]? = nil) throws(QueryError) -> Int {
+            guard case .integer(let n)? = (object ?? members)[name] else { throw QueryError(.corrupt, "segment rewrite member '\(name)' is missing or not an integer") }
+            return n
+        }
+        guard case .string(SegmentRewrite.format)? = members["format"], try integer("version") == SegmentRewrite.version else {
+            throw QueryError(.notAStore, "not a segment rewrite document of version \(SegmentRewrite.version)")
+        }
+        segment = UInt64(try integer("segment"))
+        generation = try integer("generation")
+        guard generation >= 1 else { throw QueryError(.corrupt, "segment rewrite member 'generation' is not positive") }
+        segmentBytes = try integer("segment_bytes")
+        guard let object = skimmer.index, case .string(let rootText)? = object["root"], let root = SHA256Digest(hex: rootText) else {
+            throw QueryError(.corrupt, "segment rewrite member 'index' is missing or malformed")
+        }
+        index = SegmentManifest.Index(version: try integer("version", in: object), bytes: try integer("bytes", in: object), root: root)
+    }
+}
+
 /// A strict JSON walker that keeps top-level scalars (and the scalars of the `index` object) and skips
 /// everything else without allocating.
 private struct Skimmer {

@@ -359,8 +359,7 @@ extension Verifier {
                     } else {
                         let record: Record
                         do {
-                            guard case .object(let object) = try Record.parser.parse(Array(line)) else { throw RecordError("not a JSON object") }
-                            record = try Record(stored: object)
+                            record = try Record(line: line)
                         } catch {
                             add(Finding(.unreadable, segment: number, seqRange: expectedSeq...expectedSeq, offset: block.offset, file: segmentPath, "record after \(expectedSeq - 1) is unreadable: \(error)"))
                             expectedSeq += 1

@@ -152,7 +152,7 @@ final class MaintenanceStore: Sendable {
     func records() throws -> [UInt64: Record] {
         var out: [UInt64: Record] = [:]
         try StoreReader(path: path).forEachRecordLine { line in
-            let record = try SealedSegment.parse(line)
+            let record = try Record(line: line)
             #expect(out[record.seq] == nil, "record \(record.seq) appears twice")
             out[record.seq] = record
         }

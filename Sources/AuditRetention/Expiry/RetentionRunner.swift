@@ -162,7 +162,7 @@ public struct RetentionRunner: Sendable {
                 guard failure == nil else { return }
                 let record: Record
                 do {
-                    record = try SealedSegment.parse(line)
+                    record = try Record(line: line)
                 } catch {
                     failure = RetentionError(.store, "segment \(number), record \(seq): \(error); run 'auditq verify'", path: context.layout.segment(number))
                     return

@@ -79,10 +79,10 @@ struct MaintenanceContext: Sendable {
 
     /// Sealed segments still in the store, oldest first, and the newest segment number.
     func sealedSegments() throws(RetentionError) -> (sealed: [UInt64], newest: UInt64?) {
-        let first = try retentionState()?.firstSegment ?? 1
         do {
+            // The inventory leaves out segments the retention state removed.
             let inventory = try layout.inventory()
-            let sealed = inventory.filter { $0.key >= first && $0.value.contains(.manifest) }.keys.sorted()
+            let sealed = inventory.filter { $0.value.contains(.manifest) }.keys.sorted()
             return (sealed, inventory.keys.max())
         } catch {
             throw RetentionError(error)
@@ -139,7 +139,7 @@ struct MaintenanceContext: Sendable {
                 var found: UInt64?
                 try reader.forEachRecordLine(inSegment: number) { line in
                     guard found == nil, line.firstRange(of: needle) != nil else { return }
-                    let record = try SealedSegment.parse(line)
+                    let record = try Record(line: line)
                     if record.seq > afterSeq, record.event["action"] == .string(action), record.event["metadata"] == .object(metadata) {
                         found = record.seq
                     }

@@ -36,8 +36,7 @@ extension SegmentIndex {
 
     /// A stored record's sequence number and index keys.
     package static func recordKeys(line: ArraySlice<UInt8>) throws -> (seq: UInt64, keys: RecordKeys) {
-        guard case .object(let object) = try Record.parser.parse(Array(line)) else { throw RecordError("not a JSON object") }
-        let record = try Record(stored: object)
+        let record = try Record(line: line)
         // An expired record keeps its time but no keys (its event is gone).
         guard let ts = record.timestamp else { throw RecordError("record \(record.seq) has no valid ts") }
         return (record.seq, RecordKeys(event: record.event, timestamp: ts.microsecondsSinceEpoch))

@@ -74,7 +74,7 @@ package struct SealedSegment: Sendable {
                         guard fast.seq == seq else { throw RecordError("record \(fast.seq) found where \(seq) belongs") }
                         digest = fast.digest
                     } else {
-                        let record = try SealedSegment.parse(line)
+                        let record = try Record(line: line)
                         guard record.seq == seq else { throw RecordError("record \(record.seq) found where \(seq) belongs") }
                         digest = try record.digest(leafKey: deriver.leafKeyIfPresent(Int(seq - manifest.firstSeq)))
                     }
@@ -108,16 +108,5 @@ package struct SealedSegment: Sendable {
                 seq += 1
             }
         }
-    }
-
-    package static func parse(_ line: ArraySlice<UInt8>) throws(RecordError) -> Record {
-        let value: JSONValue
-        do {
-            value = try Record.parser.parse(Array(line))
-        } catch {
-            throw RecordError("\(error)")
-        }
-        guard case .object(let object) = value else { throw RecordError("not a JSON object") }
-        return try Record(stored: object)
     }
 }

@@ -37,7 +37,7 @@ extension SealedSegment {
         let signedBlocks = rewrite?.blocks ?? manifest.blocks
         var seq = manifest.firstSeq
         var punctures: [Int] = []
-        for (b, lines) in blocks.enumerated() {
+        for lines in blocks {
             var member: [UInt8] = []
             member.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
             for line in lines {
@@ -50,7 +50,7 @@ extension SealedSegment {
                 let leafIndex = Int(seq - manifest.firstSeq)
                 let changed: Record
                 do {
-                    let record = try SealedSegment.parse(line)
+                    let record = try Record(line: line)
                     let leafKey = header.saltTree.leafKey(leafIndex)
                     switch change {
                     case .erase(let paths, let reference):

@@ -80,6 +80,18 @@ public struct Record: Sendable, Hashable {
         self.seq = UInt64(seq)
     }
 
+    /// A record read from its stored line (without the newline).
+    package init(line: some Collection<UInt8>) throws(RecordError) {
+        let value: JSONValue
+        do {
+            value = try Record.parser.parse(Array(line))
+        } catch {
+            throw RecordError("\(error)")
+        }
+        guard case .object(let object) = value else { throw RecordError("not a JSON object") }
+        try self.init(stored: object)
+    }
+
     package var event: JSONObject { object[Key.event]?.objectValue ?? JSONObject() }
 
     package var personalDataPaths: [String] {

@@ -26,10 +26,6 @@ package struct SaltTree: Sendable, Hashable {
             self.prefix = prefix
             self.key = key
         }
-
-        func covers(_ index: Int) -> Bool {
-            depth == 0 || UInt32(index >> (SaltTree.depth - depth)) == prefix
-        }
     }
 
     /// Disjoint subtrees that together cover every leaf that has not been punctured, sorted by depth, then prefix.
@@ -65,9 +61,6 @@ package struct SaltTree: Sendable, Hashable {
         }
         return nil
     }
-
-    /// Whether leaf `index` can still be derived.
-    package func covers(_ index: Int) -> Bool { coveringNode(index) != nil }
 
     package static func child(of key: SHA256Digest, bit: UInt8) -> SHA256Digest {
         var hasher = SHA256()

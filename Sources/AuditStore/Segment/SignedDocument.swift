@@ -95,15 +95,6 @@ package struct SignedDocument: Sendable, Hashable {
             guard let a = object[key]?.arrayValue else { throw RecordError("\(what) member '\(key)' is missing or not an array") }
             return a
         }
-
-        package func object(_ key: String) throws(RecordError) -> JSONObject {
-            guard let o = object[key]?.objectValue else { throw RecordError("\(what) member '\(key)' is missing or not an object") }
-            return o
-        }
-
-        package func reader(_ key: String) throws(RecordError) -> Reader {
-            Reader(try object(key), what: "\(what) '\(key)'")
-        }
     }
 }
 

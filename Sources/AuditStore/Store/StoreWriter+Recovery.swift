@@ -217,8 +217,7 @@ extension StoreWriter {
         func take(_ line: ArraySlice<UInt8>) throws(AuditStoreError) {
             let record: Record
             do {
-                guard case .object(let object) = try Record.parser.parse(Array(line)) else { throw RecordError("a record line is not a JSON object") }
-                record = try Record(stored: object)
+                record = try Record(line: line)
             } catch {
                 throw tampered("record \(nextSeq) in segment \(number) is unreadable (\(error))")
             }
