@@ -8,7 +8,7 @@ import AuditModel
 ///
 /// Stored as canonical JSON with a `signature` member: the Ed25519 signature (base64) over the RFC 8785
 /// bytes of the object without `signature`.
-package struct Checkpoint: Sendable, Hashable {
+package struct Checkpoint: KeySigned, Sendable, Hashable {
     package static let format = "auditq-checkpoint"
     package static let version = 1
 
@@ -61,44 +61,18 @@ package struct Checkpoint: Sendable, Hashable {
     }
 
     /// The bytes that are signed.
-    package var signedBytes: [UInt8] { CanonicalJSON.encode(.object(body)) }
+    package var signedBytes: [UInt8] { document.signedBytes }
 
     /// The stored document: body plus `signature`.
-    package var documentBytes: [UInt8] {
-        var document = body
-        document["signature"] = .string(Base64.encode(signature))
-        return CanonicalJSON.encode(.object(document)) + [0x0A]
-    }
+    package var documentBytes: [UInt8] { document.documentBytes }
 
     package init(bytes: [UInt8]) throws(RecordError) {
-        let value: JSONValue
-        do {
-            value = try JSONParser().parse(bytes)
-        } catch {
-            throw RecordError("checkpoint is not valid JSON: \(error)")
-        }
-        guard let o = value.objectValue, o["format"]?.stringValue == Checkpoint.format else {
-            throw RecordError("not a checkpoint (member 'format' is not \"\(Checkpoint.format)\")")
-        }
-        guard o["version"]?.integerValue == Int64(Checkpoint.version) else {
-            throw RecordError("checkpoint version \(o["version"]?.integerValue.map(String.init) ?? "?") is not supported")
-        }
-        guard let storeID = o["store_id"]?.stringValue,
-            let segment = o["segment"]?.integerValue, segment >= 0,
-            let seq = o["seq"]?.integerValue, seq >= 0,
-            let headText = o["chain_head"]?.stringValue, let head = SHA256Digest(hex: headText),
-            let bytesCount = o["segment_bytes"]?.integerValue, bytesCount >= 0,
-            case .bool(let sealed)? = o["sealed"],
-            case .bool(let clean)? = o["clean_shutdown"],
-            let timeText = o["time"]?.stringValue, let time = Timestamp(rfc3339: timeText),
-            let keyID = o["key_id"]?.stringValue,
-            let signatureText = o["signature"]?.stringValue, let signature = Base64.decode(signatureText)
-        else {
-            throw RecordError("checkpoint lacks a required member or has one of the wrong type")
-        }
+        let document = try SignedDocument(bytes: bytes, format: Checkpoint.format, version: Checkpoint.version, what: "checkpoint")
+        let r = SignedDocument.Reader(document.body, what: "checkpoint")
         self.init(
-            storeID: storeID, segment: UInt64(segment), seq: UInt64(seq), chainHead: head, segmentBytes: Int(bytesCount),
-            sealed: sealed, cleanShutdown: clean, time: time, keyID: keyID, signature: signature
+            storeID: try r.string("store_id"), segment: try r.integer("segment"), seq: try r.integer("seq"), chainHead: try r.digest("chain_head"),
+            segmentBytes: Int(try r.integer("segment_bytes")), sealed: try r.bool("sealed"), cleanShutdown: try r.bool("clean_shutdown"),
+            time: try r.timestamp("time"), keyID: try r.string("key_id"), signature: document.signature
         )
     }
 }

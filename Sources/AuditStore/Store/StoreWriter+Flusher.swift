@@ -235,11 +235,10 @@ extension StoreWriter {
     func writeCheckpoint(clean: Bool) throws(AuditStoreError) {
         guard durableSeqPhysical > 0 else { return }
         if configuration.durability == .osBuffered, !checkpointSealed { try file.sync() }
-        var checkpoint = Checkpoint(
+        let checkpoint = try Checkpoint(
             storeID: descriptor.storeID, segment: checkpointSegment, seq: durableSeqPhysical, chainHead: durableChainHead,
             segmentBytes: checkpointSegmentBytes, sealed: checkpointSealed, cleanShutdown: clean, time: .now(), keyID: key.keyID
-        )
-        checkpoint.signature = try key.sign(checkpoint.signedBytes)
+        ).signed(with: key)
         try FileSystem.writeAtomically(checkpoint.documentBytes, to: storeLayout.head)
         checkpointedSeq = durableSeqPhysical
         lastCheckpointAt = monotonicSeconds()
