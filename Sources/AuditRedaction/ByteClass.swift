@@ -62,6 +62,12 @@ struct ByteClass: OptionSet, Sendable {
         return true
     }
 
+    /// Byte equality with a literal.
+    @inline(__always)
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        equal(a, UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
     /// ASCII case-insensitive equality of `text[at...]` with a lowercase literal.
     @inline(__always)
     static func matchesLowercase(_ text: UnsafeBufferPointer<UInt8>, at start: Int, _ literal: StaticString) -> Bool {

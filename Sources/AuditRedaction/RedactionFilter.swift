@@ -33,6 +33,7 @@ package struct RedactionFilter: Sendable {
     /// counts and paths are added to it, so filtering twice gives the same output as once. Any
     /// other `redaction` member is redacted like every member and then replaced by the report.
     package func process(_ line: UnsafeRawBufferPointer, lineNumber: Int) -> Output {
+        if let unchanged = canonicalIfUnchanged(line) { return Output(line: unchanged, error: nil) }
         let value: JSONValue
         do {
             value = try parser.parse(line)
@@ -66,6 +67,22 @@ package struct RedactionFilter: Sendable {
         out.reserveCapacity(line.count + 64)
         CanonicalJSON.encode(object, into: &out)
         return Output(line: out, error: nil)
+    }
+
+    /// The fast path for the common event, one with nothing to redact: read the line as a
+    /// ``JSONTape``, check it with ``Redactor/leavesUnchanged(_:)``, and write its canonical form
+    /// from the input bytes. Nil (and the caller takes the tree path, which gives the same bytes
+    /// for such a line) when the line is outside the tape's subset, holds anything the redactor
+    /// could change, or already has a `redaction` member.
+    package func canonicalIfUnchanged(_ line: UnsafeRawBufferPointer) -> [UInt8]? {
+        let bytes = line.bindMemory(to: UInt8.self)
+        let depth = min(parser.limits.maxDepth, redactor.maxDepth)
+        guard let tape = JSONTape(bytes, maxDepth: depth, maxBytes: parser.limits.maxBytes),
+            !tape.hasTopLevelMember("redaction"), redactor.leavesUnchanged(tape)
+        else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(line.count + 16)
+        return tape.encodeCanonical(into: &out) ? out : nil
     }
 
     package func process(_ line: [UInt8], lineNumber: Int) -> Output {

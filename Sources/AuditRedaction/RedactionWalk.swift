@@ -173,22 +173,28 @@ struct RedactionWalk {
     private func headerPairRule(_ object: JSONObject) -> Int {
         for member in object.members {
             guard case .string(let name) = member.value, name.utf8.count <= 64 else { continue }
-            // Cheap first-byte test before comparing strings: most members are none of these.
-            switch member.key.utf8.first {
-            case UInt8(ascii: "n"), UInt8(ascii: "k"), UInt8(ascii: "h"), UInt8(ascii: "f"), UInt8(ascii: "p"), UInt8(ascii: "N"),
-                UInt8(ascii: "K"), UInt8(ascii: "H"):
-                break
-            default:
+            guard member.key.utf8.withContiguousStorageIfAvailable(Self.isPairNameKey) ?? Self.isPairNameKey(Array(member.key.utf8)) else {
                 continue
             }
-            switch member.key {
-            case "name", "key", "header", "field", "param", "parameter", "Name", "Key", "Header":
-                if let match = matcher.match(name), !match.isWeak { return match.rule }
-            default:
-                continue
-            }
+            if let match = matcher.match(name), !match.isWeak { return match.rule }
         }
         return -1
+    }
+
+    /// The member names a `{name, value}` pair's name is read from.
+    static func isPairNameKey(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch key.count {
+        case 3: ByteClass.equal(key, "key") || ByteClass.equal(key, "Key")
+        case 4: ByteClass.equal(key, "name") || ByteClass.equal(key, "Name")
+        case 5: ByteClass.equal(key, "field") || ByteClass.equal(key, "param")
+        case 6: ByteClass.equal(key, "header") || ByteClass.equal(key, "Header")
+        case 9: ByteClass.equal(key, "parameter")
+        default: false
+        }
+    }
+
+    private static func isPairNameKey(_ key: [UInt8]) -> Bool {
+        key.withUnsafeBufferPointer(isPairNameKey)
     }
 
     private static func isPairValueKey(_ key: String) -> Bool {
@@ -236,28 +242,9 @@ struct RedactionWalk {
     }
 
     private mutating func scan(_ text: UnsafeBufferPointer<UInt8>) -> String? {
-        var scanner = TextScanner(rules: rules, text: text)
-        scanner.scan()
-        var spans = scanner.spans
-        if scanner.wantsDecoding { scanDecoded(text, into: &spans, level: 1) }
+        let spans = TextScanner.spans(in: text, rules: rules)
         guard !spans.isEmpty else { return nil }
         return apply(spans, to: text)
-    }
-
-    /// Scans the text with one layer of escapes undone (and again, for text escaped twice), and
-    /// adds what is found as raw spans.
-    private func scanDecoded(_ text: UnsafeBufferPointer<UInt8>, into spans: inout [TextScanner.Span], level: Int) {
-        guard let decoded = DecodedText.decode(text) else { return }
-        decoded.bytes.withUnsafeBufferPointer { bytes in
-            var scanner = TextScanner(rules: rules, text: bytes)
-            scanner.scan()
-            var inner = scanner.spans
-            if scanner.wantsDecoding, level < 3 { scanDecoded(bytes, into: &inner, level: level + 1) }
-            for span in inner {
-                let raw = decoded.rawRange(span.start, span.end)
-                spans.append(TextScanner.Span(start: raw.start, end: raw.end, rule: span.rule))
-            }
-        }
     }
 
     /// Replaces the spans (merged where they overlap) with their rules' markers.

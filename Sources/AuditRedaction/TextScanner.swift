@@ -26,6 +26,31 @@ struct TextScanner {
         self.text = text
     }
 
+    /// The secrets in a string's bytes: those in the raw text and, for text holding escapes, those
+    /// found with one layer of escapes undone (up to three layers), mapped back onto raw spans.
+    /// Unsorted; spans may overlap.
+    static func spans(in text: UnsafeBufferPointer<UInt8>, rules: CompiledRules) -> [Span] {
+        var scanner = TextScanner(rules: rules, text: text)
+        scanner.scan()
+        var spans = scanner.spans
+        if scanner.wantsDecoding { scanDecoded(text, rules: rules, into: &spans, level: 1) }
+        return spans
+    }
+
+    private static func scanDecoded(_ text: UnsafeBufferPointer<UInt8>, rules: CompiledRules, into spans: inout [Span], level: Int) {
+        guard let decoded = DecodedText.decode(text) else { return }
+        decoded.bytes.withUnsafeBufferPointer { bytes in
+            var scanner = TextScanner(rules: rules, text: bytes)
+            scanner.scan()
+            var inner = scanner.spans
+            if scanner.wantsDecoding, level < 3 { scanDecoded(bytes, rules: rules, into: &inner, level: level + 1) }
+            for span in inner {
+                let raw = decoded.rawRange(span.start, span.end)
+                spans.append(Span(start: raw.start, end: raw.end, rule: span.rule))
+            }
+        }
+    }
+
     mutating func scan() {
         let n = text.count
         let table = ByteClass.table

@@ -1,0 +1,370 @@
+/// A flat view of one JSON text that is already in the form most events arrive in: the values stay
+/// where they are in the input, as byte ranges, and the canonical encoding is written by copying
+/// those ranges in RFC 8785 member order.
+///
+/// It is a fast path, not a second parser: it accepts only a subset of JSON, one for which the
+/// canonical encoding of every scalar is its input text or a prefix of it, and returns nil for everything else, so
+/// that the caller parses that text with ``JSONParser`` (which gives the authoritative result or
+/// error). What it accepts:
+/// - strings without escapes or control characters; member names in ASCII, values in valid UTF-8;
+/// - numbers whose ECMAScript form is a prefix of their text: integers of at most 15 digits other
+///   than `-0`, and decimals without an exponent of at most 15 significant digits, at most five
+///   zeros after `0.`, and trailing zeros (written without them: `9.0` is `9`, `2.50` is `2.5`);
+/// - `true`, `false`, `null`, and nesting up to `maxDepth` levels.
+/// Duplicate member names make ``encodeCanonical(into:)`` fail, like the parser.
+///
+/// For text it accepts, ``encodeCanonical(into:)`` writes exactly the bytes of
+/// `CanonicalJSON.encode(JSONParser().parse(text))` (the tests compare the two on every sample
+/// and on mutated input).
+package struct JSONTape {
+    package enum Kind: UInt8 {
+        case object, array, string, number, literal
+    }
+
+    /// One value, or one member name, in document order. An object's entry is followed by each
+    /// member's name (a string entry) and then its value's entries; an array's by its elements'.
+    package struct Entry {
+        package var kind: Kind
+        /// For strings, set when the text has bytes outside ASCII.
+        package var isASCII: Bool
+        /// Scalars: the text's range in the input (a string's without its quotes, a number's
+        /// canonical prefix).
+        /// Containers: the offset of the opening bracket, and one past the closing one.
+        package var start: Int32
+        package var end: Int32
+        /// Containers: how many members or elements.
+        package var count: Int32
+        /// The index of the entry after this value and everything inside it.
+        package var next: Int32
+    }
+
+    package private(set) var entries: [Entry]
+    package let bytes: UnsafeBufferPointer<UInt8>
+
+    /// Reads `bytes` (which must outlive the tape), or returns nil when the text is not in the
+    /// subset above, is not valid JSON, is longer than `maxBytes` or nests deeper than `maxDepth`.
+    package init?(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, maxBytes: Int) {
+        guard bytes.count <= maxBytes, bytes.count < Int(Int32.max) else { return nil }
+        self.bytes = bytes
+        self.entries = []
+        entries.reserveCapacity(64)
+        guard read(maxDepth: maxDepth) else { return nil }
+    }
+
+    /// The range of an entry's text in the input.
+    @inline(__always)
+    package func text(_ entry: Entry) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[Int(entry.start)..<Int(entry.end)])
+    }
+
+    /// Whether the text is an object with a member of this name.
+    package func hasTopLevelMember(_ name: StaticString) -> Bool {
+        guard let root = entries.first, root.kind == .object else { return false }
+        let wanted = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        var member = 1
+        for _ in 0..<Int(root.count) {
+            if text(entries[member]).elementsEqual(wanted) { return true }
+            member = Int(entries[member + 1].next)
+        }
+        return false
+    }
+
+    // MARK: Reading
+
+    /// Whether the whole input is one value in the subset.
+    private mutating func read(maxDepth: Int) -> Bool {
+        let n = bytes.count
+        var i = Self.skipSpace(bytes, 0)
+        var open: [Int] = []
+        open.reserveCapacity(8)
+        value: while true {
+            guard i < n else { return false }
+            let byte = bytes[i]
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                guard open.count < maxDepth else { return false }
+                let isObject = byte == UInt8(ascii: "{")
+                entries.append(Entry(kind: isObject ? .object : .array, isASCII: true, start: Int32(i), end: 0, count: 0, next: 0))
+                open.append(entries.count - 1)
+                i = Self.skipSpace(bytes, i + 1)
+                guard i < n else { return false }
+                if bytes[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    i += 1
+                    close(open.removeLast(), at: i)
+                } else {
+                    entries[open[open.count - 1]].count = 1
+                    if isObject {
+                        guard let next = readName(at: i) else { return false }
+                        i = next
+                    }
+                    continue value
+                }
+            case UInt8(ascii: "\""):
+                guard let next = readString(at: i) else { return false }
+                i = next
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard let next = readNumber(at: i) else { return false }
+                i = next
+            case UInt8(ascii: "t"):
+                guard let next = readLiteral("true", at: i) else { return false }
+                i = next
+            case UInt8(ascii: "f"):
+                guard let next = readLiteral("false", at: i) else { return false }
+                i = next
+            case UInt8(ascii: "n"):
+                guard let next = readLiteral("null", at: i) else { return false }
+                i = next
+            default:
+                return false
+            }
+            // After a value: the next member or element, or the end of containers.
+            while true {
+                i = Self.skipSpace(bytes, i)
+                guard let top = open.last else { return i == n }
+                guard i < n else { return false }
+                let isObject = entries[top].kind == .object
+                switch bytes[i] {
+                case UInt8(ascii: ","):
+                    entries[top].count += 1
+                    i = Self.skipSpace(bytes, i + 1)
+                    if isObject {
+                        guard let next = readName(at: i) else { return false }
+                        i = next
+                    }
+                    continue value
+                case UInt8(ascii: "}") where isObject, UInt8(ascii: "]") where !isObject:
+                    i += 1
+                    close(open.removeLast(), at: i)
+                default:
+                    return false
+                }
+            }
+        }
+    }
+
+    private mutating func close(_ index: Int, at end: Int) {
+        entries[index].end = Int32(end)
+        entries[index].next = Int32(entries.count)
+    }
+
+    /// A member name, the colon and the space up to its value.
+    private mutating func readName(at start: Int) -> Int? {
+        guard start < bytes.count, bytes[start] == UInt8(ascii: "\""), let end = readString(at: start), entries[entries.count - 1].isASCII else {
+            return nil
+        }
+        let colon = Self.skipSpace(bytes, end)
+        guard colon < bytes.count, bytes[colon] == UInt8(ascii: ":") else { return nil }
+        return Self.skipSpace(bytes, colon + 1)
+    }
+
+    private mutating func readString(at quote: Int) -> Int? {
+        let n = bytes.count
+        var i = quote + 1
+        var high: UInt8 = 0
+        while i < n {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "\"") { break }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+            high |= byte
+            i += 1
+        }
+        guard i < n else { return nil }
+        let isASCII = high < 0x80
+        if !isASCII, !Self.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[(quote + 1)..<i])) { return nil }
+        entries.append(Entry(kind: .string, isASCII: isASCII, start: Int32(quote + 1), end: Int32(i), count: 0, next: Int32(entries.count + 1)))
+        return i + 1
+    }
+
+    /// Numbers whose canonical form is their text; anything else is left to the parser.
+    private mutating func readNumber(at start: Int) -> Int? {
+        let n = bytes.count
+        var i = start
+        let negative = bytes[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard i < n, Self.isDigit(bytes[i]) else { return nil }
+        let integerStart = i
+        if bytes[i] == UInt8(ascii: "0") {
+            i += 1
+        } else {
+            while i < n, Self.isDigit(bytes[i]) { i += 1 }
+        }
+        let integerDigits = i - integerStart
+        let isZero = integerDigits == 1 && bytes[integerStart] == UInt8(ascii: "0")
+        // The canonical text is a prefix of the input: trailing zeros of a fraction, and a point
+        // left with no digits after it, are dropped (`9.0` is `9`, `2.50` is `2.5`).
+        var canonicalEnd = i
+        if i < n, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let fractionStart = i
+            while i < n, Self.isDigit(bytes[i]) { i += 1 }
+            guard i > fractionStart else { return nil }
+            var fractionEnd = i
+            while fractionEnd > fractionStart, bytes[fractionEnd - 1] == UInt8(ascii: "0") { fractionEnd -= 1 }
+            if fractionEnd > fractionStart {
+                canonicalEnd = fractionEnd
+                var significant = fractionEnd - fractionStart
+                if isZero {
+                    var zeros = 0
+                    while bytes[fractionStart + zeros] == UInt8(ascii: "0") { zeros += 1 }
+                    guard zeros <= 5 else { return nil }
+                    significant -= zeros
+                } else {
+                    significant += integerDigits
+                }
+                guard significant <= 15 else { return nil }
+            }
+        }
+        // `-0` (also `-0.0`) is written `0`, which is not a prefix.
+        guard integerDigits <= 15, !(negative && isZero && canonicalEnd == integerStart + 1) else { return nil }
+        if i < n, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") || Self.isDigit(bytes[i]) { return nil }
+        entries.append(Entry(kind: .number, isASCII: true, start: Int32(start), end: Int32(canonicalEnd), count: 0, next: Int32(entries.count + 1)))
+        return i
+    }
+
+    private mutating func readLiteral(_ literal: StaticString, at start: Int) -> Int? {
+        let count = literal.utf8CodeUnitCount
+        guard start + count <= bytes.count else { return nil }
+        for k in 0..<count where bytes[start + k] != literal.utf8Start[k] { return nil }
+        entries.append(Entry(kind: .literal, isASCII: true, start: Int32(start), end: Int32(start + count), count: 0, next: Int32(entries.count + 1)))
+        return start + count
+    }
+
+    @inline(__always)
+    private static func skipSpace(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int {
+        var i = start
+        while i < bytes.count {
+            switch bytes[i] {
+            case 0x20, 0x0A, 0x0D, 0x09: i += 1
+            default: return i
+            }
+        }
+        return i
+    }
+
+    @inline(__always)
+    private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    /// Well-formed UTF-8 (Unicode 15, table 3-7): no overlong forms, surrogates or values past U+10FFFF.
+    static func isValidUTF8(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = text.count
+        var i = 0
+        @inline(__always) func continuation(_ k: Int) -> Bool { k < n && text[k] & 0xC0 == 0x80 }
+        while i < n {
+            let lead = text[i]
+            if lead < 0x80 {
+                i += 1
+            } else if lead < 0xC2 {
+                return false
+            } else if lead < 0xE0 {
+                guard continuation(i + 1) else { return false }
+                i += 2
+            } else if lead < 0xF0 {
+                guard i + 1 < n else { return false }
+                let second = text[i + 1]
+                let low: UInt8 = lead == 0xE0 ? 0xA0 : 0x80
+                let high: UInt8 = lead == 0xED ? 0x9F : 0xBF
+                guard second >= low, second <= high, continuation(i + 2) else { return false }
+                i += 3
+            } else if lead < 0xF5 {
+                guard i + 1 < n else { return false }
+                let second = text[i + 1]
+                let low: UInt8 = lead == 0xF0 ? 0x90 : 0x80
+                let high: UInt8 = lead == 0xF4 ? 0x8F : 0xBF
+                guard second >= low, second <= high, continuation(i + 2), continuation(i + 3) else { return false }
+                i += 4
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+
+    // MARK: Canonical encoding
+
+    /// Appends the RFC 8785 encoding of the text; false (with `out` partly written) when an object
+    /// repeats a member name.
+    package func encodeCanonical(into out: inout [UInt8]) -> Bool {
+        entries.withUnsafeBufferPointer { entries in
+            encode(0, entries, into: &out)
+        }
+    }
+
+    private func encode(_ index: Int, _ entries: UnsafeBufferPointer<Entry>, into out: inout [UInt8]) -> Bool {
+        let entry = entries[index]
+        switch entry.kind {
+        case .string:
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: text(entry))
+            out.append(UInt8(ascii: "\""))
+            return true
+        case .number, .literal:
+            out.append(contentsOf: text(entry))
+            return true
+        case .array:
+            out.append(UInt8(ascii: "["))
+            var element = index + 1
+            for k in 0..<Int(entry.count) {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                guard encode(element, entries, into: &out) else { return false }
+                element = Int(entries[element].next)
+            }
+            out.append(UInt8(ascii: "]"))
+            return true
+        case .object:
+            let count = Int(entry.count)
+            return withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { names in
+                // Member names' entries, sorted by their bytes: for ASCII names, UTF-16 order.
+                var name = index + 1
+                for k in 0..<count {
+                    names[k] = Int32(name)
+                    name = Int(entries[name + 1].next)
+                }
+                var sorted = UnsafeMutableBufferPointer(rebasing: names[0..<count])
+                if count <= 24 {
+                    for k in 1..<max(count, 1) {
+                        let current = sorted[k]
+                        var j = k
+                        while j > 0, precedes(entries[Int(current)], entries[Int(sorted[j - 1])]) {
+                            sorted[j] = sorted[j - 1]
+                            j -= 1
+                        }
+                        sorted[j] = current
+                    }
+                } else {
+                    sorted.sort { precedes(entries[Int($0)], entries[Int($1)]) }
+                }
+                out.append(UInt8(ascii: "{"))
+                for k in 0..<count {
+                    let key = entries[Int(sorted[k])]
+                    if k > 0 {
+                        guard precedes(entries[Int(sorted[k - 1])], key) else { return false }
+                        out.append(UInt8(ascii: ","))
+                    }
+                    out.append(UInt8(ascii: "\""))
+                    out.append(contentsOf: text(key))
+                    out.append(UInt8(ascii: "\""))
+                    out.append(UInt8(ascii: ":"))
+                    guard encode(Int(sorted[k]) + 1, entries, into: &out) else { return false }
+                }
+                out.append(UInt8(ascii: "}"))
+                return true
+            }
+        }
+    }
+
+    /// Byte order of two ASCII member names.
+    @inline(__always)
+    private func precedes(_ a: Entry, _ b: Entry) -> Bool {
+        let lengthA = Int(a.end - a.start)
+        let lengthB = Int(b.end - b.start)
+        let common = min(lengthA, lengthB)
+        let pa = bytes.baseAddress! + Int(a.start)
+        let pb = bytes.baseAddress! + Int(b.start)
+        var i = 0
+        while i < common {
+            if pa[i] != pb[i] { return pa[i] < pb[i] }
+            i += 1
+        }
+        return lengthA < lengthB
+    }
+}

@@ -1,0 +1,120 @@
+import AuditModel
+import Testing
+
+@testable import AuditRedaction
+
+/// `auditq redact` takes a fast path for lines with nothing to redact (``JSONTape`` plus
+/// ``Redactor/leavesUnchanged(_:)``). It must only ever be taken when the tree path would leave the
+/// event unchanged, and must then give the tree path's bytes.
+@Suite("Redaction fast path")
+struct RedactionFastPathTests {
+    let redactor = Redactor()
+    var filter: RedactionFilter { RedactionFilter(redactor: redactor) }
+
+    /// What the tree path makes of a line: the redaction report and the canonical bytes.
+    func tree(_ line: [UInt8]) -> (changed: Bool, bytes: [UInt8])? {
+        guard case .object(var object) = try? JSONParser().parse(line) else { return nil }
+        let report = redactor.redact(&object)
+        return (!report.isEmpty, CanonicalJSON.encode(.object(object)))
+    }
+
+    /// Checks one line; returns whether the fast path took it.
+    @discardableResult
+    func check(_ line: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+        guard let fast = line.withUnsafeBytes({ filter.canonicalIfUnchanged($0) }) else { return false }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let reference = tree(line) else {
+            Issue.record("fast path took a line the parser rejects: \(text)", sourceLocation: sourceLocation)
+            return true
+        }
+        #expect(!reference.changed, "fast path took a line the redactor changes: \(text)", sourceLocation: sourceLocation)
+        #expect(fast == reference.bytes, "\(text)", sourceLocation: sourceLocation)
+        #expect(filter.process(line, lineNumber: 1).line == reference.bytes, sourceLocation: sourceLocation)
+        return true
+    }
+
+    /// A JSON text for a value with members in reverse canonical order and some spaces, so that the
+    /// fast path has to sort.
+    static func render(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .object(let object):
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in object.members.reversed().enumerated() {
+                if i > 0 { out += Array(", ".utf8) }
+                CanonicalJSON.appendString(member.key, to: &out)
+                out += Array(" : ".utf8)
+                render(member.value, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                render(element, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        default:
+            CanonicalJSON.encode(value, into: &out)
+        }
+    }
+
+    static func lines(_ event: JSONObject) -> [[UInt8]] {
+        var reversed: [UInt8] = []
+        render(.object(event), into: &reversed)
+        return [CanonicalJSON.encode(.object(event)), reversed]
+    }
+
+    @Test("a plain event takes the fast path; an event with a secret does not")
+    func plain() throws {
+        let event = #"{"ts":"2026-11-20T10:00:00.001055Z","level":"warn","source":"identity-svc","action":"auth.login","actor":{"type":"api_key","id":"api_ScdpxZpcfRHyxJ"},"request_id":"req_ALENZ54pCRipuMoWnG3juGmD","message":"Dashboard login","http":{"method":"POST","path":"/v1/auth/login","status":201,"duration_ms":207.0},"error":{"code":"timeout","message":"Upstream timed out"},"metadata":{"amount":2692337,"currency":"NGN","ip":"154.53.115.232"}}"#
+        #expect(check(Array(event.utf8)))
+        for secret in [#""password":"hunter22""#, #""m":"Bearer abcdefghijklmnopqrstuvwxyz0123""#, #""card":4111111111111111"#, #""redaction":{"rules":{"x":1}}"#,
+            #""sk_live_4eC39HqLyjWDarjtT1zdp7dc":true"#, #""h":["X-Api-Key","abcdef0123456789abcdef"]"#, #""f":[{"name":"password","value":"x1"}]"#,
+            #""code":"f83Kd92hQ0zLm4Xv7TbN1wYp""#,
+        ] {
+            let line = Array((event.dropLast() + "," + secret + "}").utf8)
+            #expect(!check(line), "\(secret)")
+        }
+    }
+
+    @Test("every corpus event: the fast path is taken only when nothing changes, and writes the same bytes")
+    func corpus() throws {
+        var taken = 0
+        var unchanged = 0
+        for name in ["train", "heldout", "blind"] {
+            for item in try CorpusTests.load(name) {
+                for line in Self.lines(item.event) {
+                    if check(line) { taken += 1 }
+                    if tree(line)?.changed == false { unchanged += 1 }
+                }
+            }
+        }
+        // The fast path is not dead: it takes most events the redactor leaves alone.
+        #expect(taken > unchanged / 2, "fast path took \(taken) of \(unchanged) unchanged corpus lines")
+    }
+
+    @Test("events built from the scanners' trigger fragments, as names, values, header pairs and lists")
+    func fragments() {
+        var generator = RedactorFuzzTests.Generator(state: 99)
+        let names = ["key", "code", "name", "value", "authorization", "Authorization", "header", "password", "apiKey", "token", "m", "pin", "id"]
+        // Fragments the tape takes as they are (no quotes, backslashes or control characters), so
+        // that the redaction checks, not the tape, decide.
+        let fragments = RedactorFuzzTests.fragments.filter { !$0.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } }
+        func text() -> String {
+            (0..<Int.random(in: 0...4, using: &generator)).map { _ in fragments.randomElement(using: &generator)! }.joined()
+        }
+        var taken = 0
+        for _ in 0..<3000 {
+            var event = JSONObject()
+            event["m"] = .string(text())
+            event[names.randomElement(using: &generator)!] = .string(text())
+            event[String(decoding: text().utf8.filter { $0 < 0x80 }, as: UTF8.self)] = .string(text())
+            event["pair"] = ["name": .string(names.randomElement(using: &generator)!), "value": .string(text())]
+            event["list"] = .array([.string(names.randomElement(using: &generator)!), .string(text()), .string(text())])
+            event["authorization"] = ["status": .string(text()), "code": .string(text())]
+            event["n"] = .number(Double(Int.random(in: 0...(Bool.random(using: &generator) ? 999 : 999_999_999_999_999), using: &generator)))
+            for line in Self.lines(event) where check(line) { taken += 1 }
+        }
+        #expect(taken > 100)
+    }
+}
