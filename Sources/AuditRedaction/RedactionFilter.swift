@@ -80,9 +80,7 @@ package struct RedactionFilter: Sendable {
         guard let tape = JSONTape(bytes, maxDepth: depth, maxBytes: parser.limits.maxBytes),
             !tape.hasTopLevelMember("redaction"), redactor.leavesUnchanged(tape)
         else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(line.count + 16)
-        return tape.encodeCanonical(into: &out) ? out : nil
+        return tape.canonicalBytes()
     }
 
     package func process(_ line: [UInt8], lineNumber: Int) -> Output {

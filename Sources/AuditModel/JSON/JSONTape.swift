@@ -161,6 +161,13 @@ package struct JSONTape {
         let n = bytes.count
         var i = quote + 1
         var high: UInt8 = 0
+        // Eight bytes at a time while none is a quote, a backslash, a control character or past ASCII.
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        while i + 8 <= n {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            if Self.hasSpecialByte(word) { break }
+            i += 8
+        }
         while i < n {
             let byte = bytes[i]
             if byte == UInt8(ascii: "\"") { break }
@@ -241,6 +248,20 @@ package struct JSONTape {
         return i
     }
 
+    /// Whether any byte of `word` is `"`, `\\`, below 0x20 or 0x80 and above (SWAR: a byte's high bit
+    /// survives `x - 0x01…` only where the byte was zero; each test makes the byte it looks for zero).
+    @inline(__always)
+    private static func hasSpecialByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = word &- (ones &* 0x20)
+        return ((zeroQuote | zeroBackslash | control | word) & highs) != 0
+    }
+
     @inline(__always)
     private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
@@ -281,34 +302,65 @@ package struct JSONTape {
 
     // MARK: Canonical encoding
 
-    /// Appends the RFC 8785 encoding of the text; false (with `out` partly written) when an object
+    /// Appends the RFC 8785 encoding of the text; false (with `out` unchanged) when an object
     /// repeats a member name.
     package func encodeCanonical(into out: inout [UInt8]) -> Bool {
-        entries.withUnsafeBufferPointer { entries in
-            encode(0, entries, into: &out)
+        guard let canonical = canonicalBytes() else { return false }
+        out.append(contentsOf: canonical)
+        return true
+    }
+
+    /// The RFC 8785 encoding of the text, or nil when an object repeats a member name.
+    package func canonicalBytes() -> [UInt8]? {
+        // The canonical form is never longer than the text: it copies every byte it writes from the
+        // text (brackets, separators, strings, a prefix of each number) and drops the whitespace.
+        var complete = true
+        let out = [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            var writer = Writer(next: buffer.baseAddress!)
+            complete = entries.withUnsafeBufferPointer { entries in encode(0, entries, &writer) }
+            count = complete ? writer.next - buffer.baseAddress! : 0
+        }
+        return complete ? out : nil
+    }
+
+    /// Writes into space known to be large enough.
+    private struct Writer {
+        var next: UnsafeMutablePointer<UInt8>
+
+        @inline(__always)
+        mutating func byte(_ byte: UInt8) {
+            next.pointee = byte
+            next += 1
+        }
+
+        @inline(__always)
+        mutating func copy(_ text: UnsafeBufferPointer<UInt8>) {
+            guard let base = text.baseAddress else { return }
+            next.update(from: base, count: text.count)
+            next += text.count
         }
     }
 
-    private func encode(_ index: Int, _ entries: UnsafeBufferPointer<Entry>, into out: inout [UInt8]) -> Bool {
+    private func encode(_ index: Int, _ entries: UnsafeBufferPointer<Entry>, _ out: inout Writer) -> Bool {
         let entry = entries[index]
         switch entry.kind {
         case .string:
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: text(entry))
-            out.append(UInt8(ascii: "\""))
+            out.byte(UInt8(ascii: "\""))
+            out.copy(text(entry))
+            out.byte(UInt8(ascii: "\""))
             return true
         case .number, .literal:
-            out.append(contentsOf: text(entry))
+            out.copy(text(entry))
             return true
         case .array:
-            out.append(UInt8(ascii: "["))
+            out.byte(UInt8(ascii: "["))
             var element = index + 1
             for k in 0..<Int(entry.count) {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
-                guard encode(element, entries, into: &out) else { return false }
+                if k > 0 { out.byte(UInt8(ascii: ",")) }
+                guard encode(element, entries, &out) else { return false }
                 element = Int(entries[element].next)
             }
-            out.append(UInt8(ascii: "]"))
+            out.byte(UInt8(ascii: "]"))
             return true
         case .object:
             let count = Int(entry.count)
@@ -333,20 +385,20 @@ package struct JSONTape {
                 } else {
                     sorted.sort { precedes(entries[Int($0)], entries[Int($1)]) }
                 }
-                out.append(UInt8(ascii: "{"))
+                out.byte(UInt8(ascii: "{"))
                 for k in 0..<count {
                     let key = entries[Int(sorted[k])]
                     if k > 0 {
                         guard precedes(entries[Int(sorted[k - 1])], key) else { return false }
-                        out.append(UInt8(ascii: ","))
+                        out.byte(UInt8(ascii: ","))
                     }
-                    out.append(UInt8(ascii: "\""))
-                    out.append(contentsOf: text(key))
-                    out.append(UInt8(ascii: "\""))
-                    out.append(UInt8(ascii: ":"))
-                    guard encode(Int(sorted[k]) + 1, entries, into: &out) else { return false }
+                    out.byte(UInt8(ascii: "\""))
+                    out.copy(text(key))
+                    out.byte(UInt8(ascii: "\""))
+                    out.byte(UInt8(ascii: ":"))
+                    guard encode(Int(sorted[k]) + 1, entries, &out) else { return false }
                 }
-                out.append(UInt8(ascii: "}"))
+                out.byte(UInt8(ascii: "}"))
                 return true
             }
         }
