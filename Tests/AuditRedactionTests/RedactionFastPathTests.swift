@@ -117,4 +117,35 @@ struct RedactionFastPathTests {
         }
         #expect(taken > 100)
     }
+
+    @Test("after 32 lines in a row on the full path, one line in 16 tries the fast path, until one takes it")
+    func gate() {
+        var gate = RedactionFilter.FastPathGate()
+        for _ in 0..<32 {
+            let tries = gate.shouldTry()
+            #expect(tries)
+            gate.record(taken: false)
+        }
+        var tries = 0
+        for _ in 0..<160 where gate.shouldTry() {
+            tries += 1
+            gate.record(taken: false)
+        }
+        #expect(tries == 10)
+        while !gate.shouldTry() {}
+        gate.record(taken: true)
+        for _ in 0..<40 {
+            let tries = gate.shouldTry()
+            #expect(tries)
+        }
+
+        // The output is the same whichever path a line takes.
+        let secret = Array(#"{"password":"hunter22","m":"x"}"#.utf8)
+        let plain = Array(#"{"m":"nothing here","n":9.0}"#.utf8)
+        var adaptive = RedactionFilter.FastPathGate()
+        for i in 0..<100 {
+            let line = i % 50 == 49 ? plain : secret
+            #expect(filter.process(line, lineNumber: i + 1, gate: &adaptive) == filter.process(line, lineNumber: i + 1))
+        }
+    }
 }

@@ -32,11 +32,12 @@ struct RedactCommand: ParsableCommand {
         var rejected = 0
         var lineNumber = 0
         var reader = LineReader(maxLineBytes: filter.maxLineBytes)
+        var gate = RedactionFilter.FastPathGate()
         try reader.forEachLine { line in
             lineNumber += 1
             let result: RedactionFilter.Output
             switch line {
-            case .complete(let bytes): result = filter.process(bytes, lineNumber: lineNumber)
+            case .complete(let bytes): result = filter.process(bytes, lineNumber: lineNumber, gate: &gate)
             case .overlong(let length): result = filter.overlong(lineNumber: lineNumber, bytes: length)
             }
             if let error = result.error {
