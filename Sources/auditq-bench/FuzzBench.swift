@@ -2,6 +2,7 @@ import ArgumentParser
 import AuditCompression
 import AuditCrypto
 import AuditModel
+import AuditRedaction
 import AuditStore
 import AuditVerify
 import Dispatch
@@ -12,7 +13,8 @@ import Glibc
 
 /// Mutation-based fuzzing of every reader of untrusted bytes: segment files (gzip members, header,
 /// records, the verifier's fast digest path), manifests, checkpoints, the JSON parser and canonical
-/// encoder, and the whole verifier on mutated stores. A crash or a trap ends the process (that is the
+/// encoder, the tape and redaction fast paths (checked against the parser and the tree walk), and
+/// the whole verifier on mutated stores. A crash or a trap ends the process (that is the
 /// finding); an input that takes longer than `--hang-seconds` aborts with its seed and iteration.
 struct FuzzBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,7 +48,7 @@ struct FuzzBench: ParsableCommand {
         var verified = 0
         for iteration in 0..<iterations {
             watchdog.begin(iteration: iteration, seed: seed)
-            let kind = Int(rng.next() % 6)
+            let kind = Int(rng.next() % 7)
             switch kind {
             case 0:
                 let bytes = mutate(corpus.segments[Int(rng.next() % UInt64(corpus.segments.count))], &rng, donors: corpus.segments)
@@ -63,9 +65,13 @@ struct FuzzBench: ParsableCommand {
                 let bytes = mutate(corpus.lines[Int(rng.next() % UInt64(corpus.lines.count))], &rng, donors: corpus.lines)
                 _ = try? SegmentHeader(line: bytes)
                 _ = try? StoreDescriptor(json: bytes, path: "fuzz")
-            default:
+            case 5:
                 let bytes = mutate(corpus.segments[Int(rng.next() % UInt64(corpus.segments.count))], &rng, donors: corpus.segments)
                 _ = try? Gzip.inflateAll(bytes, maxOutput: 1 << 22)
+            default:
+                // Producer events (what `auditq redact` and `auditq ingest` read), not records.
+                let bytes = mutate(Self.events[Int(rng.next() % UInt64(Self.events.count))], &rng, donors: Self.events)
+                checkFastPaths(bytes, parsed: try? Record.parser.parse(bytes))
             }
             if verifyEvery > 0, iteration % verifyEvery == verifyEvery - 1 {
                 try verifyMutatedStore(corpus, &rng)
@@ -78,6 +84,7 @@ struct FuzzBench: ParsableCommand {
         watchdog.stop()
         let seconds = monotonicSeconds() - started
         print("fuzz: \(iterations) mutated inputs (seed \(seed)), \(verified) full verifications of mutated stores, \(Int(Double(iterations) / seconds)) inputs/s, \(Int(seconds)) s: no crash, no hang")
+        print("fast paths checked against the parser and the tree walk: JSONTape took \(Self.tapeTaken) record lines, the redaction fast path \(Self.fastPathTaken); no disagreement")
     }
 
     private func readSegment(_ bytes: [UInt8]) {
@@ -93,13 +100,45 @@ struct FuzzBench: ParsableCommand {
     private func readRecordLine(_ bytes: [UInt8], firstSeq: UInt64 = 1, leaf: SHA256Digest? = nil) {
         let key = leaf ?? SHA256.hash("fuzz")
         _ = bytes.withUnsafeBytes { Record.fastDigest(line: $0, firstSeq: firstSeq, leafKey: { _ in key }) }
-        guard let value = try? Record.parser.parse(bytes) else { return }
+        let value = try? Record.parser.parse(bytes)
+        checkFastPaths(bytes, parsed: value)
+        guard let value else { return }
         _ = CanonicalJSON.encode(value)
         if case .object(let object) = value, let record = try? Record(stored: object) {
             _ = try? record.digest(leafKey: key)
             _ = try? record.digest(leafKey: nil)
         }
     }
+
+    /// The tape and the redaction fast path must agree with the parser and the tree walk wherever
+    /// they take a line; a disagreement is a finding, like a crash.
+    private func checkFastPaths(_ bytes: [UInt8], parsed: JSONValue?) {
+        let limits = Record.parser.limits
+        let tape = bytes.withUnsafeBufferPointer { JSONTape($0, maxDepth: limits.maxDepth, maxBytes: limits.maxBytes)?.canonicalBytes() }
+        if tape != nil { Self.tapeTaken += 1 }
+        if let tape, tape != parsed.map({ CanonicalJSON.encode($0) }) {
+            fatalError("JSONTape disagrees with the parser on \(Hex.encode(bytes))")
+        }
+        let filter = Self.filter
+        guard let fast = bytes.withUnsafeBytes({ filter.canonicalIfUnchanged($0) }) else { return }
+        guard case .object(var object) = parsed, filter.redactor.redact(&object).isEmpty, fast == CanonicalJSON.encode(.object(object)) else {
+            fatalError("the redaction fast path disagrees with the tree walk on \(Hex.encode(bytes))")
+        }
+        Self.fastPathTaken += 1
+    }
+
+    /// Events in the shape of the shared workload, with and without secrets.
+    static let events: [[UInt8]] = [
+        #"{"ts":"2026-11-20T10:00:00.001055Z","level":"warn","source":"identity-svc","action":"auth.login","outcome":"success","actor":{"type":"api_key","id":"api_ScdpxZpcfRHyxJ"},"request_id":"req_ALENZ54pCRipuMoWnG3juGmD","customer_code":"CUS_7RS172VAQO","message":"Dashboard login","http":{"method":"POST","path":"/v1/auth/login","status":201,"duration_ms":207.0},"metadata":{"amount":2692337,"currency":"NGN","ip":"154.53.115.232"}}"#,
+        #"{"ts":"2026-11-20T10:00:00.039077Z","level":"error","action":"payment.authorize","error":{"code":"timeout","message":"Upstream institution timed out"},"headers":[{"name":"Authorization","value":"Bearer abcdefghijklmnop0123456789"}],"list":["X-Api-Key","k3y-abcdefghijklmnop"],"authorization":{"status":"approved","code":"A1B2C3"}}"#,
+        #"{"m":"password reset email sent","card":"4111 1111 1111 1111","n":4111111111111111,"url":"https://user:pa55w0rd@host/x?token=abc123def456ghi789","deep":[[{"k":"v"}]],"sk_live_4eC39HqLyjWDarjtT1zdp7dc":true}"#,
+    ].map { Array($0.utf8) }
+
+    /// Lines each fast path took (the run is single-threaded).
+    nonisolated(unsafe) private static var tapeTaken = 0
+    nonisolated(unsafe) private static var fastPathTaken = 0
+
+    private static let filter = RedactionFilter(redactor: Redactor(), parser: Record.parser)
 
     private func verifyMutatedStore(_ corpus: Corpus, _ rng: inout SplitMix) throws {
         let store = scratch + "/mutated"
