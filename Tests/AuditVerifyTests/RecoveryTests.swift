@@ -43,6 +43,38 @@ struct RecoveryTests {
         #expect(report.isIntact, "\(report.findings)")
     }
 
+    @Test("a writer killed after sealing a segment, before its first checkpoint and the next segment, is recovered")
+    func killedAfterSealBeforeFirstCheckpoint() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("store")
+        let writer = try StoreWriter(path: path, key: key, configuration: Fixtures.configuration {
+            $0.checkpointInterval = 3600
+            $0.idleCheckpointInterval = 3600
+        })
+        for n in 1...20 { try writer.append(Fixtures.event(n)) }
+        _ = try writer.sealOpenSegment()
+        writer.simulateCrash()
+        // The kill landed before the next segment file was created and before any checkpoint.
+        let layout = StoreLayout(root: path)
+        try? FileManager.default.removeItem(atPath: layout.segment(2))
+        try? FileManager.default.removeItem(atPath: layout.head)
+        #expect(FileManager.default.fileExists(atPath: layout.manifest(1)))
+
+        let reopened = try StoreWriter(path: path, key: key, configuration: Fixtures.configuration())
+        let recovery = try #require(reopened.recovery, "a store with a sealed newest segment and no checkpoint was not shut down cleanly")
+        #expect(recovery.recoveredThroughSeq == 20 && recovery.recordSeq == 21)
+        try reopened.close()
+        let records = try Fixtures.records(path)
+        #expect(records.last?["event"]?.objectValue?["action"] == "auditq.store.recovered")
+
+        // A clean close signs a checkpoint, so reopening a cleanly closed store records nothing.
+        let again = try StoreWriter(path: path, key: key, configuration: Fixtures.configuration())
+        #expect(again.recovery == nil)
+        try again.close()
+        let report = Verifier(path: path, trustedKeys: [key.publicKey]).run()
+        #expect(report.isIntact, "\(report.findings)")
+    }
+
     @Test("a torn tail after the signed region is cut at every length; durable records survive")
     func tornTail() throws {
         let dir = TemporaryDirectory()

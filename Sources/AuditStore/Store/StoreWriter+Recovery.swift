@@ -89,9 +89,10 @@ extension StoreWriter {
             if let checkpoint, checkpoint.seq > manifest.lastSeq {
                 throw AuditStoreError(.tampered, "head.json signs record \(checkpoint.seq) but the store ends at \(manifest.lastSeq); run 'auditq verify'", path: layout.root)
             }
-            // Unclean: the last checkpoint says so, or records were sealed after the last one (a writer
-            // died between sealing and signing its checkpoint).
-            if let checkpoint, !checkpoint.cleanShutdown || checkpoint.seq < manifest.lastSeq {
+            // Unclean: the last checkpoint says so, records were sealed after the last one (a writer
+            // died between sealing and signing its checkpoint), or there is none at all (a writer died
+            // after sealing a segment, before its first checkpoint: a clean close always signs one).
+            if checkpoint.map({ !$0.cleanShutdown || $0.seq < manifest.lastSeq }) ?? true {
                 notes.append(.recovered(segment: last, throughSeq: manifest.lastSeq, rewrittenTailBytes: 0, discardedPartialBytes: 0, cleanTail: true))
             }
             if manifest.keyID != key.keyID { notes.append(.keyRotated(from: manifest.keyID, to: key.keyID)) }
