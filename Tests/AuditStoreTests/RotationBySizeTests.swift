@@ -16,7 +16,14 @@ struct RotationBySizeTests {
             $0.durability = durability
         })
         var last: UInt64 = 0
-        for n in 1...3000 { last = try writer.append(Fixtures.event(n)) }
+        // A burst (appends outrun the flusher, so sizes are known late), then appends that wait for
+        // the flusher now and then, so that rotation by size must have happened several times
+        // however slow the machine is.
+        for n in 1...1500 { last = try writer.append(Fixtures.event(n)) }
+        for n in 1501...3000 {
+            last = try writer.append(Fixtures.event(n))
+            if n % 50 == 0 { try writer.waitUntilDurable(last) }
+        }
         try writer.waitUntilDurable(last)
         try writer.close()
         let files = try Fixtures.segmentFiles(path)
