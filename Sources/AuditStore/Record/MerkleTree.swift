@@ -92,7 +92,12 @@ package enum MerkleTree {
         package init() {}
 
         package mutating func append(recordDigest: SHA256Digest) {
-            var node = (count: 1, hash: MerkleTree.leafHash(recordDigest))
+            append(leafHash: MerkleTree.leafHash(recordDigest))
+        }
+
+        /// Appends a leaf whose hash (``MerkleTree/leafHash(_:)``) was computed elsewhere.
+        package mutating func append(leafHash: SHA256Digest) {
+            var node = (count: 1, hash: leafHash)
             while let last = stack.last, last.count == node.count {
                 stack.removeLast()
                 node = (count: last.count * 2, hash: MerkleTree.nodeHash(last.hash, node.hash))
