@@ -104,8 +104,8 @@ final class ResultSlots: @unchecked Sendable {
 
 extension Verifier {
     static func timestamp(_ members: RawEvent, _ line: UnsafeRawBufferPointer) -> Timestamp? {
-        guard case .plain(let text) = members.field("ts", line: line) else { return nil }
-        return Timestamp(rfc3339: text)
+        guard case .plain(let range) = members.fieldBytes("ts", line: line) else { return nil }
+        return Timestamp(rfc3339UTF8: UnsafeRawBufferPointer(rebasing: line[range]))
     }
 
     /// A record's digest and everything else the sequential fold needs from its line, computed ahead of
