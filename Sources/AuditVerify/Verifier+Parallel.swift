@@ -152,7 +152,7 @@ extension Verifier {
     /// One block: nil, so that the fold continues sequentially from it and reports exactly what is
     /// wrong, unless it is a complete gzip member ending where the next block starts.
     static func prepareBlock(bytes: [UInt8], offset: Int, end: Int, tree: SaltTree, firstSeq: UInt64, indexing: Bool) -> PreparedBlock? {
-        guard let member = try? bytes.withUnsafeBytes({ try Gzip.inflateMember($0, at: offset, maxOutput: SegmentScanner.maxBlockBytes) }),
+        guard let member = try? bytes.withUnsafeBytes({ try Gzip.inflateMember($0, at: offset, expectedEnd: end, maxOutput: SegmentScanner.maxBlockBytes) }),
             member.isComplete, member.compressedRange.upperBound == end
         else { return nil }
         let (lines, partial) = SegmentScanner.split(member.bytes)
