@@ -63,6 +63,12 @@ public struct SHA256: Sendable {
         return digest
     }
 
+    /// The digest of everything fed so far, ending the hasher: ``finalize()`` without the reset that
+    /// readies it for another message (for the hot paths, which hash each message with a fresh hasher).
+    package consuming func digest() -> SHA256Digest {
+        finalizeWithoutReset()
+    }
+
     private mutating func finalizeWithoutReset() -> SHA256Digest {
         var digest = SHA256Digest.zero
         withUnsafeMutableBytes(of: &digest.storage) { raw in

@@ -14,6 +14,6 @@ package enum Chain {
         var hasher = SHA256()
         hasher.update(previous)
         hasher.update(recordDigest)
-        return hasher.finalize()
+        return hasher.digest()
     }
 }

@@ -10,7 +10,7 @@ package enum MerkleTree {
         var hasher = SHA256()
         withUnsafeBytes(of: UInt8(0)) { hasher.update($0) }
         hasher.update(recordDigest)
-        return hasher.finalize()
+        return hasher.digest()
     }
 
     package static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
@@ -18,7 +18,7 @@ package enum MerkleTree {
         withUnsafeBytes(of: UInt8(1)) { hasher.update($0) }
         hasher.update(left)
         hasher.update(right)
-        return hasher.finalize()
+        return hasher.digest()
     }
 
     package static let emptyRoot = SHA256.hash([UInt8]())

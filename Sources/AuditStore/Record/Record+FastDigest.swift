@@ -31,27 +31,26 @@ extension Record {
             guard let key = scanner.plainString() else { return nil }
             guard scanner.consume(UInt8(ascii: ":")) else { return nil }
             let start = scanner.index
-            switch scanner.name(key) {
-            case "event":
+            if scanner.bytes(key, equal: "event") {
                 guard let found = RawEvent(scanning: &scanner) else { return nil }
                 eventMembers = found
                 eventRange = start..<scanner.index
-            case "pd":
+            } else if scanner.bytes(key, equal: "pd") {
                 guard scanner.consume(UInt8(ascii: "[")) else { return nil }
                 repeat {
                     guard let path = scanner.plainString() else { return nil }
                     pdPaths.append(path)
                 } while scanner.consume(UInt8(ascii: ","))
                 guard scanner.consume(UInt8(ascii: "]")) else { return nil }
-            case "redaction":
+            } else if scanner.bytes(key, equal: "redaction") {
                 guard scanner.skipValue() else { return nil }
-            case "seq":
+            } else if scanner.bytes(key, equal: "seq") {
                 guard let n = scanner.unsignedInteger() else { return nil }
                 seq = n
-            case "v":
+            } else if scanner.bytes(key, equal: "v") {
                 guard scanner.unsignedInteger() == 1 else { return nil }
                 sawVersion = true
-            default:
+            } else {
                 return nil  // erased, salts, or unknown: the general path decides.
             }
         } while scanner.consume(UInt8(ascii: ","))
@@ -86,9 +85,9 @@ extension Record {
                     withUnsafeBytes(of: UInt8(2)) { saltHasher.update($0) }
                     saltHasher.update(UnsafeRawBufferPointer(rebasing: line[span.path]))
                     var commit = SHA256()
-                    commit.update(saltHasher.finalize())
+                    commit.update(saltHasher.digest())
                     commit.update(UnsafeRawBufferPointer(rebasing: line[span.value]))
-                    commit.finalize().withUnsafeBytes { digest in
+                    commit.digest().withUnsafeBytes { digest in
                         for i in 0..<digest.count {
                             replacement[hexStart + 2 * i] = Record.hexDigits[Int(digest[i] >> 4)]
                             replacement[hexStart + 2 * i + 1] = Record.hexDigits[Int(digest[i] & 0xF)]
@@ -102,7 +101,7 @@ extension Record {
         }
         guard complete else { return nil }
         hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor...]))
-        return (seq, hasher.finalize(), eventRange, members)
+        return (seq, hasher.digest(), eventRange, members)
     }
 }
 
@@ -227,6 +226,11 @@ struct RawJSON {
             }
         }
         return nil
+    }
+
+    /// Whether the bytes at `range` are exactly `literal` (a member name, compared without building a string).
+    func bytes(_ range: Range<Int>, equal literal: StaticString) -> Bool {
+        range.count == literal.utf8CodeUnitCount && memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
     }
 
     func name(_ range: Range<Int>) -> Substring {

@@ -66,7 +66,7 @@ package struct SaltTree: Sendable, Hashable {
         var hasher = SHA256()
         hasher.update(key)
         withUnsafeBytes(of: bit) { hasher.update($0) }
-        return hasher.finalize()
+        return hasher.digest()
     }
 
     /// The key of leaf `index`, or nil when it was punctured.
