@@ -326,7 +326,8 @@ extension Verifier {
             // A sealed segment's blocks are decoded and digested on all cores a few blocks ahead (the
             // manifest says where they start; each must end where the next begins); the fold below
             // stays sequential. From the first block that is not so, the scanner reads on.
-            var pipeline = blocks.flatMap { blocks in !preparesBlocksAhead ? nil : Verifier.pipelineBlocks(bytes: bytes, headerEnd: scanner.offset, blocks: blocks, header: header, indexing: indexing) }
+            let headerEnd = scanner.offset
+            var pipeline = preparesBlocksAhead ? blocks.flatMap { Verifier.pipelineBlocks(bytes: bytes, headerEnd: headerEnd, blocks: $0, header: header, indexing: indexing) } : nil
             defer { pipeline?.work.cancel() }
             var preparedIndex = 0
             var preparedToEnd = false
@@ -426,7 +427,7 @@ extension Verifier {
                     }
                     record(seq, ts: ts, keys: keys, line: line, event: parsedEvent)
                 }
-                /// The steps every record takes after its chain and Merkle steps, in order.
+                // The steps every record takes after its chain and Merkle steps, in order.
                 func record(_ seq: UInt64, ts: Timestamp?, keys: SegmentIndex.RecordKeys?, line: ArraySlice<UInt8>, event: JSONObject?) {
                     outcome.count += 1
                     outcome.lastSeq = seq
