@@ -7,18 +7,11 @@ import AuditCrypto
 /// `SHA-256("")`.
 package enum MerkleTree {
     package static func leafHash(_ recordDigest: SHA256Digest) -> SHA256Digest {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(0)) { hasher.update($0) }
-        hasher.update(recordDigest)
-        return hasher.digest()
+        withUnsafeBytes(of: UInt8(0)) { prefix in recordDigest.withUnsafeBytes { SHA256.hash(prefix, $0) } }
     }
 
     package static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(1)) { hasher.update($0) }
-        hasher.update(left)
-        hasher.update(right)
-        return hasher.digest()
+        withUnsafeBytes(of: UInt8(1)) { prefix in left.withUnsafeBytes { l in right.withUnsafeBytes { SHA256.hash(prefix, l, $0) } } }
     }
 
     package static let emptyRoot = SHA256.hash([UInt8]())

@@ -80,14 +80,11 @@ extension Record {
                 for span in spans {
                     guard span.value.lowerBound >= cursor else { return false }
                     hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]))
-                    var saltHasher = SHA256()
-                    saltHasher.update(leaf)
-                    withUnsafeBytes(of: UInt8(2)) { saltHasher.update($0) }
-                    saltHasher.update(UnsafeRawBufferPointer(rebasing: line[span.path]))
-                    var commit = SHA256()
-                    commit.update(saltHasher.digest())
-                    commit.update(UnsafeRawBufferPointer(rebasing: line[span.value]))
-                    commit.digest().withUnsafeBytes { digest in
+                    let salt = leaf.withUnsafeBytes { leaf in
+                        withUnsafeBytes(of: UInt8(2)) { SHA256.hash(leaf, $0, UnsafeRawBufferPointer(rebasing: line[span.path])) }
+                    }
+                    let commitment = salt.withUnsafeBytes { SHA256.hash($0, UnsafeRawBufferPointer(rebasing: line[span.value])) }
+                    commitment.withUnsafeBytes { digest in
                         for i in 0..<digest.count {
                             replacement[hexStart + 2 * i] = Record.hexDigits[Int(digest[i] >> 4)]
                             replacement[hexStart + 2 * i + 1] = Record.hexDigits[Int(digest[i] & 0xF)]
