@@ -22,6 +22,14 @@ public enum Gzip {
         try GzipInflater().inflateMember(data, at: offset, maxOutput: maxOutput)
     }
 
+    /// Like ``inflateMember(_:at:maxOutput:)``, for a member believed to end at `end`: its trailer's
+    /// length field sizes the output buffer up front (it is a hint only; the output grows as usual
+    /// when it is wrong, and nothing else is taken from it).
+    package static func inflateMember(_ data: UnsafeRawBufferPointer, at offset: Int, expectedEnd end: Int, maxOutput: Int) throws -> GzipMember {
+        let hint = end - offset >= 18 && end <= data.count ? Int(data.loadUnaligned(fromByteOffset: end - 4, as: UInt32.self).littleEndian) : nil
+        return try GzipInflater().inflateMember(data, at: offset, maxOutput: maxOutput, sizeHint: hint)
+    }
+
     /// Like ``inflateMember(_:at:maxOutput:)``, but invalid deflate data ends the member instead of
     /// failing it: everything decoded before the invalid data comes back with `isComplete == false`.
     ///

@@ -40,7 +40,7 @@ final class GzipInflater {
     }
 
     /// See ``Gzip/inflateMember(_:at:maxOutput:)``.
-    func inflateMember(_ data: UnsafeRawBufferPointer, at offset: Int, maxOutput: Int, stopAtCorruptData: Bool = false) throws -> GzipMember {
+    func inflateMember(_ data: UnsafeRawBufferPointer, at offset: Int, maxOutput: Int, stopAtCorruptData: Bool = false, sizeHint: Int? = nil) throws -> GzipMember {
         guard (0...data.count).contains(offset) else {
             throw CompressionError(
                 code: .invalidArgument, message: "offset \(offset) is outside the \(data.count)-byte input", offset: offset)
@@ -70,7 +70,7 @@ final class GzipInflater {
         stream.pointee.next_in = nil
         stream.pointee.avail_in = 0
 
-        var output = OutputBuffer(limit: maxOutput)
+        var output = OutputBuffer(limit: maxOutput, sizeHint: sizeHint)
         defer { output.deallocate() }
         var crc = crc32_z(0, nil, 0)
         var consumed = headerLength  // bytes of `input` handed to zlib so far
@@ -156,9 +156,11 @@ extension GzipInflater {
         private let ceiling: Int
         var count = 0
 
-        init(limit: Int) {
+        /// - Parameter sizeHint: The output size expected, if known: the buffer starts one byte larger,
+        ///   so that output of exactly that size is never copied to grow.
+        init(limit: Int, sizeHint: Int? = nil) {
             ceiling = limit == Int.max ? Int.max : limit + 1
-            capacity = min(GzipInflater.initialCapacity, ceiling)
+            capacity = min(max(GzipInflater.initialCapacity, (sizeHint ?? 0) + 1), ceiling)
             guard let memory = malloc(capacity) else { fatalError("out of memory allocating \(capacity) bytes") }
             start = memory.assumingMemoryBound(to: UInt8.self)
         }

@@ -63,12 +63,51 @@ public struct SHA256: Sendable {
         return digest
     }
 
+    /// The digest of everything fed so far, ending the hasher: ``finalize()`` without the reset that
+    /// readies it for another message (for the hot paths, which hash each message with a fresh hasher).
+    package consuming func digest() -> SHA256Digest {
+        finalizeWithoutReset()
+    }
+
     private mutating func finalizeWithoutReset() -> SHA256Digest {
         var digest = SHA256Digest.zero
         withUnsafeMutableBytes(of: &digest.storage) { raw in
             _ = SHA256_Final(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), &context)
         }
         return digest
+    }
+
+    /// The digest of a small message given in up to three parts (chain links, tree nodes, salts and
+    /// commitments): the parts are joined on the stack and hashed in one update, which skips the
+    /// incremental hasher's copying of each short part into its block buffer.
+    package static func hash(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, _ c: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> SHA256Digest {
+        let total = a.count + b.count + c.count
+        guard total > 0, total <= 256 else {
+            var hasher = SHA256()
+            hasher.update(a)
+            hasher.update(b)
+            hasher.update(c)
+            return hasher.finalizeWithoutReset()
+        }
+        return withUnsafeTemporaryAllocation(byteCount: total, alignment: 16) { joined in
+            var at = joined.baseAddress!
+            func append(_ part: UnsafeRawBufferPointer) {
+                guard let base = part.baseAddress, !part.isEmpty else { return }
+                at.copyMemory(from: base, byteCount: part.count)
+                at += part.count
+            }
+            append(a)
+            append(b)
+            append(c)
+            var context = SHA256_CTX()
+            SHA256_Init(&context)
+            SHA256_Update(&context, joined.baseAddress!, total)
+            var digest = SHA256Digest.zero
+            withUnsafeMutableBytes(of: &digest.storage) { raw in
+                _ = SHA256_Final(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), &context)
+            }
+            return digest
+        }
     }
 
     /// Hashes raw bytes in one call.

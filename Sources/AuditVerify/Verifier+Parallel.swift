@@ -104,23 +104,36 @@ final class ResultSlots: @unchecked Sendable {
 
 extension Verifier {
     static func timestamp(_ members: RawEvent, _ line: UnsafeRawBufferPointer) -> Timestamp? {
-        guard case .plain(let text) = members.field("ts", line: line) else { return nil }
-        return Timestamp(rfc3339: text)
+        guard case .plain(let range) = members.fieldBytes("ts", line: line) else { return nil }
+        return Timestamp(rfc3339UTF8: UnsafeRawBufferPointer(rebasing: line[range]))
     }
 
-    /// A record's digest computed ahead of the sequential fold.
+    /// A record's digest and everything else the sequential fold needs from its line, computed ahead of
+    /// the fold on all cores.
     struct FastRecord: Sendable {
         var seq: UInt64
         var digest: SHA256Digest
+        /// The Merkle leaf hash of `digest`.
+        var leafHash: SHA256Digest
         var ts: Timestamp?
-        /// The event's top-level members in the line.
-        var members: RawEvent
+        /// The index keys; nil when not indexing, or when a key is not a plain string (the fold then
+        /// reads the record through the model).
+        var keys: SegmentIndex.RecordKeys?
+        /// The event looks like an erasure or retention record: the fold parses it for its claim.
+        var isClaim: Bool
     }
 
-    /// Decodes and digests a sealed segment's blocks concurrently. Returns nil, so that the caller scans
-    /// sequentially and reports exactly what is wrong, unless every block is a complete gzip member that
-    /// starts where the manifest says and ends where the next one starts.
-    static func prepareBlocks(bytes: [UInt8], headerEnd: Int, blocks: [SegmentManifest.Block], header: SegmentHeader) -> [(SegmentScanner.Block, [FastRecord?]?)]? {
+    /// A sealed segment's block, decoded and digested ahead of the fold.
+    struct PreparedBlock: Sendable {
+        var block: SegmentScanner.Block
+        /// Per line; nil where the fold must take the general path.
+        var records: [FastRecord?]
+    }
+
+    /// Decodes and digests a sealed segment's blocks on all cores, a bounded number ahead of the
+    /// sequential fold. Nil (the caller scans sequentially) when the manifest's block table cannot
+    /// describe the file: fewer than two blocks, not starting after the header, or not increasing.
+    static func pipelineBlocks(bytes: [UInt8], headerEnd: Int, blocks: [SegmentManifest.Block], header: SegmentHeader, indexing: Bool) -> (offsets: [Int], work: PipelinedWork<PreparedBlock?>)? {
         guard blocks.count >= 2, blocks[0].offset == headerEnd else {
             return nil
         }
@@ -129,49 +142,32 @@ extension Verifier {
         let ends = Array(offsets.dropFirst()) + [bytes.count]
         let tree = header.saltTree
         let firstSeq = header.firstSeq
-        let slots = PreparedSlots(count: blocks.count)
-        DispatchQueue.concurrentPerform(iterations: blocks.count) { i in
-            guard let member = try? bytes.withUnsafeBytes({ try Gzip.inflateMember($0, at: offsets[i], maxOutput: SegmentScanner.maxBlockBytes) }),
-                member.isComplete, member.compressedRange.upperBound == ends[i]
-            else { return }
-            let (lines, partial) = SegmentScanner.split(member.bytes)
-            guard partial == 0 else { return }
-            var deriver = SaltTree.SequentialDeriver(tree: tree)
-            let fast: [FastRecord?] = lines.map { line in
-                line.withUnsafeBytes { raw in
-                    Record.fastDigest(line: raw, firstSeq: firstSeq, leafKey: { deriver.leafKeyIfPresent($0) }).map {
-                        FastRecord(seq: $0.seq, digest: $0.digest, ts: Verifier.timestamp($0.members, raw), members: $0.members)
-                    }
-                }
-            }
-            slots.set(i, (SegmentScanner.Block(offset: offsets[i], end: ends[i], lines: lines, isComplete: true, partialLineBytes: 0), fast))
+        let window = 4 * PipelinedWork<PreparedBlock?>.processorCount
+        let work = PipelinedWork<PreparedBlock?>(count: blocks.count, window: window) { i in
+            prepareBlock(bytes: bytes, offset: offsets[i], end: ends[i], tree: tree, firstSeq: firstSeq, indexing: indexing)
         }
-        return slots.all()
-    }
-}
-
-/// Prepared blocks written by concurrent workers, each slot once; read after all finished.
-///
-/// `@unchecked Sendable`: all access goes through `lock`.
-final class PreparedSlots: @unchecked Sendable {
-    private var slots: [(SegmentScanner.Block, [Verifier.FastRecord?]?)?]
-    private let lock = DispatchSemaphore(value: 1)
-
-    init(count: Int) {
-        slots = Array(repeating: nil, count: count)
+        return (offsets, work)
     }
 
-    func set(_ i: Int, _ value: (SegmentScanner.Block, [Verifier.FastRecord?]?)) {
-        lock.wait()
-        slots[i] = value
-        lock.signal()
-    }
-
-    /// Every slot, or nil when any worker gave up.
-    func all() -> [(SegmentScanner.Block, [Verifier.FastRecord?]?)]? {
-        lock.wait()
-        defer { lock.signal() }
-        let filled = slots.compactMap { $0 }
-        return filled.count == slots.count ? filled : nil
+    /// One block: nil, so that the fold continues sequentially from it and reports exactly what is
+    /// wrong, unless it is a complete gzip member ending where the next block starts.
+    static func prepareBlock(bytes: [UInt8], offset: Int, end: Int, tree: SaltTree, firstSeq: UInt64, indexing: Bool) -> PreparedBlock? {
+        guard let member = try? bytes.withUnsafeBytes({ try Gzip.inflateMember($0, at: offset, expectedEnd: end, maxOutput: SegmentScanner.maxBlockBytes) }),
+            member.isComplete, member.compressedRange.upperBound == end
+        else { return nil }
+        let (lines, partial) = SegmentScanner.split(member.bytes)
+        guard partial == 0 else { return nil }
+        var deriver = SaltTree.SequentialDeriver(tree: tree)
+        let records: [FastRecord?] = lines.map { line in
+            line.withUnsafeBytes { raw in
+                guard let fast = Record.fastDigest(line: raw, firstSeq: firstSeq, leafKey: { deriver.leafKeyIfPresent($0) }) else { return nil }
+                let ts = Verifier.timestamp(fast.members, raw)
+                return FastRecord(
+                    seq: fast.seq, digest: fast.digest, leafHash: MerkleTree.leafHash(fast.digest), ts: ts,
+                    keys: indexing ? SegmentIndex.RecordKeys(rawLine: raw, members: fast.members, timestamp: ts?.microsecondsSinceEpoch ?? 0) : nil,
+                    isClaim: RemovalClaim.isClaim(fast.members, line: raw))
+            }
+        }
+        return PreparedBlock(block: SegmentScanner.Block(offset: offset, end: end, lines: lines, isComplete: true, partialLineBytes: 0), records: records)
     }
 }

@@ -40,6 +40,9 @@ public struct Verifier: Sendable {
     public var progress: (@Sendable (Int, Int) -> Void)?
     /// The time freshness is judged against.
     public var now: Timestamp = .now()
+    /// Decode and digest a sealed segment's blocks on all cores ahead of the sequential fold (off: one
+    /// by one, the definition the prepared path must match; for tests).
+    package var preparesBlocksAhead = true
 
     public init(path: String, trustedKeys: [Ed25519.PublicKey]) {
         self.path = path
@@ -52,6 +55,7 @@ public struct Verifier: Sendable {
         run.validity = Dictionary(keyValidity.map { ($0.key.keyID, $0.validity) }, uniquingKeysWith: { a, _ in a })
         if let expectedHead { run.watchSeqs.insert(expectedHead.seq) }
         run.progress = progress
+        run.preparesBlocksAhead = preparesBlocksAhead
         run.verify()
         if let expectedHead { run.checkExpectedHead(expectedHead) }
         if let maxCheckpointAge { run.checkFreshness(maxAge: maxCheckpointAge, now: now) }
@@ -319,15 +323,29 @@ extension Verifier {
             var outcome = ScanOutcome(chainHead: chainHead, merkleRoot: merkle.root)
             var blockIndex = 0
             var deriver = SaltTree.SequentialDeriver(tree: header.saltTree)
-            // A sealed segment's blocks are decoded and digested on all cores first (the manifest says
-            // where they start; each must end where the next begins); the fold below stays sequential.
-            let prepared = blocks.flatMap { Verifier.prepareBlocks(bytes: bytes, headerEnd: scanner.offset, blocks: $0, header: header) }
+            // A sealed segment's blocks are decoded and digested on all cores a few blocks ahead (the
+            // manifest says where they start; each must end where the next begins); the fold below
+            // stays sequential. From the first block that is not so, the scanner reads on.
+            let headerEnd = scanner.offset
+            var pipeline = preparesBlocksAhead ? blocks.flatMap { Verifier.pipelineBlocks(bytes: bytes, headerEnd: headerEnd, blocks: $0, header: header, indexing: indexing) } : nil
+            defer { pipeline?.work.cancel() }
             var preparedIndex = 0
+            var preparedToEnd = false
             func nextBlock() -> (SegmentScanner.Block, [Verifier.FastRecord?]?)? {
-                guard let prepared else { return scanner.nextBlock().map { ($0, nil) } }
-                guard preparedIndex < prepared.count else { return nil }
-                preparedIndex += 1
-                return prepared[preparedIndex - 1]
+                if let (offsets, work) = pipeline {
+                    guard preparedIndex < offsets.count else {
+                        preparedToEnd = true
+                        return nil
+                    }
+                    if let prepared = work.take(preparedIndex) {
+                        preparedIndex += 1
+                        return (prepared.block, prepared.records)
+                    }
+                    work.cancel()
+                    pipeline = nil
+                    scanner.resume(at: offsets[preparedIndex])
+                }
+                return scanner.nextBlock().map { ($0, nil) }
             }
             while let (block, fastRecords) = nextBlock() {
                 let blockFirst = expectedSeq
@@ -339,6 +357,22 @@ extension Verifier {
                     }
                 }
                 for (lineIndex, line) in block.lines.enumerated() {
+                    if let fast = fastRecords?[lineIndex] {
+                        // Prepared ahead: only the order-dependent steps are left.
+                        if fast.isClaim, case .object(let object)? = try? Record.parser.parse(Array(line)),
+                            let claim = object["event"]?.objectValue.flatMap({ RemovalClaim(seq: fast.seq, event: $0) })
+                        {
+                            claims.append(claim)
+                        }
+                        if fast.seq != expectedSeq {
+                            add(Finding(.sequenceBroken, segment: number, seqRange: fast.seq...fast.seq, offset: block.offset, file: segmentPath, "record \(fast.seq) found where \(expectedSeq) belongs (removed, duplicated or reordered)"))
+                        }
+                        outcome.chainHead = Chain.next(previous: outcome.chainHead, recordDigest: fast.digest)
+                        if watchSeqs.contains(fast.seq) { watchedHeads[fast.seq] = outcome.chainHead }
+                        merkle.append(leafHash: fast.leafHash)
+                        record(fast.seq, ts: fast.ts, keys: fast.keys, line: line, event: nil)
+                        continue
+                    }
                     func leafKey(_ index: Int) -> SHA256Digest? { deriver.leafKeyIfPresent(index) }
                     // Fast path: the digest straight from the canonical bytes; the record model otherwise.
                     let seq: UInt64
@@ -346,12 +380,7 @@ extension Verifier {
                     let ts: Timestamp?
                     var rawMembers: RawEvent?
                     var parsedEvent: JSONObject?
-                    if let fast = fastRecords?[lineIndex] {
-                        seq = fast.seq
-                        digest = fast.digest
-                        ts = fast.ts
-                        rawMembers = fast.members
-                    } else if let fast = line.withUnsafeBytes({ Record.fastDigest(line: $0, firstSeq: header.firstSeq, leafKey: leafKey) }) {
+                    if let fast = line.withUnsafeBytes({ Record.fastDigest(line: $0, firstSeq: header.firstSeq, leafKey: leafKey) }) {
                         seq = fast.seq
                         digest = fast.digest
                         rawMembers = fast.members
@@ -393,6 +422,13 @@ extension Verifier {
                     outcome.chainHead = Chain.next(previous: outcome.chainHead, recordDigest: digest)
                     if watchSeqs.contains(seq) { watchedHeads[seq] = outcome.chainHead }
                     merkle.append(recordDigest: digest)
+                    let keys = indexBuilder == nil ? nil : rawMembers.flatMap { members in
+                        line.withUnsafeBytes { SegmentIndex.RecordKeys(rawLine: $0, members: members, timestamp: ts?.microsecondsSinceEpoch ?? 0) }
+                    }
+                    record(seq, ts: ts, keys: keys, line: line, event: parsedEvent)
+                }
+                // The steps every record takes after its chain and Merkle steps, in order.
+                func record(_ seq: UInt64, ts: Timestamp?, keys: SegmentIndex.RecordKeys?, line: ArraySlice<UInt8>, event: JSONObject?) {
                     outcome.count += 1
                     outcome.lastSeq = seq
                     report.recordsChecked += 1
@@ -401,8 +437,7 @@ extension Verifier {
                     blockFirstRecord = blockFirstRecord ?? seq
                     if indexBuilder != nil {
                         let micros = ts?.microsecondsSinceEpoch ?? 0
-                        let raw = rawMembers.flatMap { members in line.withUnsafeBytes { SegmentIndex.RecordKeys(rawLine: $0, members: members, timestamp: micros) } }
-                        if let keys = raw ?? parsedEvent.map({ SegmentIndex.RecordKeys(event: $0, timestamp: micros) }) {
+                        if let keys = keys ?? event.map({ SegmentIndex.RecordKeys(event: $0, timestamp: micros) }) {
                             indexBuilder?.add(keys)
                         } else if case .object(let object)? = try? Record.parser.parse(Array(line)), let event = object["event"]?.objectValue {
                             indexBuilder?.add(SegmentIndex.RecordKeys(event: event, timestamp: micros))
@@ -435,7 +470,7 @@ extension Verifier {
             if let blocks, blockIndex < blocks.count {
                 add(Finding(.manifestMismatch, segment: number, offset: blocks[blockIndex].offset, file: segmentPath, "\(blocks.count - blockIndex) block(s) in the manifest are missing from the segment"))
             }
-            let end = prepared != nil ? SegmentScanner.End.clean : scanner.end
+            let end = preparedToEnd ? SegmentScanner.End.clean : scanner.end
             outcome.end = end
             if blocks != nil, end != .clean {
                 let offset: Int
@@ -471,6 +506,7 @@ extension Verifier {
         var firstTimestamp: Timestamp?
         /// Called as sealed segments finish: (done, total).
         var progress: (@Sendable (Int, Int) -> Void)?
+        var preparesBlocksAhead = true
         /// Chain hashes recomputed during the scan after these records (the checkpoint's and
         /// `--expect-head`'s), so neither needs a second pass over the segments.
         var watchSeqs: Set<UInt64> = []

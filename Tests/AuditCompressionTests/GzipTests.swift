@@ -227,6 +227,28 @@ struct GzipTests {
         #expect(try Gzip.inflateAll(twoMembers, maxOutput: 2 * zeros.count).count == 2 * zeros.count)
     }
 
+    @Test("a member's expected end only sizes the output: a lying length field or end changes no result")
+    func expectedEndIsAHint() throws {
+        let text = Array((0..<20_000).map { "line \($0)\n" }.joined().utf8)
+        let member = try Gzip.deflate(text)
+        let data = member + (try Gzip.deflate([1, 2, 3]))
+        func inflate(_ data: [UInt8], end: Int, maxOutput: Int = Self.limit) throws -> GzipMember {
+            try data.withUnsafeBytes { try Gzip.inflateMember($0, at: 0, expectedEnd: end, maxOutput: maxOutput) }
+        }
+        for end in [member.count, 0, 17, member.count - 1, data.count, data.count + 5] {
+            let hinted = try inflate(data, end: end)
+            #expect(hinted.bytes == text && hinted.isComplete && hinted.compressedRange == 0..<member.count, "end \(end)")
+        }
+        for size in [UInt32(0), 1, UInt32(text.count - 1), UInt32.max] {
+            // The trailer's length field rewritten where the caller expects the member to end: the member itself
+            // fails its trailer check; a copy of it elsewhere only misleads the buffer size.
+            let lying = member + [0, 0, 0, 0] + withUnsafeBytes(of: size.littleEndian, Array.init)
+            let hinted = try inflate(lying, end: lying.count)
+            #expect(hinted.bytes == text && hinted.compressedRange == 0..<member.count, "size \(size)")
+            #expect(throws: CompressionError(code: .outputLimitExceeded, message: "")) { try inflate(lying, end: lying.count, maxOutput: text.count - 1) }
+        }
+    }
+
     @Test("optional header fields (FEXTRA, FNAME, FCOMMENT, FHCRC) are parsed, and a bad header CRC is notGzip")
     func optionalHeaderFields() throws {
         let text = Array("optional fields\n".utf8)

@@ -66,6 +66,27 @@ struct SHA256Tests {
         }
     }
 
+    @Test("a message in up to three parts, joined on the stack or not, hashes like the whole message")
+    func parts() {
+        var rng = SeededGenerator(seed: 0xC0FFEE)
+        for length in [0, 1, 33, 55, 56, 64, 65, 97, 255, 256, 257, 600] {
+            let message = rng.bytes(length)
+            let expected = SHA256.hash(message)
+            for _ in 0..<20 {
+                let i = Int.random(in: 0...length, using: &rng), j = Int.random(in: i...length, using: &rng)
+                let digest = message.withUnsafeBytes { all in
+                    SHA256.hash(UnsafeRawBufferPointer(rebasing: all[..<i]), UnsafeRawBufferPointer(rebasing: all[i..<j]), UnsafeRawBufferPointer(rebasing: all[j...]))
+                }
+                #expect(digest == expected, "length \(length) split at \(i), \(j)")
+                let two = message.withUnsafeBytes { all in SHA256.hash(UnsafeRawBufferPointer(rebasing: all[..<i]), UnsafeRawBufferPointer(rebasing: all[i...])) }
+                #expect(two == expected, "length \(length) split at \(i)")
+            }
+        }
+        var hasher = SHA256()
+        hasher.update(Array("abc".utf8))
+        #expect(hasher.digest().hex == Self.vectors[1].digest)
+    }
+
     @Test("finalize resets the hasher for the next message")
     func finalizeResets() {
         var hasher = SHA256()

@@ -63,6 +63,38 @@ struct RecordTests {
         }
     }
 
+    @Test("index keys and the event time read from raw bytes equal the record model's, for any UTF-8 and for invalid bytes")
+    func rawKeysMatchModel() throws {
+        let leaf = SHA256.hash("leaf")
+        for value in ["req_1", "réq_ü", "😀 x", "a", "CUS_\u{7f}"] {
+            let event = Fixtures.event(3, extra: ["request_id": .string(value), "transaction_id": .string(value + "t")]).fields
+            let line = Record(seq: 1, event: event, personalDataPaths: personalData.map(\.0), redaction: nil).storedBytes
+            let fast = try #require(line.withUnsafeBytes { Record.fastDigest(line: $0, firstSeq: 1, leafKey: { _ in leaf }) })
+            let raw = line.withUnsafeBytes { SegmentIndex.RecordKeys(rawLine: $0, members: fast.members, timestamp: 7) }
+            #expect(raw == SegmentIndex.RecordKeys(event: event, timestamp: 7), "\(value)")
+            let ts = line.withUnsafeBytes { raw -> Timestamp? in
+                guard case .plain(let range) = fast.members.fieldBytes("ts", line: raw) else { return nil }
+                return Timestamp(rfc3339UTF8: UnsafeRawBufferPointer(rebasing: raw[range]))
+            }
+            #expect(ts != nil && ts == event["ts"]?.stringValue.flatMap { Timestamp(rfc3339: $0) })
+        }
+        // Bytes that are not UTF-8 fingerprint as their repaired decoding, which is what the model would read.
+        let bad: [UInt8] = Array(#"{"request_id":"a"#.utf8) + [0xC3, 0x28] + Array(#"b","ts":"2025-11-20T10:00:00.000000Z"}"#.utf8)
+        let keys = try bad.withUnsafeBytes { raw -> SegmentIndex.RecordKeys? in
+            let members = try #require(RawEvent(line: raw, event: 0..<raw.count))
+            #expect(members.fieldBytes("ts", line: raw).isPlain)
+            return SegmentIndex.RecordKeys(rawLine: raw, members: members, timestamp: 0)
+        }
+        let expected = SegmentIndex.fingerprint(String(decoding: [UInt8(ascii: "a"), 0xC3, 0x28, UInt8(ascii: "b")], as: UTF8.self))
+        #expect(keys?.fingerprint(.requestID) == expected)
+        #expect(expected != [UInt8(ascii: "a"), 0xC3, 0x28, UInt8(ascii: "b")].withUnsafeBytes { SegmentIndex.fingerprint($0) })
+        #expect(Timestamp(rfc3339UTF8: UnsafeRawBufferPointer(start: nil, count: 0)) == nil)
+        for text in ["2025-11-20T10:00:00Z", "2025-11-20T10:00:00.5+01:00", "2025-11-20T10:00:0\u{e9}Z", "2025-02-30T10:00:00Z"] {
+            let viaBytes = Array(text.utf8).withUnsafeBytes { Timestamp(rfc3339UTF8: $0) }
+            #expect(viaBytes == Timestamp(rfc3339: text), "\(text)")
+        }
+    }
+
     @Test("an erased value keeps the digest; a wrong commitment changes it")
     func erasureKeepsDigest() throws {
         let leaf = SHA256.hash("leaf")
@@ -124,6 +156,13 @@ extension Array where Element == UInt8 {
         for i in 0...(count - needle.count) where self[i] == needle[0] && Array(self[i..<(i + needle.count)]) == needle {
             return true
         }
+        return false
+    }
+}
+
+extension Record.RawBytes {
+    var isPlain: Bool {
+        if case .plain = self { return true }
         return false
     }
 }

@@ -21,6 +21,23 @@ struct SegmentIndexTests {
         return path
     }
 
+    @Test("the builder's radix sort gives sorted distinct entries, like a comparison sort")
+    func sortUnique() {
+        var rng = SystemRandomNumberGenerator()
+        let shapes: [[UInt64]] = [
+            [], [7], [3, 3], [2, 1], [UInt64.max, 0, UInt64.max, 1 << 63],
+            (0..<1000).map { _ in UInt64(UInt32.random(in: 0...50, using: &rng)) << 32 | 17 },
+            (0..<5000).map { _ in UInt64.random(in: 0...UInt64.max, using: &rng) },
+            (0..<3000).map { i in UInt64(UInt32.random(in: 0...UInt32.max, using: &rng)) << 32 | UInt64(i / 100) },
+            [UInt64](repeating: 42, count: 300),
+        ]
+        for entries in shapes {
+            var sorted = entries
+            let count = sorted.withUnsafeMutableBufferPointer { SegmentIndex.Builder.sortUnique($0) }
+            #expect(Array(sorted[..<count]) == Array(Set(entries)).sorted(), "\(entries.count) entries")
+        }
+    }
+
     @Test("the index the writer builds at seal equals the one rebuilt from the segment, and its manifest signs it")
     func writerEqualsRebuild() throws {
         let dir = TemporaryDirectory()

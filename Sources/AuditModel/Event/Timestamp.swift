@@ -76,9 +76,20 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         self = value
     }
 
+    /// Parses an RFC 3339 date-time from its UTF-8 bytes (a value inside a stored line), without
+    /// building a string.
+    package init?(rfc3339UTF8 bytes: UnsafeRawBufferPointer) {
+        guard case .success(let value) = Timestamp.parse(utf8: bytes.bindMemory(to: UInt8.self)) else { return nil }
+        self = value
+    }
+
     /// Parses an RFC 3339 date-time, or says exactly what is wrong with it.
     public static func parse(_ text: some StringProtocol) -> Result<Timestamp, TimestampError> {
-        let b = Array(text.utf8)
+        if let result = text.utf8.withContiguousStorageIfAvailable({ parse(utf8: $0) }) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer { parse(utf8: $0) }
+    }
+
+    static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> Result<Timestamp, TimestampError> {
         func fail(_ reason: String) -> Result<Timestamp, TimestampError> {
             .failure(TimestampError(reason: reason))
         }

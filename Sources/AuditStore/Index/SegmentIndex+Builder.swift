@@ -42,14 +42,11 @@ extension SegmentIndex {
         package mutating func finishBlock(offset: Int, firstSeq: UInt64) {
             for field in Field.allCases {
                 let start = blockStarts[field.rawValue]
-                entries[field.rawValue][start...].sort()
-                var write = start
-                for read in start..<entries[field.rawValue].count where read == start || entries[field.rawValue][read] != entries[field.rawValue][write - 1] {
-                    entries[field.rawValue][write] = entries[field.rawValue][read]
-                    write += 1
+                let end = entries[field.rawValue].withUnsafeMutableBufferPointer { all in
+                    start + Builder.sortUnique(UnsafeMutableBufferPointer(rebasing: all[start...]))
                 }
-                entries[field.rawValue].removeSubrange(write...)
-                blockStarts[field.rawValue] = write
+                entries[field.rawValue].removeSubrange(end...)
+                blockStarts[field.rawValue] = end
             }
             blocks.append(
                 Block(offset: offset, length: 0, count: openCount, firstSeq: firstSeq,
@@ -58,6 +55,48 @@ extension SegmentIndex {
             openCount = 0
             openMin = .max
             openMax = .min
+        }
+
+        /// Sorts `entries` ascending and moves each distinct value to the front once; returns how many
+        /// there are. An LSD radix sort on bytes, skipping the bytes that are the same in every entry
+        /// (the block number within a block, most of it within a segment): several times faster than a
+        /// comparison sort on the fold's and the writer's path, with the same result.
+        static func sortUnique(_ entries: UnsafeMutableBufferPointer<UInt64>) -> Int {
+            let n = entries.count
+            guard n > 1 else { return n }
+            var histogram = [Int](repeating: 0, count: 8 * 256)
+            histogram.withUnsafeMutableBufferPointer { counts in
+                for value in entries {
+                    for digit in 0..<8 { counts[digit << 8 | Int(truncatingIfNeeded: value >> (8 * UInt64(digit))) & 0xFF] += 1 }
+                }
+                let scratch = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+                defer { scratch.deallocate() }
+                var from = entries, to = scratch
+                for digit in 0..<8 {
+                    let base = digit << 8
+                    // A byte shared by every entry leaves the order as it is.
+                    if counts[base | Int(truncatingIfNeeded: from[0] >> (8 * UInt64(digit))) & 0xFF] == n { continue }
+                    var offset = 0
+                    for b in 0..<256 {
+                        let count = counts[base | b]
+                        counts[base | b] = offset
+                        offset += count
+                    }
+                    for value in from {
+                        let b = base | Int(truncatingIfNeeded: value >> (8 * UInt64(digit))) & 0xFF
+                        to[counts[b]] = value
+                        counts[b] += 1
+                    }
+                    swap(&from, &to)
+                }
+                if from.baseAddress != entries.baseAddress { _ = entries.update(fromContentsOf: from) }
+            }
+            var write = 1
+            for read in 1..<n where entries[read] != entries[write - 1] {
+                entries[write] = entries[read]
+                write += 1
+            }
+            return write
         }
 
         /// Encodes the index of a sealed segment whose file is `segmentBytes` long.
@@ -96,8 +135,9 @@ extension SegmentIndex {
             for field in Field.allCases {
                 // Unique (fingerprint, block) pairs: a key repeated within a block (a duplicated record in
                 // a damaged segment, found by fuzzing) must not produce a negative delta.
-                var sorted = entries[field.rawValue].sorted()
-                sorted = zip(sorted.indices, sorted).filter { $0.0 == 0 || sorted[$0.0 - 1] != $0.1 }.map(\.1)
+                var sorted = entries[field.rawValue]
+                let unique = sorted.withUnsafeMutableBufferPointer { Builder.sortUnique($0) }
+                sorted.removeSubrange(unique...)
                 start = pages.count
                 page = ByteWriter()
                 pageCount = 0

@@ -105,11 +105,14 @@ package enum SegmentIndex {
         package init?(rawLine: UnsafeRawBufferPointer, members: RawEvent, timestamp: Int64) {
             self.timestamp = timestamp
             for field in Field.allCases {
-                switch members.field(field.name, line: rawLine) {
+                switch members.fieldBytes(field.name, line: rawLine) {
                 case .absent: continue
                 case .other: return nil
-                case .plain(let value):
-                    let fp = SegmentIndex.fingerprint(String(value))
+                case .plain(let range):
+                    let bytes = UnsafeRawBufferPointer(rebasing: rawLine[range])
+                    // The fingerprint of the string the record model reads: the bytes themselves when
+                    // they are ASCII, otherwise their UTF-8 decoding (which repairs invalid sequences).
+                    let fp = bytes.allSatisfy { $0 < 0x80 } ? SegmentIndex.fingerprint(bytes) : SegmentIndex.fingerprint(String(decoding: bytes, as: UTF8.self))
                     present |= 1 << UInt8(field.rawValue)
                     switch field {
                     case .transactionID: fingerprints.0 = fp

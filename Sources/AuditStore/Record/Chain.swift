@@ -11,9 +11,6 @@ package enum Chain {
     }
 
     package static func next(previous: SHA256Digest, recordDigest: SHA256Digest) -> SHA256Digest {
-        var hasher = SHA256()
-        hasher.update(previous)
-        hasher.update(recordDigest)
-        return hasher.finalize()
+        previous.withUnsafeBytes { a in recordDigest.withUnsafeBytes { b in SHA256.hash(a, b) } }
     }
 }

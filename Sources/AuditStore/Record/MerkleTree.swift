@@ -7,18 +7,11 @@ import AuditCrypto
 /// `SHA-256("")`.
 package enum MerkleTree {
     package static func leafHash(_ recordDigest: SHA256Digest) -> SHA256Digest {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(0)) { hasher.update($0) }
-        hasher.update(recordDigest)
-        return hasher.finalize()
+        withUnsafeBytes(of: UInt8(0)) { prefix in recordDigest.withUnsafeBytes { SHA256.hash(prefix, $0) } }
     }
 
     package static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(1)) { hasher.update($0) }
-        hasher.update(left)
-        hasher.update(right)
-        return hasher.finalize()
+        withUnsafeBytes(of: UInt8(1)) { prefix in left.withUnsafeBytes { l in right.withUnsafeBytes { SHA256.hash(prefix, l, $0) } } }
     }
 
     package static let emptyRoot = SHA256.hash([UInt8]())
@@ -92,7 +85,12 @@ package enum MerkleTree {
         package init() {}
 
         package mutating func append(recordDigest: SHA256Digest) {
-            var node = (count: 1, hash: MerkleTree.leafHash(recordDigest))
+            append(leafHash: MerkleTree.leafHash(recordDigest))
+        }
+
+        /// Appends a leaf whose hash (``MerkleTree/leafHash(_:)``) was computed elsewhere.
+        package mutating func append(leafHash: SHA256Digest) {
+            var node = (count: 1, hash: leafHash)
             while let last = stack.last, last.count == node.count {
                 stack.removeLast()
                 node = (count: last.count * 2, hash: MerkleTree.nodeHash(last.hash, node.hash))

@@ -24,33 +24,33 @@ extension Record {
         var eventRange: Range<Int>?
         var eventMembers: RawEvent?
         var pdPaths: [Range<Int>] = []
+        pdPaths.reserveCapacity(8)
         var seq: UInt64?
         var sawVersion = false
         repeat {
             guard let key = scanner.plainString() else { return nil }
             guard scanner.consume(UInt8(ascii: ":")) else { return nil }
             let start = scanner.index
-            switch scanner.name(key) {
-            case "event":
+            if scanner.bytes(key, equal: "event") {
                 guard let found = RawEvent(scanning: &scanner) else { return nil }
                 eventMembers = found
                 eventRange = start..<scanner.index
-            case "pd":
+            } else if scanner.bytes(key, equal: "pd") {
                 guard scanner.consume(UInt8(ascii: "[")) else { return nil }
                 repeat {
                     guard let path = scanner.plainString() else { return nil }
                     pdPaths.append(path)
                 } while scanner.consume(UInt8(ascii: ","))
                 guard scanner.consume(UInt8(ascii: "]")) else { return nil }
-            case "redaction":
+            } else if scanner.bytes(key, equal: "redaction") {
                 guard scanner.skipValue() else { return nil }
-            case "seq":
+            } else if scanner.bytes(key, equal: "seq") {
                 guard let n = scanner.unsignedInteger() else { return nil }
                 seq = n
-            case "v":
+            } else if scanner.bytes(key, equal: "v") {
                 guard scanner.unsignedInteger() == 1 else { return nil }
                 sawVersion = true
-            default:
+            } else {
                 return nil  // erased, salts, or unknown: the general path decides.
             }
         } while scanner.consume(UInt8(ascii: ","))
@@ -63,6 +63,7 @@ extension Record {
 
         // Locate each personal-data value inside the event object.
         var spans: [(path: Range<Int>, value: Range<Int>)] = []
+        spans.reserveCapacity(pdPaths.count)
         for path in pdPaths {
             guard let value = members.locate(path: path, line: line) else { return nil }
             spans.append((path, value))
@@ -70,39 +71,54 @@ extension Record {
         spans.sort { $0.value.lowerBound < $1.value.lowerBound }
         var hasher = SHA256()
         var cursor = 0
-        var replacement = Array(("\"" + Record.commitmentPrefix).utf8) + [UInt8](repeating: UInt8(ascii: "\""), count: 65)
-        let hexStart = replacement.count - 65
-        for span in spans {
-            guard span.value.lowerBound >= cursor else { return nil }
-            hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]))
-            var saltHasher = SHA256()
-            saltHasher.update(leaf)
-            withUnsafeBytes(of: UInt8(2)) { saltHasher.update($0) }
-            saltHasher.update(UnsafeRawBufferPointer(rebasing: line[span.path]))
-            var commit = SHA256()
-            commit.update(saltHasher.finalize())
-            commit.update(UnsafeRawBufferPointer(rebasing: line[span.value]))
-            commit.finalize().withUnsafeBytes { digest in
-                for (i, byte) in digest.enumerated() {
-                    replacement[hexStart + 2 * i] = Record.hexDigits[Int(byte >> 4)]
-                    replacement[hexStart + 2 * i + 1] = Record.hexDigits[Int(byte & 0xF)]
+        // `"commit:` + 64 hex digits + `"`, rewritten in place for each value (on the stack).
+        let template = Record.commitmentTemplate
+        let complete = template.withUnsafeBufferPointer { template in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: template.count) { replacement -> Bool in
+                _ = replacement.initialize(fromContentsOf: template)
+                let hexStart = template.count - 65
+                for span in spans {
+                    guard span.value.lowerBound >= cursor else { return false }
+                    hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]))
+                    let salt = leaf.withUnsafeBytes { leaf in
+                        withUnsafeBytes(of: UInt8(2)) { SHA256.hash(leaf, $0, UnsafeRawBufferPointer(rebasing: line[span.path])) }
+                    }
+                    let commitment = salt.withUnsafeBytes { SHA256.hash($0, UnsafeRawBufferPointer(rebasing: line[span.value])) }
+                    commitment.withUnsafeBytes { digest in
+                        for i in 0..<digest.count {
+                            replacement[hexStart + 2 * i] = Record.hexDigits[Int(digest[i] >> 4)]
+                            replacement[hexStart + 2 * i + 1] = Record.hexDigits[Int(digest[i] & 0xF)]
+                        }
+                    }
+                    hasher.update(UnsafeRawBufferPointer(replacement))
+                    cursor = span.value.upperBound
                 }
+                return true
             }
-            replacement.withUnsafeBytes { hasher.update($0) }
-            cursor = span.value.upperBound
         }
+        guard complete else { return nil }
         hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor...]))
-        return (seq, hasher.finalize(), eventRange, members)
+        return (seq, hasher.digest(), eventRange, members)
     }
 }
 
 extension Record {
+    /// A personal-data value's sealed form as it appears in a line, the 64 hex digits still to be filled in.
+    static let commitmentTemplate = Array(("\"" + Record.commitmentPrefix).utf8) + [UInt8](repeating: UInt8(ascii: "\""), count: 65)
+
     /// What a top-level event member looks like in the raw line.
     package enum RawField {
         case absent
         /// A string without escapes: its text is exactly these bytes.
         case plain(Substring)
         /// Present but not a plain string (escapes, another type): read it through the record model.
+        case other
+    }
+
+    /// ``RawField`` with a plain string as the byte range of its content in the line.
+    package enum RawBytes {
+        case absent
+        case plain(Range<Int>)
         case other
     }
 }
@@ -142,13 +158,23 @@ package struct RawEvent: Sendable {
 
     /// A top-level member as a plain string, absent, or something else.
     package func field(_ name: String, line: UnsafeRawBufferPointer) -> Record.RawField {
+        switch fieldBytes(name, line: line) {
+        case .absent: .absent
+        case .other: .other
+        case .plain(let range): .plain(RawJSON(bytes: line.bindMemory(to: UInt8.self)).name(range))
+        }
+    }
+
+    /// Like ``field(_:line:)``, with a plain string's content as its byte range in the line (no string
+    /// is built).
+    package func fieldBytes(_ name: String, line: UnsafeRawBufferPointer) -> Record.RawBytes {
         var name = name
         let range = name.withUTF8 { value(UnsafeRawBufferPointer($0), line: line) }
         guard let range else { return .absent }
         var scanner = RawJSON(bytes: line.bindMemory(to: UInt8.self))
         scanner.index = range.lowerBound
         guard let text = scanner.plainString(), scanner.index == range.upperBound else { return .other }
-        return .plain(scanner.name(text))
+        return .plain(text)
     }
 
     /// The value at a dotted path (the bytes of `path` in the line), or nil when absent, null, or not
@@ -197,6 +223,11 @@ struct RawJSON {
             }
         }
         return nil
+    }
+
+    /// Whether the bytes at `range` are exactly `literal` (a member name, compared without building a string).
+    func bytes(_ range: Range<Int>, equal literal: StaticString) -> Bool {
+        range.count == literal.utf8CodeUnitCount && memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
     }
 
     func name(_ range: Range<Int>) -> Substring {

@@ -63,10 +63,7 @@ package struct SaltTree: Sendable, Hashable {
     }
 
     package static func child(of key: SHA256Digest, bit: UInt8) -> SHA256Digest {
-        var hasher = SHA256()
-        hasher.update(key)
-        withUnsafeBytes(of: bit) { hasher.update($0) }
-        return hasher.finalize()
+        key.withUnsafeBytes { k in withUnsafeBytes(of: bit) { SHA256.hash(k, $0) } }
     }
 
     /// The key of leaf `index`, or nil when it was punctured.

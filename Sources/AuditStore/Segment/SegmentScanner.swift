@@ -69,6 +69,13 @@ package struct SegmentScanner {
         return (lines, output.count - lineStart)
     }
 
+    /// Continues from `offset`, the start of a member the caller has located and read by other means
+    /// (as if every member before it had been read by ``nextBlock()``).
+    package mutating func resume(at offset: Int) {
+        precondition(end == nil && offset >= self.offset)
+        self.offset = offset
+    }
+
     /// Reads the header member. Throws when the file does not start with a complete, valid header.
     package mutating func readHeader() throws(RecordError) -> SegmentHeader {
         guard let block = nextBlock(), block.isComplete else {
