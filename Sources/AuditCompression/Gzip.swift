@@ -30,8 +30,9 @@ public enum Gzip {
         return try GzipInflater().inflateMember(data, at: offset, maxOutput: maxOutput, sizeHint: hint)
     }
 
-    /// Like ``inflateMember(_:at:maxOutput:)``, but invalid deflate data ends the member instead of
-    /// failing it: everything decoded before the invalid data comes back with `isComplete == false`.
+    /// Like ``inflateMember(_:at:maxOutput:)``, but invalid deflate data, or a trailer that does not
+    /// match, ends the member instead of failing it: everything decoded before comes back with
+    /// `isComplete == false`.
     ///
     /// For crash recovery, where a file system may leave zeros or stale bytes after the last `fsync`
     /// of an unfinished member. The output past the last good sync point may hold garbage decoded

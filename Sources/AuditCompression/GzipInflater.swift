@@ -136,6 +136,11 @@ final class GzipInflater {
         guard storedCRC == UInt32(truncatingIfNeeded: crc),
             storedSize == UInt32(truncatingIfNeeded: output.count)
         else {
+            // Stale bytes after a crash can decode as the end of the stream; the output stays a prefix
+            // for the caller to validate, like output cut short by corrupt data.
+            if stopAtCorruptData {
+                return GzipMember(bytes: output.array(), compressedRange: offset..<data.count, isComplete: false)
+            }
             throw CompressionError(
                 code: .checksumMismatch,
                 message: "gzip trailer does not match the decompressed data (CRC-32 or length); the block is damaged",

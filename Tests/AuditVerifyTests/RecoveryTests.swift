@@ -86,10 +86,11 @@ struct RecoveryTests {
         // A partly written next batch: more gzip bytes past the end, cut anywhere, or garbage.
         var extra = try Gzip.deflate(Array(repeating: UInt8(ascii: "x"), count: 3000))
         extra.removeLast(8)
-        var random = SystemRandomNumberGenerator()
-        let noise = (0..<200).map { _ in UInt8.random(in: 0...255, using: &random) }
+        // Random bytes, from fixed seeds: some of them decode as deflate data, a few end the stream.
+        var random = SeededGenerator(seed: 20261121)
+        let noise = (0..<24).map { _ in random.bytes(200) }
         let tails: [[UInt8]] = (0..<extra.count).map { Array(extra[0..<$0]) }
-            + [[0, 0, 0, 0, 0, 0], Array(repeating: 0, count: 4096), [0x1F], Array(repeating: 0xFF, count: 100), noise]
+            + [[0, 0, 0, 0, 0, 0], Array(repeating: 0, count: 4096), [0x1F], Array(repeating: 0xFF, count: 100)] + noise
         for (i, tail) in tails.enumerated() where i % 3 == 0 || i >= extra.count {
             FileManager.default.write(original + tail, to: layout.segment(1))
             let writer = try StoreWriter(path: store, key: key, configuration: Fixtures.configuration())
@@ -101,6 +102,27 @@ struct RecoveryTests {
             FileManager.default.write(original, to: layout.segment(1))
             FileManager.default.write(originalHead, to: layout.head)
         }
+    }
+
+    @Test("stale bytes after the last fsync that end the deflate stream with a wrong trailer are a torn tail, not tampering")
+    func tailEndingTheStream() throws {
+        let dir = TemporaryDirectory()
+        let store = try crashedStore(dir, count: 40)
+        let layout = StoreLayout(root: store)
+        let original = FileManager.default.bytes(layout.segment(1))
+        // The open member ends at a sync point; what follows here is a complete final deflate block
+        // and an 8-byte trailer that does not match, so the member "ends" with a checksum error.
+        let member = try Gzip.deflate(Array("garbage that decodes\n".utf8))
+        var tail = Array(member[10..<(member.count - 8)])
+        tail += [0xDE, 0xAD, 0xBE, 0xEF, 0x01, 0x02, 0x03, 0x04]
+        FileManager.default.write(original + tail, to: layout.segment(1))
+
+        let writer = try StoreWriter(path: store, key: key, configuration: Fixtures.configuration())
+        #expect(writer.recovery?.recoveredThroughSeq == 40)
+        try writer.close()
+        let records = try Fixtures.records(store)
+        #expect(records.prefix(40).map { $0["seq"]!.integerValue! } == (1...40).map { Int64($0) })
+        #expect(Verifier(path: store, trustedKeys: [key.publicKey]).run().isIntact)
     }
 
     @Test("data missing inside the signed region is tampering: the writer refuses and changes nothing")

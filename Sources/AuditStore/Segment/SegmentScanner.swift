@@ -99,9 +99,10 @@ package struct SegmentScanner {
             member = try bytes.withUnsafeBytes { buffer in
                 try Gzip.inflateMember(buffer, at: start, maxOutput: SegmentScanner.maxBlockBytes)
             }
-        } catch let error as CompressionError where error.code == .corruptData {
-            // Keep what decodes before the bad bytes (a torn tail after a crash); the caller decides
-            // whether those bytes were inside a signed region.
+        } catch let error as CompressionError where error.code == .corruptData || error.code == .checksumMismatch {
+            // Keep what decodes before the bad bytes (a torn tail after a crash, where stale bytes may
+            // even end the stream with a trailer that does not match); the caller decides whether
+            // those bytes were inside a signed region.
             end = .unreadable(offset: start, reason: "\(error)")
             guard let prefix = try? bytes.withUnsafeBytes({ try Gzip.inflateMemberPrefix($0, at: start, maxOutput: SegmentScanner.maxBlockBytes) }),
                 !prefix.bytes.isEmpty
