@@ -168,8 +168,10 @@ struct AuditSinkTests {
         let dir = TemporaryDirectory()
         let sink = try Fixtures.sink(dir.child("store")) {
             $0.maxQueuedEvents = 2
-            // Long enough that a loaded test run (a starved concurrency pool) cannot expire it first.
-            $0.logOverflow = .wait(seconds: 120)
+            // Long enough that a loaded test run cannot expire it first: with both cores saturated by
+            // other processes the whole suite took 290 s and this test's task was not resumed within
+            // 120 s (the event was dropped). The wait ends as soon as the drain resumes.
+            $0.logOverflow = .wait(seconds: 900)
         }
         let logger = Logger(label: "o") { AuditLogHandler(label: $0, sink: sink) }
         sink.setDrainPaused(true)
