@@ -47,6 +47,10 @@ public struct JSONObject: Sendable, Hashable {
         }
     }
 
+    /// Replaces the value of the member at `index` (of ``members``).
+    mutating func replaceValue(at index: Int, with value: JSONValue) {
+        members[index].value = value
+    }
 
     private enum Position {
         case found(Int)
