@@ -215,9 +215,33 @@ extension CanonicalJSON {
     /// - Returns: for each path, the byte range of its value in `out`, or nil when the object has no
     ///   value (or `null`) there. The writer uses this to hash personal-data values and build a record's
     ///   sealed form by splicing, without encoding the record twice.
-    public static func encode(_ object: JSONObject, into out: inout [UInt8], marking marks: PathMarks) -> [Range<Int>?] {
+    ///
+    /// - Parameter added: a member encoded as if it were in `object` (whose keys must not include its
+    ///   key), in its place in key order: the writer adds an assigned id this way instead of copying
+    ///   the event to insert it.
+    public static func encode(
+        _ object: JSONObject, adding added: JSONObject.Member? = nil, into out: inout [UInt8], marking marks: PathMarks
+    ) -> [Range<Int>?] {
         var ranges = [Range<Int>?](repeating: nil, count: marks.count)
-        encode(object, into: &out, node: marks.root, ranges: &ranges)
+        if let added {
+            assert(object[added.key] == nil, "the added member's key is already in the object")
+            out.append(UInt8(ascii: "{"))
+            var pending: JSONObject.Member? = added
+            var written = 0
+            for member in object.members {
+                if let extra = pending, JSONObject.precedes(extra.key, member.key) {
+                    encodeMember(extra, first: written == 0, into: &out, node: marks.root, ranges: &ranges)
+                    written += 1
+                    pending = nil
+                }
+                encodeMember(member, first: written == 0, into: &out, node: marks.root, ranges: &ranges)
+                written += 1
+            }
+            if let extra = pending { encodeMember(extra, first: written == 0, into: &out, node: marks.root, ranges: &ranges) }
+            out.append(UInt8(ascii: "}"))
+        } else {
+            encode(object, into: &out, node: marks.root, ranges: &ranges)
+        }
         return ranges
     }
 
@@ -228,23 +252,31 @@ extension CanonicalJSON {
         }
         out.append(UInt8(ascii: "{"))
         for (i, member) in object.members.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(member.key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            guard let k = node.names.firstIndex(of: member.key) else {
-                encode(member.value, into: &out)
-                continue
-            }
-            let start = out.count
-            if case .object(let child) = member.value {
-                encode(child, into: &out, node: node.children[k], ranges: &ranges)
-            } else {
-                encode(member.value, into: &out)
-            }
-            if let index = node.terminals[k], member.value != .null {
-                ranges[index] = start..<out.count
-            }
+            encodeMember(member, first: i == 0, into: &out, node: node, ranges: &ranges)
         }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// One member of an object whose marks are `node`, preceded by a comma unless it is the first.
+    @inline(__always)
+    private static func encodeMember(
+        _ member: JSONObject.Member, first: Bool, into out: inout [UInt8], node: PathMarks.Node, ranges: inout [Range<Int>?]
+    ) {
+        if !first { out.append(UInt8(ascii: ",")) }
+        appendString(member.key, to: &out)
+        out.append(UInt8(ascii: ":"))
+        guard let k = node.names.firstIndex(of: member.key) else {
+            encode(member.value, into: &out)
+            return
+        }
+        let start = out.count
+        if case .object(let child) = member.value {
+            encode(child, into: &out, node: node.children[k], ranges: &ranges)
+        } else {
+            encode(member.value, into: &out)
+        }
+        if let index = node.terminals[k], member.value != .null {
+            ranges[index] = start..<out.count
+        }
     }
 }

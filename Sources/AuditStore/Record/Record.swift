@@ -174,11 +174,14 @@ extension Record {
     /// and builds the sealed form by splicing commitments over the personal-data value ranges.
     ///
     /// - Parameters:
+    ///   - assignedID: the id the store assigns, for an event without one: encoded as the event's `id`
+    ///     member (without copying the event to insert it).
     ///   - personalData: the store's personal-data paths, sorted, with their components.
     ///   - marks: the same paths prepared for encoding (pass it on hot paths to prepare them once).
     package static func encodeNew(
         seq: UInt64,
         event: JSONObject,
+        assignedID: String? = nil,
         personalData: [(path: String, components: [String])],
         marks: CanonicalJSON.PathMarks? = nil,
         redaction: JSONValue?,
@@ -187,7 +190,10 @@ extension Record {
         var line: [UInt8] = []
         line.reserveCapacity(1024)
         line.append(contentsOf: #"{"event":"#.utf8)
-        let ranges = CanonicalJSON.encode(event, into: &line, marking: marks ?? CanonicalJSON.PathMarks(personalData.map(\.components)))
+        let ranges = CanonicalJSON.encode(
+            event, adding: assignedID.map { JSONObject.Member(key: AuditEvent.Field.id, value: .string($0)) }, into: &line,
+            marking: marks ?? CanonicalJSON.PathMarks(personalData.map(\.components))
+        )
         let present = personalData.indices.filter { ranges[$0] != nil }
         if !present.isEmpty {
             line.append(contentsOf: #","pd":["#.utf8)
