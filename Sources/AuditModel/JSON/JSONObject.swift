@@ -117,7 +117,11 @@ public struct JSONObject: Sendable, Hashable {
 
     /// Whether a key is ASCII, where `==` is byte equality and ``precedes(_:_:)`` byte order.
     private static func isASCII(_ key: String) -> Bool {
-        key.utf8.allSatisfy { $0 < 0x80 }
+        key.utf8.withContiguousStorageIfAvailable { bytes in
+            var any: UInt8 = 0
+            for byte in bytes { any |= byte }
+            return any < 0x80
+        } ?? key.utf8.allSatisfy { $0 < 0x80 }
     }
 
     /// Replaces the value of the member at `index` (of ``members``).
