@@ -3,7 +3,10 @@ extension AuditEvent {
     ///
     /// Validation looks up about fifteen names; looking each up scans the members and compares strings
     /// that mostly differ, which cost more than the checks themselves. Here each member name is compared
-    /// only with the known names of its length.
+    /// only with the known names of its length. That is exact although `==` is canonical equivalence:
+    /// the known names are lower-case ASCII letters and `_`, and no other string is equivalent to one
+    /// (the only characters outside ASCII with an ASCII canonical decomposition are U+212A, U+037E and
+    /// U+1FEF, which decompose to `K`, `;` and a backquote).
     struct KnownFields {
         var id: Int?, ts: Int?, level: Int?, source: Int?, action: Int?, outcome: Int?, actor: Int?
         var requestID: Int?, transactionID: Int?, customerCode: Int?, correlationID: Int?
