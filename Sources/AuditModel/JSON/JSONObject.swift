@@ -30,7 +30,7 @@ public struct JSONObject: Sendable, Hashable {
     /// the members are set one after another.
     ///
     /// Sorts once instead of inserting each member in place (objects are built this way per log event).
-    public init(members: [Member]) {
+    package init(members: [Member]) {
         guard members.count > 1 else {
             self.init(sortedUniqueMembers: members)
             return
@@ -81,7 +81,7 @@ public struct JSONObject: Sendable, Hashable {
 
     /// Sets every member of `other`, replacing the value of a key present in both: one merge of the two
     /// sorted lists instead of a search and an insert per member.
-    public mutating func merge(_ other: JSONObject) {
+    package mutating func merge(_ other: JSONObject) {
         if other.isEmpty { return }
         if isEmpty {
             self = other
