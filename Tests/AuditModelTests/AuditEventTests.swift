@@ -1,4 +1,4 @@
-import AuditModel
+@testable import AuditModel
 import Testing
 
 @Suite("Audit event validation")
@@ -50,6 +50,12 @@ struct AuditEventTests {
             (#"{"ts":"2026-11-20T10:00:00Z","action":"a","metadata":[]}"#, "metadata"),
             (#"{"ts":"2026-11-20T10:00:00Z","action":"a","error":{"code":1.5}}"#, "error.code"),
             (#"{"ts":"2026-11-20T10:00:00Z","action":"a","id":"has space"}"#, "id"),
+            // Several wrong fields: the first in the documented check order is named, not the first in key order.
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","source":"","outcome":""}"#, "source"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","correlation_id":"","request_id":7,"level":""}"#, "level"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"a","metadata":[],"http":"x","actor":"y","message":1}"#, "message"),
+            (#"{"ts":"2026-11-20T10:00:00Z","action":"","id":"has space","level":""}"#, "id"),
+            (#"{"ts":"bad","id":"has space"}"#, "ts"),
         ]
     )
     func wrongField(json: String, field: String) {
@@ -61,5 +67,29 @@ struct AuditEventTests {
         } catch {
             Issue.record("unexpected \(error)")
         }
+    }
+
+    @Test("a caller-formatted timestamp is taken when ts still holds its text, parsed otherwise")
+    func formattedTimestamp() throws {
+        let now = Timestamp(microsecondsSinceEpoch: 1_795_000_000_123_456)
+        let object: JSONObject = ["ts": .string(now.description), "action": "log"]
+        let e = try AuditEvent(validating: object, makeID: nil, formatted: now)
+        #expect(e.timestamp == now)
+        #expect(e == (try AuditEvent(validating: object)))
+
+        // `ts` was changed after formatting (by redaction, say): the text is what counts.
+        let changed: JSONObject = ["ts": "2026-11-20T11:00:00+01:00", "action": "log"]
+        let f = try AuditEvent(validating: changed, makeID: nil, formatted: now)
+        #expect(f.timestamp == Timestamp(rfc3339: "2026-11-20T10:00:00Z"))
+        #expect(f.fields["ts"] == "2026-11-20T10:00:00.000000Z")
+        #expect(throws: EventValidationError.self) {
+            try AuditEvent(validating: ["ts": "[redacted]", "action": "log"], makeID: nil, formatted: now)
+        }
+    }
+
+    @Test("an already normalised event is kept as it came")
+    func normalisedUnchanged() throws {
+        guard case .object(let o) = try JSONParser().parse(#"{"ts":"2026-11-20T10:00:00.000001Z","action":"a","id":"e1","z":[1]}"#) else { return }
+        #expect(try AuditEvent(validating: o).fields == o)
     }
 }

@@ -37,4 +37,46 @@ struct CanonicalJSONTests {
         let text = #"{"a":[{"b":null}],"id":"x","n":-12.75,"s":"line\nnext\u0001"}"#
         #expect(CanonicalJSON.string(try JSONParser().parse(text)) == text)
     }
+
+    @Test("objects larger than the encoder's first buffer, appended after existing bytes, with marked ranges")
+    func largeObjectsAfterExistingBytes() {
+        // Long strings with escapes and non-ASCII, so the buffer grows several times mid-string.
+        let long = String(repeating: "ab\"c\\d\u{1}é€ ", count: 400)
+        let members: [(String, JSONValue)] = (0..<40).map { ("k\($0)", $0 % 3 == 0 ? .string(long) : .number(Double($0) + 0.5)) }
+        var object = JSONObject()
+        for (key, value) in members { object[key] = value }
+        object["nested"] = ["pd": .string(long), "other": [1, "two", .null]]
+
+        // The same bytes from the scalar path, which writes straight into an array.
+        var expected = Array("prefix".utf8) + [UInt8(ascii: "{")]
+        for (i, member) in object.members.enumerated() {
+            if i > 0 { expected.append(UInt8(ascii: ",")) }
+            CanonicalJSON.appendString(member.key, to: &expected)
+            expected.append(UInt8(ascii: ":"))
+            if case .object(let inner) = member.value {
+                expected.append(UInt8(ascii: "{"))
+                for (j, m) in inner.members.enumerated() {
+                    if j > 0 { expected.append(UInt8(ascii: ",")) }
+                    CanonicalJSON.appendString(m.key, to: &expected)
+                    expected.append(UInt8(ascii: ":"))
+                    if case .array = m.value { expected += Array(#"[1,"two",null]"#.utf8) } else { CanonicalJSON.encode(m.value, into: &expected) }
+                }
+                expected.append(UInt8(ascii: "}"))
+            } else {
+                CanonicalJSON.encode(member.value, into: &expected)
+            }
+        }
+        expected.append(UInt8(ascii: "}"))
+
+        var plain = Array("prefix".utf8)
+        CanonicalJSON.encode(object, into: &plain)
+        #expect(plain == expected)
+
+        var marked = Array("prefix".utf8)
+        let ranges = CanonicalJSON.encode(object, into: &marked, marking: CanonicalJSON.PathMarks([["nested", "pd"], ["k3"], ["absent"]]))
+        #expect(marked == expected)
+        #expect(ranges.count == 3 && ranges[2] == nil)
+        #expect(ranges[0].map { Array(marked[$0]) } == CanonicalJSON.encode(.string(long)))
+        #expect(ranges[1].map { Array(marked[$0]) } == CanonicalJSON.encode(.string(long)))
+    }
 }

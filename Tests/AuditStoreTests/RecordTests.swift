@@ -24,6 +24,31 @@ struct RecordTests {
         }
     }
 
+    @Test("an id added while encoding gives the bytes and digest of the event with the id assigned")
+    func addedIDMatchesAssigned() throws {
+        // `id` among the personal-data paths too, so the added member's range is marked like any other.
+        let withID = (personalData.map(\.0) + ["id"]).sorted().map { ($0, $0.split(separator: ".").map(String.init)) }
+        let leaf = SHA256Digest(bytes: [UInt8](repeating: 7, count: 32))!
+        let events: [JSONObject] = [
+            Fixtures.event(1).fields,
+            ["ts": "2026-11-20T10:00:00.000000Z", "action": "a"],  // `id` sorts before both members
+            ["a": 1, "b": 2],  // ... after both
+            ["http": ["status": 200], "z": 1],  // ... between them
+            [:],
+        ]
+        for pd in [personalData, withID] {
+            for (n, event) in events.enumerated() {
+                let id = "0123456789abcdef-00000000000\(n)"
+                var assigned = event
+                assigned["id"] = .string(id)  // what `AuditEvent.assignID` does
+                let added = Record.encodeNew(seq: 9, event: event, assignedID: id, personalData: pd, redaction: nil, leafKey: leaf)
+                let expected = Record.encodeNew(seq: 9, event: assigned, personalData: pd, redaction: nil, leafKey: leaf)
+                #expect(added.line == expected.line)
+                #expect(added.digest == expected.digest)
+            }
+        }
+    }
+
     @Test("the verifier's fast digest over raw bytes equals the record model's, and falls back when it must")
     func fastDigestMatchesModel() throws {
         var rng = SystemRandomNumberGenerator()

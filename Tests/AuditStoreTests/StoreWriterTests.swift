@@ -34,6 +34,19 @@ struct StoreWriterTests {
         #expect(Fixtures.key().publicKey.isValidSignature(head.signature, for: head.signedBytes))
     }
 
+    @Test("assigned ids: the store id's first 16 hex digits, a dash and the sequence number in at least 12 digits")
+    func assignedIDs() throws {
+        let dir = TemporaryDirectory()
+        let writer = try StoreWriter(path: dir.child("store"), key: Fixtures.key(), configuration: Fixtures.configuration())
+        defer { try? writer.close() }
+        let prefix = try #require(writer.assignedID(1).split(separator: "-").first).description
+        #expect(prefix.count == 16 && prefix.allSatisfy(\.isHexDigit))
+        for (seq, digits) in [(1, "000000000001"), (9, "000000000009"), (10, "000000000010"), (123_456_789_012, "123456789012"),
+                              (1_234_567_890_123, "1234567890123"), (UInt64.max, String(UInt64.max))] as [(UInt64, String)] {
+            #expect(writer.assignedID(seq) == prefix + "-" + digits)
+        }
+    }
+
     @Test("rotation by event count, size and age seals segments that chain together")
     func rotation() throws {
         let dir = TemporaryDirectory()

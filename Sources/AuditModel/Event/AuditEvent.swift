@@ -23,10 +23,6 @@ public struct AuditEvent: Sendable, Hashable {
         public static let metadata = "metadata"
     }
 
-    private static let shortStringFields = [
-        Field.level, Field.source, Field.outcome, Field.requestID, Field.transactionID, Field.customerCode, Field.correlationID,
-    ]
-
     /// The event as stored: normalised `ts`, an `id`, and every member the producer sent.
     public private(set) var fields: JSONObject
 
@@ -41,16 +37,33 @@ public struct AuditEvent: Sendable, Hashable {
     ///     assigns one from its sequence number (see ``assignID(_:)``).
     /// - Throws: ``EventValidationError`` naming the field and what was expected.
     public init(validating object: JSONObject, makeID: (() -> String)? = nil) throws(EventValidationError) {
-        var fields = object
-        guard let tsValue = fields[Field.ts] else { throw .missing(Field.ts) }
-        guard case .string(let tsText) = tsValue else { throw .wrongType(Field.ts, expected: "an RFC 3339 string", found: tsValue) }
-        switch Timestamp.parse(tsText) {
-        case .success(let ts): self.timestamp = ts
-        case .failure(let error): throw EventValidationError(field: Field.ts, reason: error.reason)
-        }
-        fields[Field.ts] = .string(timestamp.description)
+        try self.init(validating: object, makeID: makeID, formatted: nil)
+    }
 
-        if let id = fields[Field.id] {
+    /// Checks and normalises an event whose `ts` the caller may have written itself.
+    ///
+    /// - Parameter formatted: a timestamp whose ``Timestamp/description`` the caller put in `ts` (the log
+    ///   handler formats the clock); when `ts` still holds exactly that text it is not parsed back.
+    package init(validating object: JSONObject, makeID: (() -> String)?, formatted: Timestamp?) throws(EventValidationError) {
+        var fields = object
+        let known = KnownFields(object)
+        guard let tsIndex = known.ts else { throw .missing(Field.ts) }
+        let tsValue = object.members[tsIndex].value
+        guard case .string(let tsText) = tsValue else { throw .wrongType(Field.ts, expected: "an RFC 3339 string", found: tsValue) }
+        if let formatted, tsText == formatted.description {
+            self.timestamp = formatted
+        } else {
+            switch Timestamp.parse(tsText) {
+            case .success(let ts): self.timestamp = ts
+            case .failure(let error): throw EventValidationError(field: Field.ts, reason: error.reason)
+            }
+            // Rewritten only when the text differs: writing would copy the members.
+            let normalised = timestamp.description
+            if normalised != tsText { fields.replaceValue(at: tsIndex, with: .string(normalised)) }
+        }
+
+        if let i = known.id {
+            let id = object.members[i].value
             guard case .string(let s) = id else { throw .wrongType(Field.id, expected: "a string", found: id) }
             guard (1...128).contains(s.utf8.count), s.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
                 throw EventValidationError(field: Field.id, reason: "must be 1 to 128 characters with no spaces or control characters")
@@ -59,19 +72,24 @@ public struct AuditEvent: Sendable, Hashable {
             fields[Field.id] = .string(makeID())
         }
 
-        guard let action = fields[Field.action] else { throw .missing(Field.action) }
+        func value(_ index: Int?) -> JSONValue? { index.map { object.members[$0].value } }
+        guard let action = value(known.action) else { throw .missing(Field.action) }
         try Self.checkString(action, Field.action, maxBytes: 256, nonEmpty: true)
-        for name in Self.shortStringFields {
-            if let v = fields[name] { try Self.checkString(v, name, maxBytes: 256, nonEmpty: true) }
+        for (name, index) in [
+            (Field.level, known.level), (Field.source, known.source), (Field.outcome, known.outcome),
+            (Field.requestID, known.requestID), (Field.transactionID, known.transactionID),
+            (Field.customerCode, known.customerCode), (Field.correlationID, known.correlationID),
+        ] {
+            if let v = value(index) { try Self.checkString(v, name, maxBytes: 256, nonEmpty: true) }
         }
-        if let v = fields[Field.message] { try Self.checkString(v, Field.message, maxBytes: nil, nonEmpty: false) }
-        if let actor = fields[Field.actor] {
+        if let v = value(known.message) { try Self.checkString(v, Field.message, maxBytes: nil, nonEmpty: false) }
+        if let actor = value(known.actor) {
             guard case .object(let o) = actor else { throw .wrongType(Field.actor, expected: "an object", found: actor) }
             for name in ["type", "id"] {
                 if let v = o[name] { try Self.checkString(v, "actor.\(name)", maxBytes: 256, nonEmpty: false) }
             }
         }
-        if let http = fields[Field.http] {
+        if let http = value(known.http) {
             guard case .object(let o) = http else { throw .wrongType(Field.http, expected: "an object", found: http) }
             if let v = o["method"] { try Self.checkString(v, "http.method", maxBytes: 32, nonEmpty: true) }
             if let v = o["path"] { try Self.checkString(v, "http.path", maxBytes: nil, nonEmpty: false) }
@@ -86,7 +104,7 @@ public struct AuditEvent: Sendable, Hashable {
                 }
             }
         }
-        if let error = fields[Field.error] {
+        if let error = value(known.error) {
             guard case .object(let o) = error else { throw .wrongType(Field.error, expected: "an object", found: error) }
             if let code = o["code"] {
                 switch code {
@@ -97,7 +115,7 @@ public struct AuditEvent: Sendable, Hashable {
             }
             if let v = o["message"] { try Self.checkString(v, "error.message", maxBytes: nil, nonEmpty: false) }
         }
-        if let metadata = fields[Field.metadata], metadata.objectValue == nil {
+        if let metadata = value(known.metadata), metadata.objectValue == nil {
             throw .wrongType(Field.metadata, expected: "an object", found: metadata)
         }
         self.fields = fields

@@ -22,30 +22,47 @@ public enum CanonicalJSON {
     /// Appends the canonical encoding of a value.
     public static func encode(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
+        case .array, .object:
+            var buffer = Buffer(capacity: 512)
+            write(value, to: &buffer)
+            buffer.append(to: &out)
+        default:
+            write(value, to: &out)
+        }
+    }
+
+    static func write<Out: Output & ~Copyable>(_ value: JSONValue, to out: inout Out) {
+        switch value {
         case .null: append("null", to: &out)
         case .bool(let b): append(b ? "true" : "false", to: &out)
-        case .number(let n): appendNumber(n, to: &out)
-        case .string(let s): appendString(s, to: &out)
+        case .number(let n): writeNumber(n, to: &out)
+        case .string(let s): writeString(s, to: &out)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
             for (i, element) in elements.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                encode(element, into: &out)
+                write(element, to: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let object):
-            encode(object, into: &out)
+            write(object, to: &out)
         }
     }
 
     /// Appends the canonical encoding of an object.
     public static func encode(_ object: JSONObject, into out: inout [UInt8]) {
+        var buffer = Buffer(capacity: 512)
+        write(object, to: &buffer)
+        buffer.append(to: &out)
+    }
+
+    static func write<Out: Output & ~Copyable>(_ object: JSONObject, to out: inout Out) {
         out.append(UInt8(ascii: "{"))
         for (i, member) in object.members.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(member.key, to: &out)
+            writeString(member.key, to: &out)
             out.append(UInt8(ascii: ":"))
-            encode(member.value, into: &out)
+            write(member.value, to: &out)
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -56,14 +73,18 @@ public enum CanonicalJSON {
     }
 
     @inline(__always)
-    private static func append(_ literal: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    private static func append<Out: Output & ~Copyable>(_ literal: StaticString, to out: inout Out) {
+        out.appendBytes(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Appends a string literal with JCS escaping.
     public static func appendString(_ string: String, to out: inout [UInt8]) {
+        writeString(string, to: &out)
+    }
+
+    static func writeString<Out: Output & ~Copyable>(_ string: String, to out: inout Out) {
         out.append(UInt8(ascii: "\""))
         if string.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, to: &out) }) == nil {
             var copy = string
@@ -73,12 +94,12 @@ public enum CanonicalJSON {
     }
 
     /// Copies UTF-8 with JCS escaping of `"`, `\` and control characters.
-    private static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    private static func appendEscaped<Out: Output & ~Copyable>(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout Out) {
         var runStart = 0
         for i in 0..<utf8.count {
             let byte = utf8[i]
             guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+            out.appendBytes(UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
             runStart = i + 1
             out.append(UInt8(ascii: "\\"))
             switch byte {
@@ -90,56 +111,63 @@ public enum CanonicalJSON {
             case 0x0C: out.append(UInt8(ascii: "f"))
             case 0x0D: out.append(UInt8(ascii: "r"))
             default:
-                out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                append("u00", to: &out)
                 out.append(hexDigits[Int(byte >> 4)])
                 out.append(hexDigits[Int(byte & 0xF)])
             }
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+        out.appendBytes(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
     }
 
     /// Appends a number as ECMAScript's `Number.prototype.toString` (ECMA-262 7.1.12.1) writes it.
     public static func appendNumber(_ value: Double, to out: inout [UInt8]) {
+        writeNumber(value, to: &out)
+    }
+
+    static func writeNumber<Out: Output & ~Copyable>(_ value: Double, to out: inout Out) {
         precondition(value.isFinite, "JSON numbers are finite")
         if value == 0 {
             out.append(UInt8(ascii: "0"))
             return
         }
         if value.rounded(.towardZero) == value, abs(value) < 9.2e18 {
-            appendInteger(Int64(value), to: &out)
+            writeInteger(Int64(value), to: &out)
             return
         }
         // Swift's description yields the shortest digits that round-trip, as ECMAScript requires;
         // only the layout differs, so take the digits and exponent from it and lay them out again.
         let (negative, digits, exponent) = shortestDigits(value)
-        if negative { out.append(UInt8(ascii: "-")) }
+        var text: [UInt8] = []
+        text.reserveCapacity(digits.count + 8)
+        if negative { text.append(UInt8(ascii: "-")) }
         let k = digits.count
         let n = exponent
         if k <= n && n <= 21 {
-            out.append(contentsOf: digits)
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - k))
+            text.append(contentsOf: digits)
+            text.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - k))
         } else if 0 < n && n <= 21 {
-            out.append(contentsOf: digits[0..<n])
-            out.append(UInt8(ascii: "."))
-            out.append(contentsOf: digits[n...])
+            text.append(contentsOf: digits[0..<n])
+            text.append(UInt8(ascii: "."))
+            text.append(contentsOf: digits[n...])
         } else if -6 < n && n <= 0 {
-            out.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: ".")])
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -n))
-            out.append(contentsOf: digits)
+            text.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: ".")])
+            text.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -n))
+            text.append(contentsOf: digits)
         } else {
-            out.append(digits[0])
+            text.append(digits[0])
             if k > 1 {
-                out.append(UInt8(ascii: "."))
-                out.append(contentsOf: digits[1...])
+                text.append(UInt8(ascii: "."))
+                text.append(contentsOf: digits[1...])
             }
-            out.append(UInt8(ascii: "e"))
-            out.append(n - 1 >= 0 ? UInt8(ascii: "+") : UInt8(ascii: "-"))
-            out.append(contentsOf: String(abs(n - 1)).utf8)
+            text.append(UInt8(ascii: "e"))
+            text.append(n - 1 >= 0 ? UInt8(ascii: "+") : UInt8(ascii: "-"))
+            text.append(contentsOf: String(abs(n - 1)).utf8)
         }
+        text.withUnsafeBufferPointer { out.appendBytes($0) }
     }
 
     /// Writes an integer's decimal digits straight into `out`.
-    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+    static func writeInteger<Out: Output & ~Copyable>(_ value: Int64, to out: inout Out) {
         var magnitude = value.magnitude
         if value < 0 { out.append(UInt8(ascii: "-")) }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -150,7 +178,7 @@ public enum CanonicalJSON {
                 magnitude /= 10
                 count += 1
             } while magnitude > 0
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]).assumingMemoryBound(to: UInt8.self))
         }
     }
 
@@ -215,36 +243,72 @@ extension CanonicalJSON {
     /// - Returns: for each path, the byte range of its value in `out`, or nil when the object has no
     ///   value (or `null`) there. The writer uses this to hash personal-data values and build a record's
     ///   sealed form by splicing, without encoding the record twice.
-    public static func encode(_ object: JSONObject, into out: inout [UInt8], marking marks: PathMarks) -> [Range<Int>?] {
+    ///
+    /// - Parameter added: a member encoded as if it were in `object` (whose keys must not include its
+    ///   key), in its place in key order: the writer adds an assigned id this way instead of copying
+    ///   the event to insert it.
+    public static func encode(
+        _ object: JSONObject, adding added: JSONObject.Member? = nil, into out: inout [UInt8], marking marks: PathMarks
+    ) -> [Range<Int>?] {
         var ranges = [Range<Int>?](repeating: nil, count: marks.count)
-        encode(object, into: &out, node: marks.root, ranges: &ranges)
-        return ranges
+        var buffer = Buffer(capacity: 1024)
+        if let added {
+            assert(object[added.key] == nil, "the added member's key is already in the object")
+            buffer.append(UInt8(ascii: "{"))
+            var pending: JSONObject.Member? = added
+            var written = 0
+            for member in object.members {
+                if let extra = pending, JSONObject.precedes(extra.key, member.key) {
+                    encodeMember(extra, first: written == 0, into: &buffer, node: marks.root, ranges: &ranges)
+                    written += 1
+                    pending = nil
+                }
+                encodeMember(member, first: written == 0, into: &buffer, node: marks.root, ranges: &ranges)
+                written += 1
+            }
+            if let extra = pending { encodeMember(extra, first: written == 0, into: &buffer, node: marks.root, ranges: &ranges) }
+            buffer.append(UInt8(ascii: "}"))
+        } else {
+            encode(object, into: &buffer, node: marks.root, ranges: &ranges)
+        }
+        // The ranges were taken in the buffer; shift them to where it lands in `out`.
+        let offset = out.count
+        buffer.append(to: &out)
+        return offset == 0 ? ranges : ranges.map { $0.map { ($0.lowerBound + offset)..<($0.upperBound + offset) } }
     }
 
-    private static func encode(_ object: JSONObject, into out: inout [UInt8], node: PathMarks.Node, ranges: inout [Range<Int>?]) {
+    private static func encode(_ object: JSONObject, into out: inout Buffer, node: PathMarks.Node, ranges: inout [Range<Int>?]) {
         if node.names.isEmpty {
-            encode(object, into: &out)
+            write(object, to: &out)
             return
         }
         out.append(UInt8(ascii: "{"))
         for (i, member) in object.members.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(member.key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            guard let k = node.names.firstIndex(of: member.key) else {
-                encode(member.value, into: &out)
-                continue
-            }
-            let start = out.count
-            if case .object(let child) = member.value {
-                encode(child, into: &out, node: node.children[k], ranges: &ranges)
-            } else {
-                encode(member.value, into: &out)
-            }
-            if let index = node.terminals[k], member.value != .null {
-                ranges[index] = start..<out.count
-            }
+            encodeMember(member, first: i == 0, into: &out, node: node, ranges: &ranges)
         }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// One member of an object whose marks are `node`, preceded by a comma unless it is the first.
+    @inline(__always)
+    private static func encodeMember(
+        _ member: JSONObject.Member, first: Bool, into out: inout Buffer, node: PathMarks.Node, ranges: inout [Range<Int>?]
+    ) {
+        if !first { out.append(UInt8(ascii: ",")) }
+        writeString(member.key, to: &out)
+        out.append(UInt8(ascii: ":"))
+        guard let k = node.names.firstIndex(of: member.key) else {
+            write(member.value, to: &out)
+            return
+        }
+        let start = out.count
+        if case .object(let child) = member.value {
+            encode(child, into: &out, node: node.children[k], ranges: &ranges)
+        } else {
+            write(member.value, to: &out)
+        }
+        if let index = node.terminals[k], member.value != .null {
+            ranges[index] = start..<out.count
+        }
     }
 }

@@ -19,10 +19,42 @@ public struct JSONObject: Sendable, Hashable {
         self.members = []
     }
 
-    /// Members that are already sorted and unique (the parser's output); checked in debug builds.
-    init(sortedUniqueMembers: [Member]) {
+    /// Members that are already sorted and unique (the parser's output, or a fixed set of names written
+    /// in order); checked in debug builds.
+    package init(sortedUniqueMembers: [Member]) {
         assert(zip(sortedUniqueMembers, sortedUniqueMembers.dropFirst()).allSatisfy { JSONObject.precedes($0.key, $1.key) })
         self.members = sortedUniqueMembers
+    }
+
+    /// An object from members in any order; when a key repeats, the last member with it wins, as when
+    /// the members are set one after another.
+    ///
+    /// Sorts once instead of inserting each member in place (objects are built this way per log event).
+    package init(members: [Member]) {
+        guard members.count > 1 else {
+            self.init(sortedUniqueMembers: members)
+            return
+        }
+        guard members.allSatisfy({ JSONObject.isASCII($0.key) }) else {
+            // `==` on other keys is canonical equivalence, which byte order does not keep adjacent.
+            self.init()
+            for member in members { self[member.key] = member.value }
+            return
+        }
+        var sorted = members
+        // `sort` is stable: members with equal keys stay in input order, so the last one is the one kept.
+        sorted.sort { JSONObject.precedes($0.key, $1.key) }
+        var kept = 0
+        for i in 1..<sorted.count {
+            if JSONObject.precedes(sorted[kept].key, sorted[i].key) {
+                kept += 1
+                if kept != i { sorted.swapAt(kept, i) }
+            } else {
+                sorted[kept].value = sorted[i].value
+            }
+        }
+        sorted.removeLast(sorted.count - kept - 1)
+        self.init(sortedUniqueMembers: sorted)
     }
 
     public var count: Int { members.count }
@@ -47,6 +79,55 @@ public struct JSONObject: Sendable, Hashable {
         }
     }
 
+    /// Sets every member of `other`, replacing the value of a key present in both: one merge of the two
+    /// sorted lists instead of a search and an insert per member.
+    package mutating func merge(_ other: JSONObject) {
+        if other.isEmpty { return }
+        if isEmpty {
+            self = other
+            return
+        }
+        guard members.allSatisfy({ JSONObject.isASCII($0.key) }), other.members.allSatisfy({ JSONObject.isASCII($0.key) }) else {
+            for member in other { self[member.key] = member.value }
+            return
+        }
+        var merged: [Member] = []
+        merged.reserveCapacity(members.count + other.members.count)
+        var i = members.startIndex
+        var j = other.members.startIndex
+        while i < members.endIndex, j < other.members.endIndex {
+            let mine = members[i].key
+            let theirs = other.members[j].key
+            if mine == theirs {
+                merged.append(other.members[j])
+                i += 1
+                j += 1
+            } else if JSONObject.precedes(mine, theirs) {
+                merged.append(members[i])
+                i += 1
+            } else {
+                merged.append(other.members[j])
+                j += 1
+            }
+        }
+        merged.append(contentsOf: members[i...])
+        merged.append(contentsOf: other.members[j...])
+        members = merged
+    }
+
+    /// Whether a key is ASCII, where `==` is byte equality and ``precedes(_:_:)`` byte order.
+    private static func isASCII(_ key: String) -> Bool {
+        key.utf8.withContiguousStorageIfAvailable { bytes in
+            var any: UInt8 = 0
+            for byte in bytes { any |= byte }
+            return any < 0x80
+        } ?? key.utf8.allSatisfy { $0 < 0x80 }
+    }
+
+    /// Replaces the value of the member at `index` (of ``members``).
+    mutating func replaceValue(at index: Int, with value: JSONValue) {
+        members[index].value = value
+    }
 
     private enum Position {
         case found(Int)
@@ -101,7 +182,6 @@ extension JSONObject: Sequence {
 
 extension JSONObject: ExpressibleByDictionaryLiteral {
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self.init()
-        for (key, value) in elements { self[key] = value }
+        self.init(members: elements.map { Member(key: $0.0, value: $0.1) })
     }
 }

@@ -87,8 +87,20 @@ package enum SegmentIndex {
 
         package init(event: JSONObject, timestamp: Int64) {
             self.timestamp = timestamp
-            for field in Field.allCases {
-                guard case .string(let value)? = event[field.name] else { continue }
+            // One pass over the members instead of a lookup per field (this runs for every record
+            // appended); a name is compared only with the field of its length. Exact: no string other
+            // than these names themselves equals them under `==` (no character outside ASCII has a
+            // canonical decomposition to lower-case letters or `_`).
+            for member in event {
+                let field: Field
+                switch member.key.utf8.count {
+                case 10 where member.key == Field.requestID.name: field = .requestID
+                case 13 where member.key == Field.customerCode.name: field = .customerCode
+                case 14 where member.key == Field.transactionID.name: field = .transactionID
+                case 14 where member.key == Field.correlationID.name: field = .correlationID
+                default: continue
+                }
+                guard case .string(let value) = member.value else { continue }
                 let fp = SegmentIndex.fingerprint(value)
                 present |= 1 << UInt8(field.rawValue)
                 switch field {

@@ -174,11 +174,14 @@ extension Record {
     /// and builds the sealed form by splicing commitments over the personal-data value ranges.
     ///
     /// - Parameters:
+    ///   - assignedID: the id the store assigns, for an event without one: encoded as the event's `id`
+    ///     member (without copying the event to insert it).
     ///   - personalData: the store's personal-data paths, sorted, with their components.
     ///   - marks: the same paths prepared for encoding (pass it on hot paths to prepare them once).
     package static func encodeNew(
         seq: UInt64,
         event: JSONObject,
+        assignedID: String? = nil,
         personalData: [(path: String, components: [String])],
         marks: CanonicalJSON.PathMarks? = nil,
         redaction: JSONValue?,
@@ -187,7 +190,10 @@ extension Record {
         var line: [UInt8] = []
         line.reserveCapacity(1024)
         line.append(contentsOf: #"{"event":"#.utf8)
-        let ranges = CanonicalJSON.encode(event, into: &line, marking: marks ?? CanonicalJSON.PathMarks(personalData.map(\.components)))
+        let ranges = CanonicalJSON.encode(
+            event, adding: assignedID.map { JSONObject.Member(key: AuditEvent.Field.id, value: .string($0)) }, into: &line,
+            marking: marks ?? CanonicalJSON.PathMarks(personalData.map(\.components))
+        )
         let present = personalData.indices.filter { ranges[$0] != nil }
         if !present.isEmpty {
             line.append(contentsOf: #","pd":["#.utf8)
@@ -207,31 +213,34 @@ extension Record {
 
         guard !present.isEmpty else { return (line, SHA256.hash(line)) }
         // Ranges are disjoint and increase with the sorted path order only by accident; sort by offset.
-        let spans = present.map { (index: $0, range: ranges[$0]!) }.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        let spans = present.sorted { ranges[$0]!.lowerBound < ranges[$1]!.lowerBound }
         var hasher = SHA256()
         var cursor = 0
         // `"commit:` + 64 hex digits + `"`, rewritten in place for each value.
-        var replacement = Array(("\"" + Record.commitmentPrefix).utf8) + [UInt8](repeating: 0, count: 65)
-        replacement[replacement.count - 1] = UInt8(ascii: "\"")
+        var replacement = Record.commitmentTemplate
         let hexStart = replacement.count - 65
+        let hexDigits = Record.hexDigits
         line.withUnsafeBytes { bytes in
-            for span in spans {
-                hasher.update(UnsafeRawBufferPointer(rebasing: bytes[cursor..<span.range.lowerBound]))
+            for index in spans {
+                let range = ranges[index]!
+                hasher.update(UnsafeRawBufferPointer(rebasing: bytes[cursor..<range.lowerBound]))
                 var commit = SHA256()
-                commit.update(SaltTree.salt(leafKey: leafKey, path: personalData[span.index].path))
-                commit.update(UnsafeRawBufferPointer(rebasing: bytes[span.range]))
-                commit.finalize().withUnsafeBytes { digest in
-                    for (i, byte) in digest.enumerated() {
-                        replacement[hexStart + 2 * i] = Record.hexDigits[Int(byte >> 4)]
-                        replacement[hexStart + 2 * i + 1] = Record.hexDigits[Int(byte & 0xF)]
+                commit.update(SaltTree.salt(leafKey: leafKey, path: personalData[index].path))
+                commit.update(UnsafeRawBufferPointer(rebasing: bytes[range]))
+                replacement.withUnsafeMutableBufferPointer { out in
+                    commit.digest().withUnsafeBytes { digest in
+                        for (i, byte) in digest.enumerated() {
+                            out[hexStart + 2 * i] = hexDigits[Int(byte >> 4)]
+                            out[hexStart + 2 * i + 1] = hexDigits[Int(byte & 0xF)]
+                        }
                     }
                 }
                 replacement.withUnsafeBytes { hasher.update($0) }
-                cursor = span.range.upperBound
+                cursor = range.upperBound
             }
             hasher.update(UnsafeRawBufferPointer(rebasing: bytes[cursor...]))
         }
-        return (line, hasher.finalize())
+        return (line, hasher.digest())
     }
 }
 
