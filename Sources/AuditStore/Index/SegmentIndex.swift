@@ -101,14 +101,7 @@ package enum SegmentIndex {
                 default: continue
                 }
                 guard case .string(let value) = member.value else { continue }
-                let fp = SegmentIndex.fingerprint(value)
-                present |= 1 << UInt8(field.rawValue)
-                switch field {
-                case .transactionID: fingerprints.0 = fp
-                case .customerCode: fingerprints.1 = fp
-                case .requestID: fingerprints.2 = fp
-                case .correlationID: fingerprints.3 = fp
-                }
+                set(field, SegmentIndex.fingerprint(value))
             }
         }
 
@@ -124,15 +117,18 @@ package enum SegmentIndex {
                     let bytes = UnsafeRawBufferPointer(rebasing: rawLine[range])
                     // The fingerprint of the string the record model reads: the bytes themselves when
                     // they are ASCII, otherwise their UTF-8 decoding (which repairs invalid sequences).
-                    let fp = bytes.allSatisfy { $0 < 0x80 } ? SegmentIndex.fingerprint(bytes) : SegmentIndex.fingerprint(String(decoding: bytes, as: UTF8.self))
-                    present |= 1 << UInt8(field.rawValue)
-                    switch field {
-                    case .transactionID: fingerprints.0 = fp
-                    case .customerCode: fingerprints.1 = fp
-                    case .requestID: fingerprints.2 = fp
-                    case .correlationID: fingerprints.3 = fp
-                    }
+                    set(field, bytes.allSatisfy { $0 < 0x80 } ? SegmentIndex.fingerprint(bytes) : SegmentIndex.fingerprint(String(decoding: bytes, as: UTF8.self)))
                 }
+            }
+        }
+
+        private mutating func set(_ field: Field, _ fingerprint: UInt32) {
+            present |= 1 << UInt8(field.rawValue)
+            switch field {
+            case .transactionID: fingerprints.0 = fingerprint
+            case .customerCode: fingerprints.1 = fingerprint
+            case .requestID: fingerprints.2 = fingerprint
+            case .correlationID: fingerprints.3 = fingerprint
             }
         }
 

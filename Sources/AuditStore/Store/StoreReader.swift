@@ -31,16 +31,8 @@ public struct StoreReader: Sendable {
             let bytes = try FileSystem.readFile(segmentPath)
             // The newest segment of an older writer can be empty for a moment: it holds no record yet.
             if bytes.isEmpty, number == numbers.last, !FileSystem.exists(layout.manifest(number)) { continue }
-            var scanner = SegmentScanner(bytes: bytes)
-            do {
-                _ = try scanner.readHeader()
-            } catch {
-                throw AuditStoreError(.corrupt, "segment \(number): \(error)", path: segmentPath)
-            }
-            while let block = scanner.nextBlock() {
-                for line in block.lines { try body(line) }
-            }
-            if case .unreadable(let offset, let reason) = scanner.end, FileSystem.exists(layout.manifest(number)) {
+            let end = try Self.forEachLine(of: bytes, segment: number, path: segmentPath, body)
+            if case .unreadable(let offset, let reason) = end, FileSystem.exists(layout.manifest(number)) {
                 throw AuditStoreError(.corrupt, "sealed segment \(number) is unreadable at byte \(offset): \(reason); run 'auditq verify'", path: segmentPath)
             }
         }
@@ -52,15 +44,24 @@ public struct StoreReader: Sendable {
         let segmentPath = layout.current(number).segment
         let bytes = try FileSystem.readFile(segmentPath)
         if bytes.isEmpty { return }
+        _ = try Self.forEachLine(of: bytes, segment: number, path: segmentPath, body)
+    }
+
+    /// Reads a segment file's header, then calls `body` with each record line it can read; returns how
+    /// the scan ended.
+    private static func forEachLine(
+        of bytes: [UInt8], segment number: UInt64, path: String, _ body: (ArraySlice<UInt8>) throws -> Void
+    ) throws -> SegmentScanner.End? {
         var scanner = SegmentScanner(bytes: bytes)
         do {
             _ = try scanner.readHeader()
         } catch {
-            throw AuditStoreError(.corrupt, "segment \(number): \(error)", path: segmentPath)
+            throw AuditStoreError(.corrupt, "segment \(number): \(error)", path: path)
         }
         while let block = scanner.nextBlock() {
             for line in block.lines { try body(line) }
         }
+        return scanner.end
     }
 
     /// The latest signed checkpoint's document, as stored.
