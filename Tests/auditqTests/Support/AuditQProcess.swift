@@ -84,7 +84,10 @@ enum AuditQProcess {
     /// A broken pipe to a killed child must surface as EPIPE from write(2), not kill the test runner.
     static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
-    private static func spawnAndWait(_ executable: URL, _ arguments: [String], stdin: [UInt8], in directory: URL?, environment: [String: String] = [:]) throws -> Result {
+    /// Starts `executable` with pipes on its standard input, output and error.
+    static func launch(
+        _ executable: URL, _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]
+    ) throws -> (process: Process, input: Pipe, output: Pipe, error: Pipe) {
         ignoreBrokenPipes
         let process = Process()
         process.executableURL = executable
@@ -98,6 +101,11 @@ enum AuditQProcess {
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        return (process, input, output, error)
+    }
+
+    private static func spawnAndWait(_ executable: URL, _ arguments: [String], stdin: [UInt8], in directory: URL?, environment: [String: String] = [:]) throws -> Result {
+        let (process, input, output, error) = try launch(executable, arguments, in: directory, environment: environment)
 
         // Feed and drain concurrently so neither side can block on a full pipe. The threads hold the
         // FileHandles, which own the descriptors: never close(2) one behind their back (another test may

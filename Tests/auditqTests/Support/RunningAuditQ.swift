@@ -22,17 +22,7 @@ final class RunningAuditQ: Sendable {
     private let stderrReader: BackgroundThread<[UInt8]>
 
     init(_ arguments: [String]) throws {
-        AuditQProcess.ignoreBrokenPipes
-        let process = Process()
-        process.executableURL = try AuditQProcess.executable()
-        process.arguments = arguments
-        let input = Pipe()
-        let output = Pipe()
-        let error = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
+        let (process, input, output, error) = try AuditQProcess.launch(try AuditQProcess.executable(), arguments)
         self.process = process
         self.pid = process.processIdentifier
         self.stdin = Mutex(input.fileHandleForWriting)
