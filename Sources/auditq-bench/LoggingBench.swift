@@ -36,6 +36,9 @@ struct LoggingBench: ParsableCommand {
     @Option(help: "Producer threads for the throughput run.")
     var producers = 1
 
+    @Option(help: "Run only this phase (peer, group, buffered or latency), for profiling.")
+    var only: String?
+
     @Option(help: "Scratch directory (deleted afterwards).")
     var scratch: String = "/tmp/auditq-logging-bench"
 
@@ -45,14 +48,30 @@ struct LoggingBench: ParsableCommand {
         defer { try? removeTree(scratch) }
         let key = try SigningKey.generate(writingTo: scratch + "/bench.key")
 
+        func runs(_ phase: String) -> Bool { only == nil || only == phase }
+
         // The peer: swift-log's own handler, one formatted line per event, flushed per line.
+        if runs("peer") { try peerPhase() }
+        for durability in [StoreWriter.Durability.groupCommit, .osBuffered] where runs(durability.rawValue) {
+            try sinkPhase(durability, key: key)
+        }
+        if runs("latency") { try latency(key: key) }
+    }
+
+    func peerPhase() throws {
         let file = FileStream(path: scratch + "/stream.log")
         let peer = Logger(label: "payments") { StreamLogHandler(label: $0, stream: file) }
+        let peerCPU = processCPUSeconds()
         let peerSeconds = timeProducers(events: events, producers: producers) { peer.info("payment captured", metadata: metadata($0)) }
+        let peerMicros = (processCPUSeconds() - peerCPU) * 1e6 / Double(events)
         file.close()
-        print("StreamLogHandler -> file: \(format2(peerSeconds)) s  \(Int(Double(events) / peerSeconds)) events/s  \(fileSize(scratch + "/stream.log")) bytes")
+        print("StreamLogHandler -> file: \(format2(peerSeconds)) s  \(Int(Double(events) / peerSeconds)) events/s  \(format2(peerMicros)) µs CPU/event  \(fileSize(scratch + "/stream.log")) bytes")
+    }
 
-        for durability in [StoreWriter.Durability.groupCommit, .osBuffered] {
+    /// Through a `Logger` backed by `AuditLogHandler`, from the first `log` call until the last
+    /// record is durable.
+    func sinkPhase(_ durability: StoreWriter.Durability, key: SigningKey) throws {
+        do {
             var configuration = AuditSink.Configuration()
             configuration.store.durability = durability
             configuration.maxQueuedEvents = 65_536
@@ -60,20 +79,20 @@ struct LoggingBench: ParsableCommand {
             let sink = try AuditSink(path: "\(scratch)/store-\(durability.rawValue)", key: key, configuration: configuration)
             let logger = Logger(label: "payments") { AuditLogHandler(label: $0, sink: sink) }
             let start = monotonicSeconds()
+            let startCPU = processCPUSeconds()
             let submitSeconds = timeProducers(events: events, producers: producers) { logger.info("payment captured", metadata: metadata($0)) }
             let lastSeq = sink.writer.nextSeq - 1
             while sink.writer.durableSeq < lastSeq || sink.pendingQueue > 0 {
                 _ = sink.writer.waitForDurable(beyond: sink.writer.durableSeq, timeout: 0.05)
             }
             let durableSeconds = monotonicSeconds() - start
+            let micros = (processCPUSeconds() - startCPU) * 1e6 / Double(events)
             let recordBytes = sink.writer.appendedBytes
             sink.shutdownBlocking()
             let stored = Int(sink.writer.durableSeq)
             print("  records: \(recordBytes / UInt64(max(1, stored))) bytes each uncompressed")
-            print("AuditLogHandler (\(durability.rawValue)): submitted in \(format2(submitSeconds)) s, all durable in \(format2(durableSeconds)) s  \(Int(Double(events) / durableSeconds)) events/s durable  (\(stored) records, \(directoryBytes("\(scratch)/store-\(durability.rawValue)/segments")) bytes)")
+            print("AuditLogHandler (\(durability.rawValue)): submitted in \(format2(submitSeconds)) s, all durable in \(format2(durableSeconds)) s  \(Int(Double(events) / durableSeconds)) events/s durable  \(format2(micros)) µs CPU/event  (\(stored) records, \(directoryBytes("\(scratch)/store-\(durability.rawValue)/segments")) bytes)")
         }
-
-        try latency(key: key)
     }
 
     /// Offers `rate` events/s from one thread for `seconds` and measures, per event, the time from
@@ -158,6 +177,16 @@ private func timeProducers(events: Int, producers: Int, _ body: @escaping @Senda
     }
     group.wait()
     return monotonicSeconds() - start
+}
+
+/// User plus system CPU time of the whole process so far: over a phase, the CPU an event costs on
+/// all threads (the producers, the drain and the flusher), which on a machine of `n` cores caps the
+/// rate at `n` / that cost whatever the scheduling.
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// A plain thread (not the Swift concurrency pool, not a shared Dispatch queue).

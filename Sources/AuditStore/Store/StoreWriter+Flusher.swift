@@ -36,6 +36,7 @@ extension StoreWriter {
                 state.withLock { s in
                     s.failure = s.failure ?? error
                 }
+                rollBackUnacknowledgedTail()
                 break
             }
         }
@@ -119,8 +120,34 @@ extension StoreWriter {
         out.removeAll(keepingCapacity: true)
     }
 
+    /// After a write or fsync of records failed (a full disk, an I/O error): cuts the open segment
+    /// file back to its last acknowledged byte and makes that durable, so the file holds exactly the
+    /// records acknowledged as durable, and the ones a caller was told failed are not found in it after
+    /// a restart either. A partial write (a full disk accepts part of a batch) would otherwise leave
+    /// records that recovery keeps although they were never acknowledged, and a caller that retries
+    /// them would store them twice. Cutting frees space, so it works on a full disk; if it fails
+    /// anyway, the file is left as it is and recovery decides what is kept, as after a crash.
+    private func rollBackUnacknowledgedTail() {
+        guard file.descriptor >= 0, !segmentClosed else {
+            // Closed after its last acknowledgement (at a seal or at close): nothing beyond it.
+            state.withLock { $0.unacknowledgedTailRemoved = true }
+            return
+        }
+        do {
+            try file.truncate(to: acknowledgedFileBytes)
+            try file.sync()
+            fileBytes = acknowledgedFileBytes
+            state.withLock { $0.unacknowledgedTailRemoved = true }
+        } catch {
+            // Nothing more to do here: the writer has failed, and reopening runs crash recovery.
+        }
+    }
+
     /// Makes the records written so far visible as durable to appenders.
     private func publishDurable() {
+        // Before the guard: a block's end written at a seal, after its records were acknowledged, is
+        // durable too, and a roll-back must never cut a file that a manifest is about to sign.
+        acknowledgedFileBytes = fileBytes
         guard let (seq, head) = pendingDurable else { return }
         pendingDurable = nil
         durableSeqPhysical = seq
@@ -140,6 +167,9 @@ extension StoreWriter {
     }
 
     private func seal(_ info: SealInfo) throws(AuditStoreError) {
+        guard acknowledgedFileBytes == fileBytes else {
+            throw AuditStoreError(.io, "internal error: sealing a segment whose last \(fileBytes - acknowledgedFileBytes) bytes are not durable", path: file.path)
+        }
         // The index is durable before the manifest that signs its digest.
         let index = try segmentIndex(info)
         try FileSystem.writeAtomically(index.bytes, to: storeLayout.index(info.segment))
@@ -186,6 +216,7 @@ extension StoreWriter {
         let (newFile, bytes) = try StoreWriter.createSegmentFile(header, layout: storeLayout)
         file = newFile
         fileBytes = bytes.count
+        acknowledgedFileBytes = bytes.count
         fileHasher = SHA256()
         fileHasher.update(bytes)
         blocks = []

@@ -140,6 +140,9 @@ public final class StoreWriter: @unchecked Sendable {
         /// Size of the open segment file as last written by the flusher (for rotation by size).
         var segmentFileBytes = 0
         var failure: AuditStoreError?
+        /// After a failure: the segment file was cut back to the last acknowledged record, so it holds
+        /// no record beyond `durableSeq`.
+        var unacknowledgedTailRemoved = false
         /// When the oldest queued record was queued (for the group-commit window).
         var firstQueuedAt = 0.0
         /// The flusher is waiting for work; appenders wake it only then.
@@ -171,6 +174,9 @@ public final class StoreWriter: @unchecked Sendable {
     var file: SystemFile
     var deflater: GzipDeflater
     var fileBytes: Int
+    /// The open segment file's length at the last acknowledgement (or its header, when none yet): what
+    /// a failed write or fsync cuts the file back to (``rollBackUnacknowledgedTail()``).
+    var acknowledgedFileBytes: Int
     var fileHasher: SHA256
     var blocks: [SegmentManifest.Block]
     var memberFirstSeq: UInt64?
@@ -242,6 +248,7 @@ public final class StoreWriter: @unchecked Sendable {
             self.file = opened.file
             self.deflater = opened.deflater
             self.fileBytes = opened.fileBytes
+            self.acknowledgedFileBytes = opened.fileBytes
             self.fileHasher = opened.fileHasher
             self.blocks = opened.blocks
             self.memberStart = opened.fileBytes
@@ -362,6 +369,14 @@ public final class StoreWriter: @unchecked Sendable {
     /// Why the writer stopped accepting records, if it failed (for waiters that must not wait on).
     package var failure: AuditStoreError? {
         state.withLock { $0.failure }
+    }
+
+    /// True when the writer failed and then cut its segment file back to the last acknowledged record:
+    /// the store then holds exactly the records through ``durableSeq`` (until something else appends).
+    /// False while it runs, or when the failure left the file as it was (reopening then runs crash
+    /// recovery, which may keep records that were written but never acknowledged).
+    public var storeEndsAtDurableSeq: Bool {
+        state.withLock { $0.failure != nil && $0.unacknowledgedTailRemoved }
     }
 
     /// True once the flusher has stopped (closed, failed or abandoned): nothing more becomes durable.

@@ -110,13 +110,17 @@ struct IngestCommand: ParsableCommand {
         var rejected = 0
         var firstSeq: UInt64?
         var lastSeq: UInt64?
+        var unacknowledged = UnacknowledgedLines()
         let pipeline = IngestPipeline(descriptor: 0, ingestor: ingestor)
         do {
             while let batch = try pipeline.next() {
+                unacknowledged.forget(through: writer.durableSeq)
                 for item in batch {
                     switch item {
-                    case .event(_, let event, let report):
+                    case .event(let number, let event, let report):
+                        unacknowledged.attempting(line: number)
                         let seq = try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue)
+                        unacknowledged.appended(seq: seq, line: number)
                         stored += 1
                         firstSeq = firstSeq ?? seq
                         lastSeq = seq
@@ -132,16 +136,74 @@ struct IngestCommand: ParsableCommand {
                     }
                 }
             }
+            // Sealing at the end writes too (index, manifest, checkpoint): its failure is reported the same way.
+            try writer.close()
         } catch let error as AuditStoreError {
             CLI.printError("auditq: \(error)")
             try? writer.close()
-            CLI.printError("auditq: stored \(stored) events before the failure; every acknowledged event is durable")
+            // What was appended is not all durable: say exactly where the stored input ends, so that
+            // nothing is lost and nothing is stored twice when the input is fed again from there.
+            let durable = writer.durableSeq
+            let lost = unacknowledged.count(after: durable)
+            let kept = stored - lost
+            var summary = "auditq: \(kept) events of this run are durable"
+            if kept > 0, let firstSeq { summary += " (seq \(firstSeq)-\(firstSeq + UInt64(kept) - 1))" }
+            if let resume = unacknowledged.firstLine(after: durable) {
+                if writer.storeEndsAtDurableSeq {
+                    summary += "; nothing from input line \(resume) on was stored (lines before it were stored or reported as rejected)."
+                    summary += " When the cause is fixed, feed the input again from line \(resume), for example: tail -n +\(resume) FILE | auditq ingest …"
+                } else {
+                    summary += "; input lines before \(resume) were stored or reported as rejected. Up to \(lost) events from line \(resume) on"
+                    summary += " were written but not acknowledged: when the store is reopened, crash recovery keeps or drops them and says which seq it kept through"
+                }
+            } else {
+                summary += "; every event read was stored, and nothing needs to be fed again. What failed came after"
+                summary += " (sealing the segment or signing a checkpoint): when the cause is fixed, reopening the store completes it"
+                summary += " (any auditq ingest, even of empty input: auditq ingest … < /dev/null)"
+            }
+            CLI.printError(summary)
             throw ExitCode(CLI.failure)
         }
-        try CLI.run { () throws(AuditStoreError) in try writer.close() }
         let range = firstSeq.map { " (seq \($0)-\(lastSeq!))" } ?? ""
         CLI.printError("auditq: stored \(stored) events\(range), rejected \(rejected); segment sealed")
         if rejected > 0 { throw ExitCode(CLI.findings) }
+    }
+}
+
+/// The input lines of the events appended but not yet known to be durable, so that a failed run can
+/// say from which line its input was not stored. Appends are in input order with increasing sequence
+/// numbers, so the durable events are always a prefix.
+struct UnacknowledgedLines {
+    private var entries: [(seq: UInt64, line: Int)] = []
+    private var start = 0
+    /// The line whose append is in progress (it failed if the append threw).
+    private var attempted: Int?
+
+    mutating func attempting(line: Int) { attempted = line }
+
+    mutating func appended(seq: UInt64, line: Int) {
+        entries.append((seq, line))
+        attempted = nil
+    }
+
+    /// Drops the entries that `durableSeq` covers (amortised: the array is compacted when half is dead).
+    mutating func forget(through durableSeq: UInt64) {
+        while start < entries.count, entries[start].seq <= durableSeq { start += 1 }
+        if start > 4096, start * 2 > entries.count {
+            entries.removeFirst(start)
+            start = 0
+        }
+    }
+
+    /// Events appended with a sequence number above `durableSeq`: appended, then lost.
+    func count(after durableSeq: UInt64) -> Int {
+        entries[start...].count { $0.seq > durableSeq }
+    }
+
+    /// The first input line not stored: the first appended event above `durableSeq`, or else the line
+    /// whose append failed; nil when every event read was stored.
+    func firstLine(after durableSeq: UInt64) -> Int? {
+        entries[start...].first { $0.seq > durableSeq }?.line ?? attempted
     }
 }
 

@@ -1,0 +1,122 @@
+import AuditTestSupport
+import Foundation
+import Testing
+
+/// `auditq ingest` on a disk that fills up: a real tmpfs of a few kilobytes, mounted in a private mount
+/// namespace (`unshare`), so every write, fsync, rename and directory entry of the store meets a real
+/// `ENOSPC` wherever the space runs out: in the middle of a batch of records, while sealing a segment
+/// (index, signature, manifest), while signing a checkpoint, or while creating the store.
+///
+/// Each case then frees space (remounts the tmpfs larger) and feeds the input again from the line the
+/// failed run named, exactly as its message tells an operator to. The store must then hold every input
+/// event exactly once, in input order, and verify intact: nothing acknowledged lost, nothing stored
+/// twice.
+@Suite("a full disk during ingest")
+struct FullDiskTests {
+    struct Scenario: CustomTestStringConvertible, Sendable {
+        var kilobytes: Int
+        var options: [String]
+        var testDescription: String { "\(kilobytes) KiB" + (options.isEmpty ? "" : ", " + options.joined(separator: " ")) }
+    }
+
+    static let events = 600
+
+    static let scenarios: [Scenario] =
+        stride(from: 8, through: 96, by: 8).map { Scenario(kilobytes: $0, options: []) }
+        + stride(from: 8, through: 160, by: 8).map { Scenario(kilobytes: $0, options: ["--segment-max-events", "40"]) }
+
+    @Test(
+        "a full disk, then the input fed again from the line the error names: every event stored exactly once",
+        .enabled(if: PrivateMount.isAvailable, "needs unshare(1) and a private mount namespace to mount a small tmpfs"),
+        arguments: scenarios
+    )
+    func fullDiskThenResume(_ scenario: Scenario) throws {
+        let scratch = try ScratchDirectory("auditq-full-disk")
+        let key = scratch.path("ingest.key")
+        let generated = try AuditQProcess.run("keys", "generate", "--out", key)
+        try #require(generated.status == 0, "\(generated.summary)")
+        let lines = (0..<Self.events).map { StoreFixture.event($0, prefix: "full") }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: scratch.path("input.jsonl")))
+        let mountPoint = scratch.path("disk")
+        let out = scratch.path("out")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+
+        // One script in one namespace: the tmpfs lives as long as the shell.
+        let script = """
+            set -u
+            mount -t tmpfs -o size=\(scenario.kilobytes)k tmpfs "$MNT" || exit 90
+            "$AUDITQ" ingest --store "$MNT/s" --key "$KEY" \(scenario.options.joined(separator: " ")) < "$INPUT" > /dev/null 2> "$OUT/first.err"
+            echo $? > "$OUT/first.rc"
+            mount -o remount,size=64m "$MNT" || exit 91
+            if [ "$(cat "$OUT/first.rc")" != 0 ]; then
+                resume=$(sed -n 's/.*feed the input again from line \\([0-9]*\\),.*/\\1/p' "$OUT/first.err" | head -n 1)
+                if grep -q "every event read was stored" "$OUT/first.err"; then resume=\(Self.events + 1); fi
+                echo "${resume:-1}" > "$OUT/resume"
+                tail -n +"${resume:-1}" "$INPUT" | "$AUDITQ" ingest --store "$MNT/s" --key "$KEY" \(scenario.options.joined(separator: " ")) > /dev/null 2> "$OUT/second.err"
+                echo $? > "$OUT/second.rc"
+            fi
+            "$AUDITQ" verify --store "$MNT/s" --trust "$KEY.pub" > "$OUT/verify.out" 2>&1
+            echo $? > "$OUT/verify.rc"
+            "$AUDITQ" cat --store "$MNT/s" > "$OUT/cat.jsonl" 2> "$OUT/cat.err"
+            echo $? > "$OUT/cat.rc"
+            """
+        let result = try PrivateMount.run(script, environment: [
+            "AUDITQ": try AuditQProcess.executable().path, "KEY": key, "INPUT": scratch.path("input.jsonl"),
+            "MNT": mountPoint, "OUT": out,
+        ])
+        try #require(result.status == 0, "the namespace script failed: \(result.summary)")
+
+        func file(_ name: String) -> String { (try? String(contentsOfFile: out + "/" + name, encoding: .utf8)) ?? "" }
+        func status(_ name: String) -> Int? { Int(file(name).trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let firstStatus = status("first.rc")
+        #expect(firstStatus == 0 || firstStatus == 2, "first run: exit \(firstStatus.map(String.init) ?? "?"), \(file("first.err"))")
+        if firstStatus == 2 {
+            #expect(file("first.err").contains("No space left on device"), "first run: \(file("first.err"))")
+            #expect(!file("first.err").contains("were written but not acknowledged"), "the failed run did not cut its file back: \(file("first.err"))")
+            #expect(status("second.rc") == 0, "the run after freeing space (from line \(file("resume"))): \(file("second.err"))")
+        }
+        #expect(status("verify.rc") == 0, "verify after freeing space: \(file("verify.out"))")
+        #expect(status("cat.rc") == 0, "cat: \(file("cat.err"))")
+
+        // Every input event exactly once, in input order (auditq's own records, such as the recovery
+        // record, come between them).
+        let stored = file("cat.jsonl").split(separator: "\n").compactMap { line -> String? in
+            guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let event = record["event"] as? [String: Any],
+                  (event["source"] as? String) != "auditq"
+            else { return nil }
+            return event["request_id"] as? String
+        }
+        let expected = (0..<Self.events).map { "full-\($0)" }
+        #expect(stored.count == expected.count, "\(stored.count) events stored for \(expected.count) in the input; first run: \(file("first.err")); resumed from line \(file("resume"))")
+        if stored != expected {
+            let firstDifference = zip(stored, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(stored.count, expected.count)
+            Issue.record("stored events differ from the input from position \(firstDifference): \(stored.dropFirst(firstDifference).prefix(3)) vs \(expected.dropFirst(firstDifference).prefix(3)); first run: \(file("first.err")); resumed from line \(file("resume"))")
+        }
+    }
+}
+
+/// Runs a shell script in a private mount namespace, where it may mount a tmpfs that no other process
+/// sees and that disappears with the script: as root with `unshare --mount`, otherwise in a user
+/// namespace (`unshare --user --map-root-user --mount`) where the kernel allows those.
+enum PrivateMount {
+    static let prefix: [String]? = {
+        let probe = "d=$(mktemp -d) && mount -t tmpfs -o size=4k tmpfs \"$d\" && umount \"$d\" && rmdir \"$d\""
+        for candidate in [["unshare", "--mount"], ["unshare", "--user", "--map-root-user", "--mount"]] {
+            if let result = try? AuditQProcess.runTool(candidate + ["sh", "-c", probe]), result.status == 0, !result.signalled {
+                return candidate
+            }
+        }
+        return nil
+    }()
+
+    static var isAvailable: Bool { prefix != nil }
+
+    static func run(_ script: String, environment: [String: String]) throws -> AuditQProcess.Result {
+        let exports = environment.sorted { $0.key < $1.key }
+            .map { "export \($0.key)='\($0.value.replacingOccurrences(of: "'", with: "'\\''"))'" }
+            .joined(separator: "\n")
+        return try AuditQProcess.runTool((prefix ?? []) + ["sh", "-c", exports + "\n" + script])
+    }
+}
