@@ -97,6 +97,75 @@ struct FullDiskTests {
     }
 }
 
+/// `auditq erase` and `auditq retention run` on a disk that fills up while they rewrite segments, write
+/// indexes, rewrite documents, the retention state, the erasure log or the journal, or append their
+/// chain record: the store must verify with no error afterwards, hold no partial temporary file, and a
+/// rerun with space must reach exactly what an uninterrupted run gives (records and receipt).
+@Suite("a full disk during erasure and retention")
+struct MaintenanceFullDiskTests {
+    struct Scenario: CustomTestStringConvertible, Sendable {
+        var operation: RetentionCrashTests.Operation
+        /// Free space left on the tmpfs when the run starts.
+        var kilobytes: Int
+        var testDescription: String { "\(operation.rawValue) with \(kilobytes) KiB free" }
+    }
+
+    static let scenarios: [Scenario] = [RetentionCrashTests.Operation.erase, .retention].flatMap { operation in
+        stride(from: 4, through: 60, by: 8).map { Scenario(operation: operation, kilobytes: $0) }
+    }
+
+    @Test(
+        "a full disk, then the same command again: no error, no leftover, the uninterrupted result",
+        .enabled(if: PrivateMount.isAvailable, "needs unshare(1) and a private mount namespace to mount a small tmpfs"),
+        arguments: scenarios
+    )
+    func fullDiskThenRerun(_ scenario: Scenario) throws {
+        let reference = try RetentionCrashTests.small.get()
+        let scratch = try ScratchDirectory("auditq-full-disk-maintenance")
+        let mountPoint = scratch.path("disk")
+        let out = scratch.path("out")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let start = scenario.operation == .erase ? reference.fixture.store : reference.erased.store
+        let receipt = scratch.path("receipt.json")
+        let fixture = reference.fixture
+        let command: [String] = switch scenario.operation {
+        case .erase:
+            ["erase", "--store", "$MNT/s", "--key", fixture.key, "--policy", fixture.policy, "--customer", RetentionFixture.customer,
+             "--reference", "DSR-CLI-1", "--now", RetentionCrashTests.eraseNow, "--receipt", receipt]
+        case .retention:
+            ["retention", "run", "--store", "$MNT/s", "--key", fixture.key, "--policy", fixture.policy, "--now", RetentionCrashTests.retentionNow]
+        }
+        // The store is copied onto a tmpfs that is then shrunk to what it uses plus the free space of
+        // the case; after the run it is copied back out, to a disk with room (freeing space).
+        let script = """
+            set -u
+            mount -t tmpfs -o size=16m tmpfs "$MNT" || exit 90
+            cp -a "$START" "$MNT/s" || exit 91
+            used=$(df -k "$MNT" | awk 'NR == 2 { print $3 }')
+            mount -o remount,size=$((used + \(scenario.kilobytes)))k "$MNT" || exit 92
+            "$AUDITQ" \(command.map { $0.hasPrefix("$") ? "\"\($0)\"" : "'\($0)'" }.joined(separator: " ")) > "$OUT/run.out" 2>&1
+            echo $? > "$OUT/run.rc"
+            find "$MNT/s" -name '*.tmp' > "$OUT/leftovers"
+            cp -a "$MNT/s" "$OUT/store" || exit 93
+            """
+        let result = try PrivateMount.run(script, environment: [
+            "AUDITQ": try AuditQProcess.executable().path, "START": start, "MNT": mountPoint, "OUT": out,
+        ])
+        try #require(result.status == 0, "the namespace script failed: \(result.summary)")
+        func file(_ name: String) -> String { (try? String(contentsOfFile: out + "/" + name, encoding: .utf8)) ?? "" }
+        let status = Int(file("run.rc").trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(status == 0 || status == 2, "the run on a full disk: exit \(status.map(String.init) ?? "?"): \(file("run.out"))")
+        if status == 2 { #expect(file("run.out").contains("No space left on device"), "\(file("run.out"))") }
+        // The smallest cases must really run out of space (or the suite tests nothing).
+        if scenario.kilobytes <= 12 { #expect(status == 2, "the run did not meet a full disk: \(file("run.out"))") }
+        #expect(file("leftovers").isEmpty, "partial temporary files left on the full disk: \(file("leftovers"))")
+
+        // A writer the run opened (to seal, or to append its chain record) may have met the full disk.
+        try RetentionCrashTests.checkRecovery(scenario.operation, reference, store: out + "/store", receipt: receipt, writerInterrupted: status == 2)
+    }
+}
+
 /// Runs a shell script in a private mount namespace, where it may mount a tmpfs that no other process
 /// sees and that disappears with the script: as root with `unshare --mount`, otherwise in a user
 /// namespace (`unshare --user --map-root-user --mount`) where the kernel allows those.

@@ -92,7 +92,10 @@ struct RetentionCrashTests {
 
     /// After a crash: no error (warnings for what the interrupted run left are expected). After the
     /// rerun: intact with no warning at all, and the records (and receipt) the uninterrupted run gave.
-    static func checkRecovery(_ operation: Operation, _ reference: Reference, store: String, receipt: String, killed: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    ///
+    /// - Parameter writerInterrupted: the run may have stopped while a writer it opened was open (a
+    ///   kill, a full disk): what that writer leaves is the next writer's to tidy up.
+    static func checkRecovery(_ operation: Operation, _ reference: Reference, store: String, receipt: String, writerInterrupted killed: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let fixture = reference.fixture
         let interrupted = try fixture.verify(store)
         #expect(interrupted.errorKinds.isEmpty, "after the crash: \(interrupted.result.stdoutText)", sourceLocation: sourceLocation)
@@ -159,7 +162,7 @@ struct RetentionCrashTests {
             } else {
                 #expect(ended.status == 0, "iteration \(iteration): \(ended.summary)")
             }
-            try Self.checkRecovery(operation, reference, store: copy.store, receipt: receipt, killed: true)
+            try Self.checkRecovery(operation, reference, store: copy.store, receipt: receipt, writerInterrupted: true)
         }
         #expect(killed > 0, "no run was killed before it finished: the delays are too long")
     }

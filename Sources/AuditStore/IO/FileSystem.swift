@@ -21,19 +21,34 @@ package enum FileSystem {
     package static func writeAtomically(_ bytes: [UInt8], to path: String, permissions: mode_t = 0o644) throws(AuditStoreError) {
         let temporary = path + ".tmp"
         let file = try SystemFile(path: temporary, mode: [.write, .create, .truncate], permissions: permissions)
-        try file.write(bytes)
-        try file.sync()
-        try file.close()
-        guard systemRename(temporary, path) == 0 else { throw SystemFile.error("rename", path: path) }
+        do throws(AuditStoreError) {
+            try file.write(bytes)
+            try file.sync()
+            try file.close()
+            guard systemRename(temporary, path) == 0 else { throw SystemFile.error("rename", path: path) }
+        } catch {
+            // A full disk must not also keep the space the partial copy took (nor leave it for verify
+            // to warn about); the file at `path` is untouched.
+            try? file.close()
+            _ = unlink(temporary)
+            throw error
+        }
         try syncDirectory(directory(of: path))
     }
 
     /// Writes a new file that must not exist yet, durably (file and directory entry).
     package static func createFile(_ bytes: [UInt8], at path: String, permissions: mode_t = 0o644) throws(AuditStoreError) {
         let file = try SystemFile(path: path, mode: [.write, .create, .exclusive], permissions: permissions)
-        try file.write(bytes)
-        try file.sync()
-        try file.close()
+        do throws(AuditStoreError) {
+            try file.write(bytes)
+            try file.sync()
+            try file.close()
+        } catch {
+            // Created here (exclusively), so ours to remove: a partial key file would block a retry.
+            try? file.close()
+            _ = unlink(path)
+            throw error
+        }
         try syncDirectory(directory(of: path))
     }
 
