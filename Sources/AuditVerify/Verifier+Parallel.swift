@@ -48,8 +48,9 @@ extension Verifier.Run {
 
         for i in numbers.indices {
             let run = results.get(i)
-            if let last = lastTimestamp, let first = run.firstTimestamp, first < last {
-                add(Finding(.clockWentBackwards, .warning, segment: numbers[i], "the segment's first event time \(first) is earlier than the previous segment's last \(last)"))
+            if let latest = lastTimestamp, let first = run.firstTimestamp,
+               latest.microsecondsSinceEpoch - first.microsecondsSinceEpoch > Verifier.clockTolerance {
+                add(Finding(.clockWentBackwards, .warning, segment: numbers[i], "the segment's first event time \(first) is more than \(Verifier.clockTolerance / 1_000_000) s earlier than the previous segment's latest \(latest)"))
             }
             report.findings += run.report.findings
             report.segmentsChecked += run.report.segmentsChecked
@@ -61,7 +62,7 @@ extension Verifier.Run {
             watchedHeads.merge(run.watchedHeads) { _, new in new }
             claims += run.claims
             segmentGenerations.merge(run.segmentGenerations) { _, new in new }
-            lastTimestamp = run.lastTimestamp ?? lastTimestamp
+            if let latest = run.lastTimestamp, lastTimestamp.map({ latest > $0 }) ?? true { lastTimestamp = latest }
             chainHead = run.chainHead
             expectedSeq = run.expectedSeq
             prevManifestDigest = run.prevManifestDigest

@@ -7,6 +7,12 @@ import AuditStore
 /// document's signature is checked before its content is used, every segment is hashed, every record
 /// is re-sealed and re-chained, and every Merkle root recomputed.
 public struct Verifier: Sendable {
+    /// How far (microseconds) an event time may lie before the latest earlier one without a
+    /// `clock-went-backwards` warning: concurrent producers, and producers on several hosts, hand
+    /// their events over a little out of order all the time; a clock stepped back, or an event held
+    /// back, by more than a second is worth a look.
+    public static let clockTolerance: Int64 = 1_000_000
+
     public let path: String
     public let trustedKeys: [Ed25519.PublicKey]
 
@@ -74,6 +80,7 @@ extension Verifier {
         var chainHead = SHA256Digest.zero
         var expectedSeq: UInt64 = 1
         var prevManifestDigest: SHA256Digest?
+        /// The latest event time so far (event times may go backwards: see ``clockTolerance``).
         var lastTimestamp: Timestamp?
         /// What erasure and retention records in the chain say (checked once every segment was read).
         var claims: [RemovalClaim] = []
@@ -321,6 +328,8 @@ extension Verifier {
                 add(Finding(.manifestMismatch, segment: number, offset: 0, file: segmentPath, "segment header (store \(header.storeID.prefix(8))…, segment \(header.segment), first record \(header.firstSeq)) does not continue the chain at record \(expectedSeq)"))
             }
             var outcome = ScanOutcome(chainHead: chainHead, merkleRoot: merkle.root)
+            var clockSteps = ClockSteps()
+            defer { if let finding = clockSteps.finding(segment: number) { add(finding) } }
             var blockIndex = 0
             var deriver = SaltTree.SequentialDeriver(tree: header.saltTree)
             // A sealed segment's blocks are decoded and digested on all cores a few blocks ahead (the
@@ -445,10 +454,11 @@ extension Verifier {
                     }
                     if let ts {
                         firstTimestamp = firstTimestamp ?? ts
-                        if let last = lastTimestamp, ts < last {
-                            add(Finding(.clockWentBackwards, .warning, segment: number, seqRange: seq...seq, "event time \(ts) is earlier than the previous record's \(last)"))
+                        if let latest = lastTimestamp, ts < latest {
+                            clockSteps.note(seq: seq, ts: ts, latest: latest)
+                        } else {
+                            lastTimestamp = ts
                         }
-                        lastTimestamp = ts
                     }
                     expectedSeq = seq + 1
                 }
@@ -483,6 +493,35 @@ extension Verifier {
             outcome.merkleRoot = merkle.root
             outcome.index = indexBuilder?.encode(segment: number, firstSeq: header.firstSeq, recordCount: outcome.count, segmentBytes: bytes.count)
             return outcome
+        }
+
+        /// Event times earlier than an earlier record's by more than ``Verifier/clockTolerance``, gathered
+        /// over a segment and reported once for it: a producer's clock stepped back, or an event was
+        /// held back long before it was stored. Order is by sequence number either way.
+        struct ClockSteps {
+            var count = 0
+            var firstSeq: UInt64 = 0
+            var lastSeq: UInt64 = 0
+            var largest: (seq: UInt64, ts: Timestamp, latest: Timestamp, micros: Int64)?
+
+            mutating func note(seq: UInt64, ts: Timestamp, latest: Timestamp) {
+                let micros = latest.microsecondsSinceEpoch - ts.microsecondsSinceEpoch
+                guard micros > Verifier.clockTolerance else { return }
+                if count == 0 { firstSeq = seq }
+                count += 1
+                lastSeq = seq
+                if micros > largest?.micros ?? 0 { largest = (seq, ts, latest, micros) }
+            }
+
+            func finding(segment: UInt64) -> Finding? {
+                guard let largest else { return nil }
+                let millis = String(largest.micros / 1000 % 1000)
+                let seconds = "\(largest.micros / 1_000_000).\(String(repeating: "0", count: 3 - millis.count))\(millis)"
+                return Finding(
+                    .clockWentBackwards, .warning, segment: segment, seqRange: firstSeq...lastSeq,
+                    "\(count) record(s) have event times more than \(Verifier.clockTolerance / 1_000_000) s earlier than an earlier record's; the largest step back is \(seconds) s, at seq \(largest.seq) (\(largest.ts), after \(largest.latest))"
+                )
+            }
         }
 
         // MARK: The open segment and the checkpoint
