@@ -83,7 +83,15 @@ struct ExampleService: AsyncParsableCommand {
                 }
             }
         }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            // The store failed (a full disk, say): what is durable is still safe; say how far it reaches.
+            stopReporter.set()
+            if progress { writeLine("durable_seq=\(sink.writer.durableSeq)") }
+            if let failure = sink.storeFailure { writeLine("store_failed=\(failure)") }
+            throw error
+        }
         stopReporter.set()
         writeLine("acknowledged=\(sink.acknowledgedCount)")
         writeLine("audit_records=\(workload.stats.audited) failed_calls=\(workload.stats.failedCalls)")

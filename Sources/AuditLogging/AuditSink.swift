@@ -329,6 +329,16 @@ public final class AuditSink: @unchecked Sendable {
 
     // MARK: - Acknowledgement and shutdown
 
+    /// Why the store stopped accepting records (a full disk, an I/O error), or nil while it works: for
+    /// a health check. A failed store stays failed for the life of the sink: audit records fail with
+    /// `.store`, log events are counted as errors. Every record acknowledged before the failure is
+    /// durable, and the writer cut its segment back to the last of them, so the store holds exactly
+    /// those. Once the cause is fixed, restart the service (or open a new sink on the path): the new
+    /// writer recovers the store and records the recovery in the chain.
+    public var storeFailure: AuditLoggingError? {
+        writer.failure.map { AuditLoggingError(.store, "the store failed", cause: $0) }
+    }
+
     /// How many records this sink appended that are durable now.
     public var acknowledgedCount: Int {
         let (first, last, appended) = queue.withLock { ($0.firstSeq, $0.lastSeq, $0.appended) }

@@ -88,6 +88,45 @@ struct ExampleServiceProcessTests {
         #expect(report.isIntact)
     }
 
+    @Test(
+        "a full disk: the service's audit calls fail, and the store holds exactly the records acknowledged",
+        .enabled(if: PrivateMount.isAvailable, "needs unshare(1) and a private mount namespace to mount a small tmpfs")
+    )
+    func fullDisk() async throws {
+        let dir = TemporaryDirectory()
+        let key = dir.child("key.pem"), mountPoint = dir.child("disk"), out = dir.child("out")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        _ = try SigningKey.generate(writingTo: key)
+        // The service runs on a 96 KiB tmpfs, which fills after about 3,000 records; the store is then copied to a disk with room.
+        let script = """
+            mount -t tmpfs -o size=96k tmpfs "$MNT" || exit 90
+            "$SERVICE" --store "$MNT/s" --key "$KEY" --progress --console-level critical --requests 6000 --concurrency 8 > "$OUT/service.out" 2> "$OUT/service.err"
+            echo $? > "$OUT/service.rc"
+            cp -a "$MNT/s" "$OUT/store" || exit 91
+            """
+        let result = try PrivateMount.run(script, environment: ["SERVICE": Self.binary, "KEY": key, "MNT": mountPoint, "OUT": out])
+        try #require(result.status == 0, "the namespace script failed: exit \(result.status): \(result.output)")
+        let output = try String(contentsOfFile: out + "/service.out", encoding: .utf8).split(separator: "\n").map(String.init)
+        let rc = try String(contentsOfFile: out + "/service.rc", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(rc != "0", "the service did not notice the full disk")
+        #expect(output.contains { $0.hasPrefix("store_failed=") && $0.contains("No space left on device") }, "\(output.suffix(3))")
+        // The last line the service printed is the writer's final durable sequence number.
+        let acknowledged = try #require(output.last { $0.hasPrefix("durable_seq=") }.flatMap { UInt64($0.dropFirst(12)) })
+        #expect(acknowledged > 100, "the disk filled before much was stored: \(acknowledged)")
+
+        // Recover the way the next producer would. The writer cut its file back at the failure, so
+        // recovery keeps exactly the acknowledged records: none lost, none that a caller was told failed.
+        let store = out + "/store"
+        let writer = try StoreWriter(path: store, key: try SigningKey(contentsOfFile: key))
+        let recovery = try #require(writer.recovery, "no recovery after the failure")
+        #expect(recovery.recoveredThroughSeq == acknowledged)
+        try writer.close()
+        let report = Verifier(path: store, trustedKeys: [try SigningKey(contentsOfFile: key).publicKey]).run()
+        #expect(report.isIntact, "\(report.findings)")
+        #expect(report.lastSeq == acknowledged + 1, "the records, then the recovery record")
+    }
+
     @Test("SIGTERM: every accepted event is stored, the segment sealed, acknowledged=N printed")
     func sigterm() async throws {
         let dir = TemporaryDirectory()

@@ -65,7 +65,7 @@ struct FullDiskTests {
             "AUDITQ": try AuditQProcess.executable().path, "KEY": key, "INPUT": scratch.path("input.jsonl"),
             "MNT": mountPoint, "OUT": out,
         ])
-        try #require(result.status == 0, "the namespace script failed: \(result.summary)")
+        try #require(result.status == 0, "the namespace script failed: exit \(result.status): \(result.output)")
 
         func file(_ name: String) -> String { (try? String(contentsOfFile: out + "/" + name, encoding: .utf8)) ?? "" }
         func status(_ name: String) -> Int? { Int(file(name).trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -152,7 +152,7 @@ struct MaintenanceFullDiskTests {
         let result = try PrivateMount.run(script, environment: [
             "AUDITQ": try AuditQProcess.executable().path, "START": start, "MNT": mountPoint, "OUT": out,
         ])
-        try #require(result.status == 0, "the namespace script failed: \(result.summary)")
+        try #require(result.status == 0, "the namespace script failed: exit \(result.status): \(result.output)")
         func file(_ name: String) -> String { (try? String(contentsOfFile: out + "/" + name, encoding: .utf8)) ?? "" }
         let status = Int(file("run.rc").trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(status == 0 || status == 2, "the run on a full disk: exit \(status.map(String.init) ?? "?"): \(file("run.out"))")
@@ -163,29 +163,5 @@ struct MaintenanceFullDiskTests {
 
         // A writer the run opened (to seal, or to append its chain record) may have met the full disk.
         try RetentionCrashTests.checkRecovery(scenario.operation, reference, store: out + "/store", receipt: receipt, writerInterrupted: status == 2)
-    }
-}
-
-/// Runs a shell script in a private mount namespace, where it may mount a tmpfs that no other process
-/// sees and that disappears with the script: as root with `unshare --mount`, otherwise in a user
-/// namespace (`unshare --user --map-root-user --mount`) where the kernel allows those.
-enum PrivateMount {
-    static let prefix: [String]? = {
-        let probe = "d=$(mktemp -d) && mount -t tmpfs -o size=4k tmpfs \"$d\" && umount \"$d\" && rmdir \"$d\""
-        for candidate in [["unshare", "--mount"], ["unshare", "--user", "--map-root-user", "--mount"]] {
-            if let result = try? AuditQProcess.runTool(candidate + ["sh", "-c", probe]), result.status == 0, !result.signalled {
-                return candidate
-            }
-        }
-        return nil
-    }()
-
-    static var isAvailable: Bool { prefix != nil }
-
-    static func run(_ script: String, environment: [String: String]) throws -> AuditQProcess.Result {
-        let exports = environment.sorted { $0.key < $1.key }
-            .map { "export \($0.key)='\($0.value.replacingOccurrences(of: "'", with: "'\\''"))'" }
-            .joined(separator: "\n")
-        return try AuditQProcess.runTool((prefix ?? []) + ["sh", "-c", exports + "\n" + script])
     }
 }
