@@ -24,6 +24,9 @@ struct FullDiskTests {
     static let scenarios: [Scenario] =
         stride(from: 8, through: 96, by: 8).map { Scenario(kilobytes: $0, options: []) }
         + stride(from: 8, through: 160, by: 8).map { Scenario(kilobytes: $0, options: ["--segment-max-events", "40"]) }
+        + [20, 44, 68].flatMap { kilobytes in
+            [["--durability", "fsync"], ["--durability", "buffered"]].map { Scenario(kilobytes: kilobytes, options: $0) }
+        }
 
     @Test(
         "a full disk, then the input fed again from the line the error names: every event stored exactly once",
