@@ -26,7 +26,7 @@ package struct BundleExporter {
         do {
             storeID = try StoreDescriptor.load(layout).storeID
         } catch {
-            throw QueryError(.io, "\(error)", path: path)
+            throw QueryError(.io, error.message, path: error.path ?? path)
         }
         var manifests: [UInt64: EvidenceBundle.SignedManifest] = [:]
         var entries: [EvidenceBundle.Entry] = []

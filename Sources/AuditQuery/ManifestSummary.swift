@@ -46,7 +46,9 @@ package struct ManifestSummary: Sendable, Hashable {
             guard let t = Timestamp(rfc3339: try string(name)) else { throw QueryError(.corrupt, "manifest member '\(name)' is not an RFC 3339 time") }
             return t
         }
-        guard try string("format") == SegmentManifest.format else { throw QueryError(.notAStore, "not a segment manifest") }
+        guard try string("format") == SegmentManifest.format else {
+            throw QueryError(.notAStore, "not a segment manifest (member 'format' is not \"\(SegmentManifest.format)\")")
+        }
         version = try integer("version")
         guard SegmentManifest.readableVersions.contains(Int64(version)) else {
             throw QueryError(.notAStore, "manifest version \(version) is not supported by this build")

@@ -3,7 +3,7 @@ import Testing
 
 /// A temporary directory holding a fresh signing key and a store path, with the `auditq` commands
 /// that tests run on them. Output is parsed with Foundation's JSON parser, independent of the product's.
-final class StoreFixture {
+final class StoreFixture: Sendable {
     let directory: ScratchDirectory
     /// The private key (PKCS#8 PEM, mode 0600).
     let key: String
