@@ -42,6 +42,14 @@ struct LoggingBench: ParsableCommand {
     @Option(help: "Scratch directory (deleted afterwards).")
     var scratch: String = "/tmp/auditq-logging-bench"
 
+    static let phases = ["peer", "group", "buffered", "latency"]
+
+    func validate() throws {
+        if let only, !Self.phases.contains(only) {
+            throw ValidationError("--only must be one of \(Self.phases.joined(separator: ", "))")
+        }
+    }
+
     func run() throws {
         try? removeTree(scratch)
         mkdir(scratch, 0o755)
@@ -71,28 +79,26 @@ struct LoggingBench: ParsableCommand {
     /// Through a `Logger` backed by `AuditLogHandler`, from the first `log` call until the last
     /// record is durable.
     func sinkPhase(_ durability: StoreWriter.Durability, key: SigningKey) throws {
-        do {
-            var configuration = AuditSink.Configuration()
-            configuration.store.durability = durability
-            configuration.maxQueuedEvents = 65_536
-            configuration.logOverflow = .wait(seconds: 60)
-            let sink = try AuditSink(path: "\(scratch)/store-\(durability.rawValue)", key: key, configuration: configuration)
-            let logger = Logger(label: "payments") { AuditLogHandler(label: $0, sink: sink) }
-            let start = monotonicSeconds()
-            let startCPU = processCPUSeconds()
-            let submitSeconds = timeProducers(events: events, producers: producers) { logger.info("payment captured", metadata: metadata($0)) }
-            let lastSeq = sink.writer.nextSeq - 1
-            while sink.writer.durableSeq < lastSeq || sink.pendingQueue > 0 {
-                _ = sink.writer.waitForDurable(beyond: sink.writer.durableSeq, timeout: 0.05)
-            }
-            let durableSeconds = monotonicSeconds() - start
-            let micros = (processCPUSeconds() - startCPU) * 1e6 / Double(events)
-            let recordBytes = sink.writer.appendedBytes
-            sink.shutdownBlocking()
-            let stored = Int(sink.writer.durableSeq)
-            print("  records: \(recordBytes / UInt64(max(1, stored))) bytes each uncompressed")
-            print("AuditLogHandler (\(durability.rawValue)): submitted in \(format2(submitSeconds)) s, all durable in \(format2(durableSeconds)) s  \(Int(Double(events) / durableSeconds)) events/s durable  \(format2(micros)) µs CPU/event  (\(stored) records, \(directoryBytes("\(scratch)/store-\(durability.rawValue)/segments")) bytes)")
+        var configuration = AuditSink.Configuration()
+        configuration.store.durability = durability
+        configuration.maxQueuedEvents = 65_536
+        configuration.logOverflow = .wait(seconds: 60)
+        let sink = try AuditSink(path: "\(scratch)/store-\(durability.rawValue)", key: key, configuration: configuration)
+        let logger = Logger(label: "payments") { AuditLogHandler(label: $0, sink: sink) }
+        let start = monotonicSeconds()
+        let startCPU = processCPUSeconds()
+        let submitSeconds = timeProducers(events: events, producers: producers) { logger.info("payment captured", metadata: metadata($0)) }
+        let lastSeq = sink.writer.nextSeq - 1
+        while sink.writer.durableSeq < lastSeq || sink.pendingQueue > 0 {
+            _ = sink.writer.waitForDurable(beyond: sink.writer.durableSeq, timeout: 0.05)
         }
+        let durableSeconds = monotonicSeconds() - start
+        let micros = (processCPUSeconds() - startCPU) * 1e6 / Double(events)
+        let recordBytes = sink.writer.appendedBytes
+        sink.shutdownBlocking()
+        let stored = Int(sink.writer.durableSeq)
+        print("  records: \(recordBytes / UInt64(max(1, stored))) bytes each uncompressed")
+        print("AuditLogHandler (\(durability.rawValue)): submitted in \(format2(submitSeconds)) s, all durable in \(format2(durableSeconds)) s  \(Int(Double(events) / durableSeconds)) events/s durable  \(format2(micros)) µs CPU/event  (\(stored) records, \(directoryBytes("\(scratch)/store-\(durability.rawValue)/segments")) bytes)")
     }
 
     /// Offers `rate` events/s from one thread for `seconds` and measures, per event, the time from

@@ -146,8 +146,7 @@ struct IngestCommand: ParsableCommand {
             let durable = writer.durableSeq
             let lost = unacknowledged.count(after: durable)
             let kept = stored - lost
-            var summary = "auditq: \(kept) events of this run are durable"
-            if kept > 0, let firstSeq { summary += " (seq \(firstSeq)-\(firstSeq + UInt64(kept) - 1))" }
+            var summary = "auditq: \(kept) events of this run are durable (the store is durable through seq \(durable))"
             if let resume = unacknowledged.firstLine(after: durable) {
                 if writer.storeEndsAtDurableSeq {
                     summary += "; nothing from input line \(resume) on was stored (lines before it were stored or reported as rejected)."
