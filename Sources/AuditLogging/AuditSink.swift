@@ -303,6 +303,8 @@ public final class AuditSink: @unchecked Sendable {
         } catch {
             metrics.errors(kind: "append").increment()
             if item.completion == nil {
+                // A log event the store could not take is dropped: counted like any other drop.
+                metrics.dropped.increment()
                 drainFailures += 1
                 // The first failure and then one in 10,000: a failed store must not also flood stderr.
                 if drainFailures % 10_000 == 1 {

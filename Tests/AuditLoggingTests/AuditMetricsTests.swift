@@ -36,4 +36,21 @@ struct AuditMetricsTests {
         #expect(try metrics.expectTimer("auditq_logging_durable_ack_seconds").values.count >= 1)
         #expect(try metrics.expectTimer("auditq_logging_fsync_seconds").values.count >= 1)
     }
+
+    @Test("a store that stopped taking records: log events count as dropped and as append errors, audit records throw")
+    func failedStore() async throws {
+        let dir = TemporaryDirectory()
+        let metrics = TestMetrics()
+        let sink = try Fixtures.sink(dir.child("store")) { $0.metricsFactory = metrics }
+        let logger = Logger(label: "m") { AuditLogHandler(label: $0, sink: sink) }
+        try await sink.record(action: "before")
+        // The writer closed under the sink: every append fails from now on, as after a full disk.
+        try sink.writer.close()
+        for n in 0..<5 { logger.info("lost \(n)") }
+        await #expect(throws: AuditLoggingError.self) { try await sink.record(action: "after") }
+        // The drain thread takes the log events in order before the audit record that failed above.
+        #expect(try metrics.expectCounter("auditq_logging_errors_total", [("kind", "append")]).totalValue == 6)
+        #expect(try metrics.expectCounter("auditq_logging_dropped_total").totalValue == 5)
+        try? await sink.shutdown()
+    }
 }
