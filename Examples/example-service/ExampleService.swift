@@ -35,6 +35,9 @@ struct ExampleService: AsyncParsableCommand {
     @Option(help: "Simulated provider latency per request, in milliseconds.")
     var delayMs = 0
 
+    @Option(help: "Seconds between attempts to reopen the audit store after it failed (a full disk); 0 never reopens.")
+    var storeReopenInterval = 5.0
+
     @Flag(help: "Print durable_seq=N lines while running (for crash tests).")
     var progress = false
 
@@ -50,6 +53,7 @@ struct ExampleService: AsyncParsableCommand {
         if !FileSystemCheck.exists(key) { _ = try SigningKey.generate(writingTo: key) }
         var configuration = AuditSink.Configuration()
         configuration.source = "example-payments"
+        configuration.storeReopenInterval = storeReopenInterval
         let sink = try AuditSink(path: store, keyPath: key, configuration: configuration)
 
         let consoleLevel = self.consoleLevel

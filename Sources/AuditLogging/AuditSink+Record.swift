@@ -93,14 +93,29 @@ extension AuditSink {
             throw AuditLoggingError(.invalidEvent, "\(error)")
         }
 
-        let seq = try await enqueueAudit(Item(event: event, redaction: report, idempotencyKey: event.id, isAudit: true, completion: nil))
-        if durable { try await waitUntilDurable(seq) }
-        return seq
+        let appended = try await enqueueAudit(Item(event: event, redaction: report, idempotencyKey: event.id, isAudit: true, completion: nil))
+        if durable { try await waitUntilDurable(appended) }
+        return appended.seq
     }
 
     /// Waits, without blocking a thread, until record `seq` is durable.
+    ///
+    /// A sequence number from before a store failure that lost its record cannot be waited for: the
+    /// reopened store gives that number to a new record, so this throws `.store` for it (use
+    /// `record(durable: true)`, which knows which store its record went to).
     public func waitUntilDurable(_ seq: UInt64) async throws(AuditLoggingError) {
-        guard await durability.wait(for: seq, timeout: configuration.durabilityTimeout) else {
+        if slot.isLost(seq) {
+            metrics.errors(kind: "store").increment()
+            throw AuditLoggingError(.store, "record \(seq) may have been lost when the store failed: its sequence number was given again after the store was reopened")
+        }
+        try await waitUntilDurable(Appended(seq: seq, durability: slot.current.durability))
+    }
+
+    /// Waits until the record is durable in the store it was appended to.
+    func waitUntilDurable(_ appended: Appended) async throws(AuditLoggingError) {
+        let seq = appended.seq
+        let writer = appended.durability.writer
+        guard await appended.durability.wait(for: seq, timeout: configuration.durabilityTimeout) else {
             if writer.durableSeq >= seq { return }
             if let failure = writer.failure {
                 metrics.errors(kind: "store").increment()

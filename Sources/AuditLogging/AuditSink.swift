@@ -53,6 +53,11 @@ public final class AuditSink: @unchecked Sendable {
         public var redactionRules: RedactionRules = .default
         /// Stored as the `source` of every event that names none (a service name).
         public var source: String?
+        /// Seconds from a store failure (a full disk, an I/O error) to the first attempt to reopen it, so
+        /// the sink heals itself once the cause is fixed; each failed attempt doubles the wait, up to
+        /// ten minutes (an attempt reads the open segment, as recovery does). 0 never reopens: the sink
+        /// then stays failed until the service restarts. See docs/logging.md, When the store fails.
+        public var storeReopenInterval: Double = 5
 
         public init() {}
     }
@@ -62,7 +67,13 @@ public final class AuditSink: @unchecked Sendable {
         var redaction: RedactionReport
         var idempotencyKey: String?
         var isAudit: Bool
-        var completion: (@Sendable (Result<UInt64, AuditStoreError>) -> Void)?
+        var completion: (@Sendable (Result<Appended, AuditStoreError>) -> Void)?
+    }
+
+    /// Where an audit record went: its sequence number in the store the notifier watches.
+    struct Appended: Sendable {
+        var seq: UInt64
+        var durability: DurabilityNotifier
     }
 
     struct QueueState {
@@ -78,26 +89,45 @@ public final class AuditSink: @unchecked Sendable {
         var spaceWaiters = 0
         /// Holds the drain thread (tests of the overflow policies).
         var paused = false
-        /// First and last sequence numbers this sink appended (for acknowledgement counts).
+        /// First and last sequence numbers this sink appended to the current store (for acknowledgement counts).
         var firstSeq: UInt64?
         var lastSeq: UInt64 = 0
         var appended = 0
+        /// Of this sink's records in stores it has since reopened after a failure: how many were durable.
+        var acknowledgedBefore = 0
+
+        /// This sink's records in the current store that are durable through `durableSeq` (this sink is
+        /// the writer's only appender after startup, so its records there are contiguous).
+        func acknowledged(through durableSeq: UInt64) -> Int {
+            guard let firstSeq, durableSeq >= firstSeq else { return 0 }
+            return min(appended, Int(min(durableSeq, lastSeq) - firstSeq + 1))
+        }
 
         mutating func noteDrop() {
             if closing { droppedAfterClose += 1 } else { dropped += 1 }
         }
     }
 
-    public let writer: StoreWriter
+    /// The store writer (a new one after the sink reopened a failed store).
+    public var writer: StoreWriter { slot.current.writer }
     public let configuration: Configuration
     let redactor: Redactor
     let queue = Condition(QueueState())
     let metrics: AuditMetrics
-    let durability: DurabilityNotifier
+    let slot: StoreSlot
+    /// What reopening the store takes.
+    let reopen: (path: String, key: SigningKey, store: StoreWriter.Configuration)
     private let drainerDone = DispatchSemaphore(value: 0)
     private let shutdownState = Condition<ShutdownPhase>(.running)
+    // Drain thread only:
     private var drainIdempotency: IdempotencyWindow
     private var drainFailures = 0
+    /// Log events dropped because the store failed, not yet noted in the chain.
+    private var storeDrops = 0
+    private var reopenScheduled = false
+    private var nextReopenAttempt = 0.0
+    private var reopenBackoff = 0.0
+    private var reopenFailures = 0
 
     enum ShutdownPhase { case running, closing, closed(AuditStoreError?) }
 
@@ -124,15 +154,17 @@ public final class AuditSink: @unchecked Sendable {
             metrics.fsyncLatency.recordNanoseconds(Int64(seconds * 1e9))
             chained?(seconds)
         }
+        let writer: StoreWriter
         do {
-            self.writer = try StoreWriter(path: path, key: key, configuration: store)
+            writer = try StoreWriter(path: path, key: key, configuration: store)
         } catch {
             throw AuditLoggingError(.store, "cannot open the store", cause: error)
         }
         self.configuration = configuration
         self.redactor = Redactor(rules: configuration.redactionRules)
         self.metrics = metrics
-        self.durability = DurabilityNotifier(writer: writer, metrics: metrics)
+        self.slot = StoreSlot(.init(writer: writer, durability: DurabilityNotifier(writer: writer, metrics: metrics)))
+        self.reopen = (path, key, store)
         var window = IdempotencyWindow(window: configuration.idempotencyWindow, maxEntries: configuration.idempotencyMaxEntries)
         Self.restoreIdempotency(into: &window, path: path, configuration: configuration)
         self.drainIdempotency = window
@@ -201,18 +233,18 @@ public final class AuditSink: @unchecked Sendable {
 
     /// Queues an audit record, waiting (without blocking a thread) up to the enqueue timeout for room;
     /// returns its sequence number once appended (chained), not yet durable.
-    func enqueueAudit(_ item: Item) async throws(AuditLoggingError) -> UInt64 {
+    func enqueueAudit(_ item: Item) async throws(AuditLoggingError) -> Appended {
         let deadline = monotonicSeconds() + configuration.auditEnqueueTimeout
         var pause: UInt64 = 100_000
         while true {
-            let result: Result<UInt64, AuditStoreError>? = await withCheckedContinuation { continuation in
+            let result: Result<Appended, AuditStoreError>? = await withCheckedContinuation { continuation in
                 var item = item
                 item.completion = { continuation.resume(returning: $0) }
                 if !tryEnqueueAudit(item) { continuation.resume(returning: nil) }
             }
             switch result {
-            case .success(let seq)?:
-                return seq
+            case .success(let appended)?:
+                return appended
             case .failure(let error)?:
                 throw AuditLoggingError(error.code == .closed ? .closed : .store, "the record was not stored", cause: error)
             case nil:
@@ -238,9 +270,11 @@ public final class AuditSink: @unchecked Sendable {
             queue.withLock { q in
                 if q.items.isEmpty && q.dropped == 0 && !q.closing { q.drainerWaiting = true }
             }
+            // While the store has failed, wake up to try reopening it even when nothing arrives.
+            let failed = reopenScheduled && writer.failure != nil
             let (dropped, closing, wakeSpace, depth) = queue.wait(
                 until: { (!$0.items.isEmpty || $0.dropped > 0 || $0.closing) && (!$0.paused || $0.closing) },
-                timeout: nil
+                timeout: failed ? max(0.001, nextReopenAttempt - monotonicSeconds()) : nil
             ) { q in
                 q.drainerWaiting = false
                 swap(&batch, &q.items)
@@ -251,11 +285,16 @@ public final class AuditSink: @unchecked Sendable {
             if wakeSpace { queue.broadcast() }
             metrics.queueDepth.record(depth)
             var tally = Tally()
+            if !closing { reopenIfDue(&tally) }
             if dropped > 0 { appendDropNotice(dropped, &tally) }
             for item in batch { drain(item, &tally) }
             batch.removeAll(keepingCapacity: true)
             tally.publish(to: self)
             metrics.noteStoreBytes(writer.appendedBytes)
+            if closing, storeDrops > 0 {
+                reportToStandardError("auditq: \(storeDrops) log events were dropped because the store failed; the sink shut down before it could note them in the chain")
+                storeDrops = 0
+            }
             if closing, queue.withLock({ $0.items.isEmpty && $0.dropped == 0 }) { break }
         }
         queue.withLock { $0.drainerFinished = true }
@@ -287,24 +326,27 @@ public final class AuditSink: @unchecked Sendable {
             now = monotonicSeconds()
             if let seq = drainIdempotency.seq(for: key, now: now) {
                 metrics.duplicates.increment()
-                item.completion?(.success(seq))
+                item.completion?(.success(Appended(seq: seq, durability: slot.current.durability)))
                 return
             }
         }
         do {
-            let seq = try writer.append(item.event, redaction: item.redaction.isEmpty ? nil : item.redaction.jsonValue)
+            let current = slot.current
+            let seq = try current.writer.append(item.event, redaction: item.redaction.isEmpty ? nil : item.redaction.jsonValue)
             if let key = item.idempotencyKey { drainIdempotency.remember(key, seq: seq, now: now) }
             if tally.firstSeq == nil { tally.firstSeq = seq }
             tally.lastSeq = seq
             tally.appended += 1
             if item.isAudit { tally.auditEvents += 1 } else { tally.logEvents += 1 }
             for (rule, count) in item.redaction.counts { metrics.redactions(rule: rule).increment(by: count) }
-            item.completion?(.success(seq))
+            item.completion?(.success(Appended(seq: seq, durability: current.durability)))
         } catch {
             metrics.errors(kind: "append").increment()
             if item.completion == nil {
-                // A log event the store could not take is dropped: counted like any other drop.
+                // A log event the store could not take is dropped: counted like any other drop, and
+                // noted in the chain once the store is reopened.
                 metrics.dropped.increment()
+                storeDrops += 1
                 drainFailures += 1
                 // The first failure and then one in 10,000: a failed store must not also flood stderr.
                 if drainFailures % 10_000 == 1 {
@@ -315,13 +357,71 @@ public final class AuditSink: @unchecked Sendable {
         }
     }
 
+    /// After the store failed (a full disk, an I/O error), and at most every
+    /// ``Configuration/storeReopenInterval`` seconds: closes the failed writer and opens a new one on the
+    /// store, which recovers it like a restart would (kept through the last acknowledged record, the
+    /// recovery recorded in the chain). On success, notes in the chain how many log events were dropped
+    /// meanwhile. Records appended to the failed writer and not durable are lost; their sequence numbers
+    /// go to new records, so waits on them fail (``StoreSlot/isLost(_:)``) and their ids are forgotten
+    /// by the idempotency window (a retried delivery is stored again).
+    private func reopenIfDue(_ tally: inout Tally) {
+        let failed = slot.current
+        guard configuration.storeReopenInterval > 0, failed.writer.failure != nil else { return }
+        let now = monotonicSeconds()
+        // The first attempt comes one interval after the failure is seen: a disk that just filled up
+        // is not freed within microseconds.
+        guard reopenScheduled else {
+            reopenScheduled = true
+            reopenBackoff = configuration.storeReopenInterval
+            nextReopenAttempt = now + reopenBackoff
+            return
+        }
+        guard now >= nextReopenAttempt else { return }
+        reopenBackoff = min(max(600, configuration.storeReopenInterval), reopenBackoff * 2)
+        let durable = failed.writer.durableSeq
+        let next = failed.writer.nextSeq
+        try? failed.writer.close()  // releases the store's writer lock; throws the failure again
+        let writer: StoreWriter
+        do {
+            writer = try StoreWriter(path: reopen.path, key: reopen.key, configuration: reopen.store)
+        } catch {
+            metrics.errors(kind: "reopen").increment()
+            reopenFailures += 1
+            nextReopenAttempt = monotonicSeconds() + reopenBackoff
+            reportToStandardError("auditq: the failed store cannot be reopened yet (attempt \(reopenFailures), next in \(reopenBackoff) s): \(error)")
+            return
+        }
+        slot.replace(
+            with: .init(writer: writer, durability: DurabilityNotifier(writer: writer, metrics: metrics)),
+            lost: next > durable + 1 ? (durable + 1)...(next - 1) : nil
+        )
+        failed.durability.stop()
+        drainIdempotency.forget(above: durable)
+        queue.withLock { q in
+            q.acknowledgedBefore += q.acknowledged(through: durable)
+            q.firstSeq = nil
+            q.lastSeq = 0
+            q.appended = 0
+        }
+        var detail = "records through \(durable) kept"
+        if let recovery = writer.recovery { detail += ", recovery record seq \(recovery.recordSeq)" }
+        reportToStandardError("auditq: the store is writable again after \(reopenFailures + 1) attempt(s) (\(detail)); \(storeDrops) log events were dropped while it had failed")
+        reopenFailures = 0
+        reopenScheduled = false
+        drainFailures = 0
+        if storeDrops > 0 {
+            appendDropNotice(storeDrops, reason: "the store had failed", &tally)
+            storeDrops = 0
+        }
+    }
+
     /// Writes the count of dropped log events into the chain, so a gap is itself on record.
-    private func appendDropNotice(_ count: Int, _ tally: inout Tally) {
+    private func appendDropNotice(_ count: Int, reason: String = "the queue was full", _ tally: inout Tally) {
         var object: JSONObject = [
             AuditEvent.Field.ts: .string(Timestamp.now().description),
             AuditEvent.Field.action: "auditq.events.dropped",
             AuditEvent.Field.level: "warning",
-            AuditEvent.Field.message: .string("\(count) log events dropped: the queue was full"),
+            AuditEvent.Field.message: .string("\(count) log events dropped: \(reason)"),
             AuditEvent.Field.metadata: ["dropped": .number(Double(count))],
         ]
         if let source = configuration.source { object[AuditEvent.Field.source] = .string(source) }
@@ -332,23 +432,20 @@ public final class AuditSink: @unchecked Sendable {
     // MARK: - Acknowledgement and shutdown
 
     /// Why the store stopped accepting records (a full disk, an I/O error), or nil while it works: for
-    /// a health check. A failed store stays failed for the life of the sink: audit records fail with
-    /// `.store`, log events are counted as errors. Every record acknowledged before the failure is
-    /// durable, and the writer cut its segment back to the last of them, so the store holds exactly
-    /// those. Once the cause is fixed, restart the service (or open a new sink on the path): the new
-    /// writer recovers the store and records the recovery in the chain.
+    /// a health check. While it has failed, audit records fail with `.store` and log events are dropped
+    /// and counted. Every record acknowledged before the failure is durable, and the writer cut its
+    /// segment back to the last of them, so the store holds exactly those. Every
+    /// ``Configuration/storeReopenInterval`` seconds the sink tries to reopen the store; once the
+    /// cause is fixed that succeeds, the new writer recovers the store (recording it in the chain),
+    /// and this is nil again.
     public var storeFailure: AuditLoggingError? {
         writer.failure.map { AuditLoggingError(.store, "the store failed", cause: $0) }
     }
 
     /// How many records this sink appended that are durable now.
     public var acknowledgedCount: Int {
-        let (first, last, appended) = queue.withLock { ($0.firstSeq, $0.lastSeq, $0.appended) }
-        guard let first else { return 0 }
         let durable = writer.durableSeq
-        guard durable >= first else { return 0 }
-        // This sink is the writer's only appender after startup, so its records are contiguous.
-        return min(appended, Int(min(durable, last) - first + 1))
+        return queue.withLock { $0.acknowledgedBefore + $0.acknowledged(through: durable) }
     }
 
     /// Holds or releases the drain thread, so tests can fill the queue deterministically.
@@ -393,8 +490,9 @@ public final class AuditSink: @unchecked Sendable {
             queue.broadcast()
             drainerDone.wait()
             var failure: AuditStoreError?
-            do { try writer.close() } catch { failure = error }
-            durability.stop()
+            let current = slot.current
+            do { try current.writer.close() } catch { failure = error }
+            current.durability.stop()
             shutdownState.withLock { $0 = .closed(failure) }
             shutdownState.broadcast()
         }

@@ -19,7 +19,7 @@ final class DurabilityNotifier: Sendable {
         var stopped = false
     }
 
-    private let writer: StoreWriter
+    let writer: StoreWriter
     private let metrics: AuditMetrics
     private let state = Condition(State())
 

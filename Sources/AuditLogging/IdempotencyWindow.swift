@@ -31,6 +31,14 @@ struct IdempotencyWindow {
         evict(now: now)
     }
 
+    /// Forgets the ids stored above `seq`: records a store failure lost, whose retried delivery must be
+    /// stored again, not answered with a sequence number that now belongs to another record.
+    mutating func forget(above seq: UInt64) {
+        seqs = seqs.filter { $0.value <= seq }
+        order = order[head...].filter { seqs[$0.id] != nil }
+        head = 0
+    }
+
     private mutating func evict(now: Double) {
         while head < order.count, order.count - head > maxEntries || now - order[head].at > window {
             seqs[order[head].id] = nil

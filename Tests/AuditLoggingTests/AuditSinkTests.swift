@@ -260,6 +260,62 @@ struct AuditSinkTests {
         #expect(sink.writer.flusherStopped)
     }
 
+    @Test("a failed store is reopened after the interval: records go on, the drops are in the chain, the chain verifies", .timeLimit(.minutes(1)))
+    func reopensFailedStore() async throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store")
+        let sink = try Fixtures.sink(store) { $0.storeReopenInterval = 0.5 }
+        let logger = Logger(label: "x") { AuditLogHandler(label: $0, sink: sink) }
+        let before = try await sink.record(action: "before")
+        let failedWriter = sink.writer
+        failedWriter.simulateFailure(AuditStoreError(.io, "write failed: No space left on device (errno 28)"))
+        #expect(sink.storeFailure != nil)
+        // Within the interval: log events are dropped, audit records fail.
+        for n in 0..<3 { logger.info("dropped \(n)") }
+        await #expect(throws: AuditLoggingError.self) { try await sink.record(action: "refused") }
+        #expect(sink.writer === failedWriter, "reopened before the interval")
+        // Then the sink reopens the store by itself.
+        var after: UInt64?
+        for _ in 0..<1000 where after == nil {
+            after = try? await sink.record(action: "after")
+            if after == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let seq = try #require(after, "the store was not reopened")
+        #expect(sink.storeFailure == nil && sink.writer !== failedWriter)
+        try await sink.waitUntilDurable(before)
+        logger.info("stored")
+        try await sink.shutdown()
+        #expect(sink.acknowledgedCount == 4, "before, the drop notice, after, stored")
+
+        let events = try Fixtures.events(store)
+        let actions = events.map { $0.event["action"]?.stringValue ?? "" }
+        #expect(actions.filter { $0 == "before" || $0 == "after" }.count == 2 && !actions.contains("refused"), "\(actions)")
+        let droppedStored = events.filter { $0.event["message"]?.stringValue?.hasPrefix("dropped") == true }
+        #expect(droppedStored.isEmpty)
+        let notice = try #require(events.first { $0.event["action"] == "auditq.events.dropped" }, "\(actions)")
+        #expect(notice.event["metadata"]?.objectValue?["dropped"] == 3)
+        #expect(notice.event["message"]?.stringValue?.contains("the store had failed") == true)
+        #expect(actions.contains("auditq.store.recovered"), "the reopened writer recovered the store: \(actions)")
+        let afterSeq = events.last(where: { $0.event["action"] == "after" })?.seq
+        #expect(afterSeq == seq)
+        let report = Verifier(path: store, trustedKeys: [Fixtures.key().publicKey]).run()
+        #expect(report.isIntact, "\(report.findings)")
+    }
+
+    @Test("storeReopenInterval 0: a failed store stays failed")
+    func noReopen() async throws {
+        let dir = TemporaryDirectory()
+        let sink = try Fixtures.sink(dir.child("store")) { $0.storeReopenInterval = 0 }
+        _ = try await sink.record(action: "before")
+        sink.writer.simulateFailure(AuditStoreError(.io, "write failed: No space left on device (errno 28)"))
+        for _ in 0..<3 {
+            await #expect(throws: AuditLoggingError.self) { try await sink.record(action: "refused") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(sink.storeFailure != nil)
+        _ = try? await sink.shutdown()
+    }
+
     @Test("shutdown completes while another thread keeps logging; late events are counted", .timeLimit(.minutes(1)))
     func shutdownWhileLogging() async throws {
         let dir = TemporaryDirectory()

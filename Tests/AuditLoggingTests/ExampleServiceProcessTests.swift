@@ -89,7 +89,7 @@ struct ExampleServiceProcessTests {
     }
 
     @Test(
-        "a full disk: the service's audit calls fail, and the store holds exactly the records acknowledged",
+        "a full disk never freed: the service's audit calls fail, and the store holds exactly the records acknowledged",
         .enabled(if: PrivateMount.isAvailable, "needs unshare(1) and a private mount namespace to mount a small tmpfs")
     )
     func fullDisk() async throws {
@@ -101,7 +101,7 @@ struct ExampleServiceProcessTests {
         // The service runs on a 96 KiB tmpfs, which fills after about 3,000 records; the store is then copied to a disk with room.
         let script = """
             mount -t tmpfs -o size=96k tmpfs "$MNT" || exit 90
-            "$SERVICE" --store "$MNT/s" --key "$KEY" --progress --console-level critical --requests 6000 --concurrency 8 > "$OUT/service.out" 2> "$OUT/service.err"
+            "$SERVICE" --store "$MNT/s" --key "$KEY" --progress --console-level critical --requests 6000 --concurrency 8 --store-reopen-interval 0 > "$OUT/service.out" 2> "$OUT/service.err"
             echo $? > "$OUT/service.rc"
             cp -a "$MNT/s" "$OUT/store" || exit 91
             """
@@ -125,6 +125,58 @@ struct ExampleServiceProcessTests {
         let report = Verifier(path: store, trustedKeys: [try SigningKey(contentsOfFile: key).publicKey]).run()
         #expect(report.isIntact, "\(report.findings)")
         #expect(report.lastSeq == acknowledged + 1, "the records, then the recovery record")
+    }
+
+    @Test(
+        "a full disk freed while the service runs: the sink reopens the store by itself, and every acknowledged record is in it",
+        .enabled(if: PrivateMount.isAvailable, "needs unshare(1) and a private mount namespace to mount a small tmpfs")
+    )
+    func fullDiskFreed() async throws {
+        let dir = TemporaryDirectory()
+        let key = dir.child("key.pem"), mountPoint = dir.child("disk"), out = dir.child("out")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        _ = try SigningKey.generate(writingTo: key)
+        // The tmpfs fills after about 3,000 records; a second later space is freed (remounted larger)
+        // while the service goes on serving; once the sink has reopened the store, SIGTERM.
+        let script = """
+            mount -t tmpfs -o size=96k tmpfs "$MNT" || exit 90
+            "$SERVICE" --store "$MNT/s" --key "$KEY" --console-level critical --requests 1000000 --concurrency 8 --delay-ms 2 --store-reopen-interval 0.2 > "$OUT/service.out" 2> "$OUT/service.err" &
+            pid=$!
+            i=0
+            while [ $i -lt 600 ] && [ "$(df -k "$MNT" | awk 'NR == 2 { print $4 }')" != 0 ]; do sleep 0.05; i=$((i + 1)); done
+            echo "full after $i polls" > "$OUT/filled"
+            sleep 1
+            mount -o remount,size=64m "$MNT" || exit 91
+            i=0
+            while [ $i -lt 600 ] && ! grep -q "the store is writable again" "$OUT/service.err"; do sleep 0.05; i=$((i + 1)); done
+            sleep 0.5
+            kill -TERM $pid
+            wait $pid
+            echo $? > "$OUT/service.rc"
+            cp -a "$MNT/s" "$OUT/store" || exit 92
+            """
+        let result = try PrivateMount.run(script, environment: ["SERVICE": Self.binary, "KEY": key, "MNT": mountPoint, "OUT": out])
+        try #require(result.status == 0, "the namespace script failed: exit \(result.status): \(result.output)")
+        func file(_ name: String) -> String { (try? String(contentsOfFile: out + "/" + name, encoding: .utf8)) ?? "" }
+        #expect(file("service.rc").trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the service: \(file("service.err").suffix(1000))")
+        #expect(file("service.err").contains("the store is writable again"), "the sink did not say it reopened the store: \(file("service.err").suffix(1000))")
+        let lines = file("service.out").split(separator: "\n").map(String.init)
+        let acknowledged = try #require(lines.last { $0.hasPrefix("acknowledged=") }.flatMap { Int($0.dropFirst(13)) }, "\(lines.suffix(3))")
+        let failedCalls = lines.last { $0.hasPrefix("audit_records=") } ?? ""
+        #expect(!failedCalls.hasSuffix("failed_calls=0"), "no audit call failed while the disk was full: \(failedCalls); \(file("filled"))")
+
+        // Every record the sink acknowledged is in the store, and nothing it was told failed.
+        let store = out + "/store"
+        let events = try Fixtures.events(store)
+        let actions = events.map { $0.event["action"]?.stringValue ?? "" }
+        #expect(actions.contains("auditq.store.recovered"), "the store was not recovered by a reopened writer")
+        #expect(actions.contains("auditq.events.dropped"), "the log events dropped while the store had failed are not noted in the chain")
+        #expect(try Fixtures.producerEvents(store).count == acknowledged, "\(acknowledged) acknowledged")
+        #expect(events.map(\.seq) == Array(1...UInt64(events.count)))
+        let report = Verifier(path: store, trustedKeys: [try SigningKey(contentsOfFile: key).publicKey]).run()
+        #expect(report.isIntact, "\(report.findings)")
+        #expect(report.sealedSegments == report.segmentsChecked, "the service closed cleanly: every segment sealed")
     }
 
     @Test("SIGTERM: every accepted event is stored, the segment sealed, acknowledged=N printed")

@@ -472,6 +472,16 @@ public final class StoreWriter: @unchecked Sendable {
         lock.release()
     }
 
+    /// Stops like a writer whose disk filled up: `failure` is set and the flusher stops, leaving what it
+    /// had not written unwritten. For tests of what callers do with a failed writer.
+    package func simulateFailure(_ failure: AuditStoreError) {
+        state.withLock { s in
+            s.failure = s.failure ?? failure
+            s.abandoned = true
+        }
+        state.broadcast()
+    }
+
     // MARK: - Rotation (under `state`)
 
     private func shouldRotate(_ s: State) -> Bool {
