@@ -357,13 +357,13 @@ public final class AuditSink: @unchecked Sendable {
         }
     }
 
-    /// After the store failed (a full disk, an I/O error), and at most every
-    /// ``Configuration/storeReopenInterval`` seconds: closes the failed writer and opens a new one on the
-    /// store, which recovers it like a restart would (kept through the last acknowledged record, the
-    /// recovery recorded in the chain). On success, notes in the chain how many log events were dropped
-    /// meanwhile. Records appended to the failed writer and not durable are lost; their sequence numbers
-    /// go to new records, so waits on them fail (``StoreSlot/isLost(_:)``) and their ids are forgotten
-    /// by the idempotency window (a retried delivery is stored again).
+    /// After the store failed (a full disk, an I/O error): ``Configuration/storeReopenInterval`` seconds
+    /// after the failure was seen, then after twice as long for each failed attempt, closes the failed
+    /// writer and opens a new one on the store, which recovers it like a restart would (kept through the
+    /// last acknowledged record, the recovery recorded in the chain). On success, notes in the chain how
+    /// many log events were dropped meanwhile. Records appended to the failed writer and not kept are
+    /// lost; their sequence numbers go to new records, so waits on them fail (``StoreSlot/isLost(_:)``)
+    /// and their ids are forgotten by the idempotency window (a retried delivery is stored again).
     private func reopenIfDue(_ tally: inout Tally) {
         let failed = slot.current
         guard configuration.storeReopenInterval > 0, failed.writer.failure != nil else { return }
@@ -378,7 +378,6 @@ public final class AuditSink: @unchecked Sendable {
         }
         guard now >= nextReopenAttempt else { return }
         reopenBackoff = min(max(600, configuration.storeReopenInterval), reopenBackoff * 2)
-        let durable = failed.writer.durableSeq
         let next = failed.writer.nextSeq
         try? failed.writer.close()  // releases the store's writer lock; throws the failure again
         let writer: StoreWriter
@@ -391,19 +390,22 @@ public final class AuditSink: @unchecked Sendable {
             reportToStandardError("auditq: the failed store cannot be reopened yet (attempt \(reopenFailures), next in \(reopenBackoff) s): \(error)")
             return
         }
+        // What recovery kept: the acknowledged records (the failed writer cut its file back to them), or
+        // more when that cut failed too.
+        let kept = writer.recovery?.recoveredThroughSeq ?? (writer.nextSeq - 1)
         slot.replace(
             with: .init(writer: writer, durability: DurabilityNotifier(writer: writer, metrics: metrics)),
-            lost: next > durable + 1 ? (durable + 1)...(next - 1) : nil
+            lost: next > kept + 1 ? (kept + 1)...(next - 1) : nil
         )
         failed.durability.stop()
-        drainIdempotency.forget(above: durable)
+        drainIdempotency.forget(above: kept)
         queue.withLock { q in
-            q.acknowledgedBefore += q.acknowledged(through: durable)
+            q.acknowledgedBefore += q.acknowledged(through: kept)
             q.firstSeq = nil
             q.lastSeq = 0
             q.appended = 0
         }
-        var detail = "records through \(durable) kept"
+        var detail = "records through \(kept) kept"
         if let recovery = writer.recovery { detail += ", recovery record seq \(recovery.recordSeq)" }
         reportToStandardError("auditq: the store is writable again after \(reopenFailures + 1) attempt(s) (\(detail)); \(storeDrops) log events were dropped while it had failed")
         reopenFailures = 0
