@@ -93,23 +93,13 @@ struct ExampleServiceProcessTests {
         .enabled(if: PrivateMount.isAvailable, "needs unshare(1) and a private mount namespace to mount a small tmpfs")
     )
     func fullDisk() async throws {
-        let dir = TemporaryDirectory()
-        let key = dir.child("key.pem"), mountPoint = dir.child("disk"), out = dir.child("out")
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        _ = try SigningKey.generate(writingTo: key)
-        // The service runs on a 96 KiB tmpfs, which fills after about 3,000 records; the store is then copied to a disk with room.
-        let script = """
-            mount -t tmpfs -o size=96k tmpfs "$MNT" || exit 90
+        let run = try SmallDisk()
+        try run.run("""
             "$SERVICE" --store "$MNT/s" --key "$KEY" --progress --console-level critical --requests 6000 --concurrency 8 --store-reopen-interval 0 > "$OUT/service.out" 2> "$OUT/service.err"
             echo $? > "$OUT/service.rc"
-            cp -a "$MNT/s" "$OUT/store" || exit 91
-            """
-        let result = try PrivateMount.run(script, environment: ["SERVICE": Self.binary, "KEY": key, "MNT": mountPoint, "OUT": out])
-        try #require(result.status == 0, "the namespace script failed: exit \(result.status): \(result.output)")
-        let output = try String(contentsOfFile: out + "/service.out", encoding: .utf8).split(separator: "\n").map(String.init)
-        let rc = try String(contentsOfFile: out + "/service.rc", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(rc != "0", "the service did not notice the full disk")
+            """)
+        let output = run.file("service.out").split(separator: "\n").map(String.init)
+        #expect(run.file("service.rc") != "0", "the service did not notice the full disk")
         #expect(output.contains { $0.hasPrefix("store_failed=") && $0.contains("No space left on device") }, "\(output.suffix(3))")
         // The last line the service printed is the writer's final durable sequence number.
         let acknowledged = try #require(output.last { $0.hasPrefix("durable_seq=") }.flatMap { UInt64($0.dropFirst(12)) })
@@ -117,12 +107,12 @@ struct ExampleServiceProcessTests {
 
         // Recover the way the next producer would. The writer cut its file back at the failure, so
         // recovery keeps exactly the acknowledged records: none lost, none that a caller was told failed.
-        let store = out + "/store"
-        let writer = try StoreWriter(path: store, key: try SigningKey(contentsOfFile: key))
+        let store = run.store
+        let writer = try StoreWriter(path: store, key: try SigningKey(contentsOfFile: run.key))
         let recovery = try #require(writer.recovery, "no recovery after the failure")
         #expect(recovery.recoveredThroughSeq == acknowledged)
         try writer.close()
-        let report = Verifier(path: store, trustedKeys: [try SigningKey(contentsOfFile: key).publicKey]).run()
+        let report = Verifier(path: store, trustedKeys: [try SigningKey(contentsOfFile: run.key).publicKey]).run()
         #expect(report.isIntact, "\(report.findings)")
         #expect(report.lastSeq == acknowledged + 1, "the records, then the recovery record")
     }
@@ -132,15 +122,10 @@ struct ExampleServiceProcessTests {
         .enabled(if: PrivateMount.isAvailable, "needs unshare(1) and a private mount namespace to mount a small tmpfs")
     )
     func fullDiskFreed() async throws {
-        let dir = TemporaryDirectory()
-        let key = dir.child("key.pem"), mountPoint = dir.child("disk"), out = dir.child("out")
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        _ = try SigningKey.generate(writingTo: key)
+        let run = try SmallDisk()
         // The tmpfs fills after about 3,000 records; a second later space is freed (remounted larger)
         // while the service goes on serving; once the sink has reopened the store, SIGTERM.
-        let script = """
-            mount -t tmpfs -o size=96k tmpfs "$MNT" || exit 90
+        try run.run("""
             "$SERVICE" --store "$MNT/s" --key "$KEY" --console-level critical --requests 1000000 --concurrency 8 --delay-ms 2 --store-reopen-interval 0.2 > "$OUT/service.out" 2> "$OUT/service.err" &
             pid=$!
             i=0
@@ -154,12 +139,9 @@ struct ExampleServiceProcessTests {
             kill -TERM $pid
             wait $pid
             echo $? > "$OUT/service.rc"
-            cp -a "$MNT/s" "$OUT/store" || exit 92
-            """
-        let result = try PrivateMount.run(script, environment: ["SERVICE": Self.binary, "KEY": key, "MNT": mountPoint, "OUT": out])
-        try #require(result.status == 0, "the namespace script failed: exit \(result.status): \(result.output)")
-        func file(_ name: String) -> String { (try? String(contentsOfFile: out + "/" + name, encoding: .utf8)) ?? "" }
-        #expect(file("service.rc").trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the service: \(file("service.err").suffix(1000))")
+            """)
+        let file = run.file
+        #expect(file("service.rc") == "0", "the service: \(file("service.err").suffix(1000))")
         #expect(file("service.err").contains("the store is writable again"), "the sink did not say it reopened the store: \(file("service.err").suffix(1000))")
         let lines = file("service.out").split(separator: "\n").map(String.init)
         let acknowledged = try #require(lines.last { $0.hasPrefix("acknowledged=") }.flatMap { Int($0.dropFirst(13)) }, "\(lines.suffix(3))")
@@ -167,14 +149,14 @@ struct ExampleServiceProcessTests {
         #expect(!failedCalls.hasSuffix("failed_calls=0"), "no audit call failed while the disk was full: \(failedCalls); \(file("filled"))")
 
         // Every record the sink acknowledged is in the store, and nothing it was told failed.
-        let store = out + "/store"
+        let store = run.store
         let events = try Fixtures.events(store)
         let actions = events.map { $0.event["action"]?.stringValue ?? "" }
         #expect(actions.contains("auditq.store.recovered"), "the store was not recovered by a reopened writer")
         #expect(actions.contains("auditq.events.dropped"), "the log events dropped while the store had failed are not noted in the chain")
         #expect(try Fixtures.producerEvents(store).count == acknowledged, "\(acknowledged) acknowledged")
         #expect(events.map(\.seq) == Array(1...UInt64(events.count)))
-        let report = Verifier(path: store, trustedKeys: [try SigningKey(contentsOfFile: key).publicKey]).run()
+        let report = Verifier(path: store, trustedKeys: [try SigningKey(contentsOfFile: run.key).publicKey]).run()
         #expect(report.isIntact, "\(report.findings)")
         #expect(report.sealedSegments == report.segmentsChecked, "the service closed cleanly: every segment sealed")
     }
@@ -201,4 +183,32 @@ struct ExampleServiceProcessTests {
         let head = try #require(try StoreReader(path: store).headDocument())
         #expect(String(decoding: head, as: UTF8.self).contains("\"clean_shutdown\":true"))
     }
+
+    /// `example-service` on a 96 KiB tmpfs (it fills after about 3,000 records) in a private mount
+    /// namespace: ``run(_:)`` mounts it, runs the commands (with `SERVICE`, `KEY`, `MNT` and `OUT` set),
+    /// then copies the store to ``store``, on a disk with room.
+    struct SmallDisk {
+        let dir = TemporaryDirectory()
+        var key: String { dir.child("key.pem") }
+        var out: String { dir.child("out") }
+        var store: String { out + "/store" }
+
+        init() throws {
+            try FileManager.default.createDirectory(atPath: dir.child("disk"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            _ = try SigningKey.generate(writingTo: key)
+        }
+
+        func run(_ commands: String) throws {
+            let script = "mount -t tmpfs -o size=96k tmpfs \"$MNT\" || exit 90\n" + commands + "\ncp -a \"$MNT/s\" \"$OUT/store\" || exit 92\n"
+            let result = try PrivateMount.run(script, environment: ["SERVICE": ExampleServiceProcessTests.binary, "KEY": key, "MNT": dir.child("disk"), "OUT": out])
+            try #require(result.status == 0, "the namespace script failed: exit \(result.status): \(result.output)")
+        }
+
+        /// A file the commands wrote under `OUT`, trimmed.
+        func file(_ name: String) -> String {
+            ((try? String(contentsOfFile: out + "/" + name, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
 }
