@@ -128,6 +128,7 @@ public final class AuditSink: @unchecked Sendable {
     private var nextReopenAttempt = 0.0
     private var reopenBackoff = 0.0
     private var reopenFailures = 0
+    private var oversizedDrops = 0
 
     enum ShutdownPhase { case running, closing, closed(AuditStoreError?) }
 
@@ -246,7 +247,12 @@ public final class AuditSink: @unchecked Sendable {
             case .success(let appended)?:
                 return appended
             case .failure(let error)?:
-                throw AuditLoggingError(error.code == .closed ? .closed : .store, "the record was not stored", cause: error)
+                let code: AuditLoggingError.Code = switch error.code {
+                case .closed: .closed
+                case .invalidEvent: .invalidEvent
+                default: .store
+                }
+                throw AuditLoggingError(code, "the record was not stored", cause: error)
             case nil:
                 guard monotonicSeconds() < deadline else {
                     metrics.errors(kind: "queue_full").increment()
@@ -341,6 +347,19 @@ public final class AuditSink: @unchecked Sendable {
             for (rule, count) in item.redaction.counts { metrics.redactions(rule: rule).increment(by: count) }
             item.completion?(.success(Appended(seq: seq, durability: current.durability)))
         } catch {
+            if error.code == .invalidEvent {
+                // This event only (its record is over the store's size limit); the store goes on.
+                metrics.errors(kind: "invalid_event").increment()
+                if item.completion == nil {
+                    metrics.dropped.increment()
+                    oversizedDrops += 1
+                    if oversizedDrops % 10_000 == 1 {
+                        reportToStandardError("auditq: a log event was not stored (\(oversizedDrops) so far): \(error.message)")
+                    }
+                }
+                item.completion?(.failure(error))
+                return
+            }
             metrics.errors(kind: "append").increment()
             if item.completion == nil {
                 // A log event the store could not take is dropped: counted like any other drop, and

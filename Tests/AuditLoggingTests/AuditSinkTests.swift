@@ -6,6 +6,7 @@ import Dispatch
 import Synchronization
 import Instrumentation
 import Logging
+import MetricsTestKit
 import Testing
 @testable import AuditLogging
 
@@ -298,6 +299,37 @@ struct AuditSinkTests {
         #expect(actions.contains("auditq.store.recovered"), "the reopened writer recovered the store: \(actions)")
         let afterSeq = events.last(where: { $0.event["action"] == "after" })?.seq
         #expect(afterSeq == seq)
+        let report = Verifier(path: store, trustedKeys: [Fixtures.key().publicKey]).run()
+        #expect(report.isIntact, "\(report.findings)")
+    }
+
+    @Test("an event too large for the store's readers: a log event is dropped and counted, an audit record throws, the store goes on")
+    func oversizedEvents() async throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store")
+        let metrics = TestMetrics()
+        let sink = try Fixtures.sink(store) { $0.metricsFactory = metrics }
+        let logger = Logger(label: "x") { AuditLogHandler(label: $0, sink: sink) }
+        // Over what every reader accepts (an event of 16 MiB and its envelope), in values each short
+        // enough for the redaction filter to scan (it replaces a string over 1 MiB by a marker).
+        let value = String(repeating: "a", count: 1_000_000)
+        let huge = Logger.Metadata(uniqueKeysWithValues: (0..<18).map { ("field_\($0)", Logger.MetadataValue.string(value)) })
+        logger.info("huge", metadata: huge)
+        await #expect(throws: AuditLoggingError(.invalidEvent, "")) { try await sink.record(action: "big", metadata: huge) }
+        let after = try await sink.record(action: "after")
+        try await sink.shutdown()
+        #expect(sink.storeFailure == nil)
+        #expect(try metrics.expectCounter("auditq_logging_dropped_total").totalValue == 1)
+        #expect(try metrics.expectCounter("auditq_logging_errors_total", [("kind", "invalid_event")]).totalValue == 2)
+
+        // Every stored record reads back with the readers' own limits, and the chain verifies.
+        var actions: [String] = []
+        try StoreReader(path: store).forEachRecordLine { line in
+            guard case .object(let record) = try Record.parser.parse(Array(line)) else { return }
+            actions.append(record["event"]?.objectValue?["action"]?.stringValue ?? "")
+        }
+        #expect(actions.filter { !$0.hasPrefix("auditq.") } == ["after"], "\(actions)")
+        #expect(after == 1 || actions.count == Int(after))
         let report = Verifier(path: store, trustedKeys: [Fixtures.key().publicKey]).run()
         #expect(report.isIntact, "\(report.findings)")
     }

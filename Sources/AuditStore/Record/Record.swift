@@ -35,8 +35,12 @@ public struct Record: Sendable, Hashable {
     public static let maxEventDepth = 256
     public static let maxEventBytes = 16 << 20
 
+    /// The longest record line any reader of the store accepts: an event of ``maxEventBytes`` and its
+    /// envelope. A writer refuses longer records (``StoreWriter/Configuration/maxRecordBytes``).
+    public static let maxRecordBytes = maxEventBytes + (1 << 20)
+
     /// The parser for stored record lines: the envelope adds one level and some bytes to an event.
-    package static let parser = JSONParser(limits: .init(maxDepth: maxEventDepth + 2, maxBytes: maxEventBytes + (1 << 20)))
+    package static let parser = JSONParser(limits: .init(maxDepth: maxEventDepth + 2, maxBytes: maxRecordBytes))
     static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The stored object.

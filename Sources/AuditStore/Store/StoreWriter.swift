@@ -48,6 +48,10 @@ public final class StoreWriter: @unchecked Sendable {
         public var groupCommitWindow: Double = 0.002
         /// Appends wait while this many bytes are queued for the flusher (backpressure).
         public var maxQueuedBytes: Int = 32 << 20
+        /// The longest record line accepted, in bytes; a longer one is refused with `.invalidEvent` and
+        /// takes no sequence number. At most (and by default) ``Record/maxRecordBytes``, what every
+        /// reader of the store accepts, so every stored record can be read back.
+        public var maxRecordBytes: Int = Record.maxRecordBytes
         /// How often the writer looks for requests from erasure and retention runs (`DIR/requests/`).
         public var requestPollInterval: Double = 0.2
         /// Event paths committed with salts when a new store is created (existing stores keep theirs).
@@ -66,6 +70,9 @@ public final class StoreWriter: @unchecked Sendable {
             guard segmentMaxAge > 0 else { throw AuditStoreError(.configuration, "segment max age must be positive") }
             guard (1...9).contains(compressionLevel) else { throw AuditStoreError(.configuration, "compression level must be 1 to 9") }
             guard blockBytes >= 1024 else { throw AuditStoreError(.configuration, "block size must be at least 1024 bytes") }
+            guard (1...Record.maxRecordBytes).contains(maxRecordBytes) else {
+                throw AuditStoreError(.configuration, "max record bytes must be from 1 to \(Record.maxRecordBytes)")
+            }
         }
     }
 
@@ -321,6 +328,9 @@ public final class StoreWriter: @unchecked Sendable {
                 seq: seq, event: event.fields, assignedID: event.fields[AuditEvent.Field.id] == nil ? assignedID(seq) : nil,
                 personalData: personalData, marks: personalDataMarks, redaction: redaction, leafKey: leafKey
             )
+            guard line.count <= configuration.maxRecordBytes else {
+                return .failure(AuditStoreError(.invalidEvent, "the event's record is \(line.count) bytes, over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root))
+            }
             s.chainHead = Chain.next(previous: s.chainHead, recordDigest: digest)
             s.segment.merkle.append(recordDigest: digest)
             s.segment.count += 1
