@@ -98,6 +98,33 @@ struct StoreWriterTests {
         try again.close()
     }
 
+    @Test("settings that would write what readers refuse are configuration errors: blocks over the readers' limit, records over it")
+    func configurationLimits() throws {
+        let dir = TemporaryDirectory()
+        for change in [
+            { (c: inout StoreWriter.Configuration) in c.blockBytes = SegmentScanner.maxBlockBytes },
+            { (c: inout StoreWriter.Configuration) in c.maxRecordBytes = Record.maxRecordBytes + 1 },
+            { (c: inout StoreWriter.Configuration) in c.maxRecordBytes = 0 },
+        ] {
+            #expect(throws: AuditStoreError(.configuration, "")) {
+                try StoreWriter(path: dir.child("store"), key: Fixtures.key(), configuration: Fixtures.configuration(change))
+            }
+        }
+    }
+
+    @Test("a record over maxRecordBytes is refused with .invalidEvent and takes no sequence number; the writer goes on")
+    func oversizedRecord() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store")
+        let writer = try StoreWriter(path: store, key: Fixtures.key(), configuration: Fixtures.configuration { $0.maxRecordBytes = 4096 })
+        let big = try AuditEvent(validating: ["ts": "2026-11-20T10:00:00Z", "action": "a.b", "message": .string(String(repeating: "x", count: 5000))])
+        #expect(throws: AuditStoreError(.invalidEvent, "")) { try writer.append(big) }
+        let seq = try writer.appendDurably(Fixtures.event(1))
+        try writer.close()
+        #expect(seq == 1)
+        #expect(try Fixtures.records(store).count == 1)
+    }
+
     @Test("refuses a directory that is not a store, and a private key others can read")
     func refusals() throws {
         let dir = TemporaryDirectory()

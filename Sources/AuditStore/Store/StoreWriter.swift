@@ -69,7 +69,11 @@ public final class StoreWriter: @unchecked Sendable {
             guard segmentMaxBytes >= 4096 else { throw AuditStoreError(.configuration, "segment max bytes must be at least 4096") }
             guard segmentMaxAge > 0 else { throw AuditStoreError(.configuration, "segment max age must be positive") }
             guard (1...9).contains(compressionLevel) else { throw AuditStoreError(.configuration, "compression level must be 1 to 9") }
-            guard blockBytes >= 1024 else { throw AuditStoreError(.configuration, "block size must be at least 1024 bytes") }
+            // A block ends after the record that takes it past `blockBytes`, and readers inflate at most
+            // `SegmentScanner.maxBlockBytes` of one.
+            guard (1024...(SegmentScanner.maxBlockBytes - Record.maxRecordBytes)).contains(blockBytes) else {
+                throw AuditStoreError(.configuration, "block size must be from 1024 to \(SegmentScanner.maxBlockBytes - Record.maxRecordBytes) bytes")
+            }
             guard (1...Record.maxRecordBytes).contains(maxRecordBytes) else {
                 throw AuditStoreError(.configuration, "max record bytes must be from 1 to \(Record.maxRecordBytes)")
             }
