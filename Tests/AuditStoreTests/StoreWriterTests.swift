@@ -112,6 +112,26 @@ struct StoreWriterTests {
         }
     }
 
+    @Test("a segment is sealed before its manifest's block table could outgrow what readers parse")
+    func blocksPerSegment() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store")
+        let writer = try StoreWriter(path: store, key: Fixtures.key(), configuration: Fixtures.configuration {
+            $0.blockBytes = 1024
+            $0.maxBlocksPerSegment = 4
+        })
+        for n in 1...40 { try writer.appendDurably(Fixtures.event(n)) }
+        try writer.close()
+        let reader = try StoreReader(path: store)
+        let numbers = try reader.segmentNumbers()
+        #expect(numbers.count > 1)
+        for number in numbers {
+            let manifest = try SegmentManifest(bytes: try FileSystem.readFile(StoreLayout(root: store).manifest(number)))
+            #expect(manifest.blocks.count <= 5, "segment \(number): \(manifest.blocks.count) blocks")
+        }
+        #expect(try Fixtures.records(store).count == 40)
+    }
+
     @Test("a record over maxRecordBytes is refused with .invalidEvent and takes no sequence number; the writer goes on")
     func oversizedRecord() throws {
         let dir = TemporaryDirectory()

@@ -59,6 +59,10 @@ public final class StoreWriter: @unchecked Sendable {
         /// Called on the flusher thread with the duration (seconds) of each fsync that acknowledges
         /// records, for metrics. Must be quick and must not append to this writer.
         public var fsyncObserver: (@Sendable (Double) -> Void)?
+        /// Seal the open segment once it holds records for this many blocks, so that its manifest (about
+        /// 130 bytes per block) stays well within what readers parse (16 MiB). Only small `blockBytes`
+        /// reach it: at the default, 65,536 blocks are 16 GiB of records.
+        package var maxBlocksPerSegment = 65_536
 
         public init() {}
 
@@ -99,6 +103,8 @@ public final class StoreWriter: @unchecked Sendable {
         var header: SegmentHeader
         var deriver: SaltTree.SequentialDeriver
         var count = 0
+        /// Uncompressed record bytes appended to the segment (by this writer).
+        var recordBytes = 0
         var merkle = MerkleTree.Builder()
         var firstTimestamp: Timestamp?
         var lastTimestamp: Timestamp?
@@ -340,6 +346,7 @@ public final class StoreWriter: @unchecked Sendable {
             s.segment.count += 1
             s.segment.note(event.timestamp)
             line.append(0x0A)
+            s.segment.recordBytes += line.count
             let wasEmpty = s.queue.isEmpty
             if wasEmpty { s.firstQueuedAt = monotonicSeconds() }
             s.queuedBytes += line.count
@@ -502,6 +509,7 @@ public final class StoreWriter: @unchecked Sendable {
         guard s.segment.count > 0 else { return false }
         return s.segment.count >= configuration.segmentMaxEvents
             || s.segmentFileBytes >= configuration.segmentMaxBytes
+            || s.segment.recordBytes >= configuration.blockBytes * configuration.maxBlocksPerSegment
             || monotonicSeconds() - s.segment.openedAt >= configuration.segmentMaxAge
     }
 
