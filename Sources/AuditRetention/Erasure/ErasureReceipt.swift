@@ -75,7 +75,9 @@ struct ErasureLog: Sendable, Hashable {
     static func load(_ path: String) throws(RetentionError) -> ErasureLog? {
         guard FileSystem.exists(path) else { return nil }
         do {
-            guard case .object(let o) = try JSONParser().parse(try FileSystem.readFile(path)),
+            // A log lists every record kept under legal retention, about 300 bytes each: a customer with
+            // 200,000 such records makes a 62 MB log, past the parser's 16 MiB default.
+            guard case .object(let o) = try JSONParser(limits: .init(maxDepth: 16, maxBytes: 1 << 30)).parse(try FileSystem.readFile(path)),
                 o["format"]?.stringValue == format, o["version"]?.integerValue == Int64(version),
                 let reference = o["reference"]?.stringValue,
                 let mac = o["customer_mac"]?.stringValue.flatMap(SHA256Digest.init(hex:)),
