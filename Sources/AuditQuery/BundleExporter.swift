@@ -71,6 +71,7 @@ package struct BundleExporter {
                 if wanted.contains(record.seq) { lines[record.seq] = String(decoding: line, as: UTF8.self) }
             }
         }
+        let tree = MerkleTree.ProofTree(leafHashes: leaves)
         return try matches.map { match in
             let index = Int(match.seq - header.firstSeq)
             guard index >= 0, index < leaves.count, let line = lines[match.seq] else {
@@ -86,7 +87,7 @@ package struct BundleExporter {
             }
             return EvidenceBundle.Entry(
                 segment: number, seq: match.seq, leafIndex: index, line: line, salts: salts,
-                proof: MerkleTree.inclusionProof(index: index, leafHashes: leaves[...])
+                proof: tree.inclusionProof(index: index)
             )
         }
     }

@@ -42,6 +42,18 @@ struct MerkleTreeTests {
             }
         }
     }
+
+    @Test("the proof tree gives exactly the reference proofs and roots, for every leaf of every size up to 130")
+    func proofTree() {
+        for n in 1...130 {
+            let l = leaves(n)
+            let tree = MerkleTree.ProofTree(leafHashes: l)
+            #expect(tree.root(start: 0, count: n) == MerkleTree.root(leafHashes: l[...]), "n = \(n)")
+            for i in 0..<n {
+                #expect(tree.inclusionProof(index: i) == MerkleTree.inclusionProof(index: i, leafHashes: l[...]), "n = \(n), leaf \(i)")
+            }
+        }
+    }
 }
 
 @Suite("Salt tree (puncturable GGM)")

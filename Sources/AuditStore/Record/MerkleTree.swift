@@ -40,6 +40,58 @@ package enum MerkleTree {
         return inclusionProof(index: index - k, leafHashes: leafHashes[split...]) + [root(leafHashes: leafHashes[..<split])]
     }
 
+    /// Every subtree root the inclusion proofs of one tree need, computed once, so that proving many
+    /// leaves costs O(n + m log² n) instead of O(n) per proof (an export of 200,000 records from one
+    /// segment took hours with ``inclusionProof(index:leafHashes:)``).
+    ///
+    /// Perfect subtrees aligned on their size are read from levels built bottom-up; the others, which
+    /// are always suffixes of the tree, are assembled from those on demand.
+    package struct ProofTree: Sendable {
+        /// `levels[j][i]`: the root of leaves `i·2^j ..< (i+1)·2^j`; level 0 is the leaf hashes.
+        private let levels: [[SHA256Digest]]
+
+        package init(leafHashes: [SHA256Digest]) {
+            var levels = [leafHashes]
+            while let below = levels.last, below.count > 1 {
+                var next: [SHA256Digest] = []
+                next.reserveCapacity(below.count / 2)
+                var i = 0
+                while i + 1 < below.count {
+                    next.append(nodeHash(below[i], below[i + 1]))
+                    i += 2
+                }
+                levels.append(next)
+            }
+            self.levels = levels
+        }
+
+        package var count: Int { levels[0].count }
+
+        /// The root of leaves `start ..< start + count`, a subtree of the RFC 6962 split.
+        package func root(start: Int, count: Int) -> SHA256Digest {
+            if count & (count - 1) == 0, start % count == 0 {
+                let level = count.trailingZeroBitCount
+                return levels[level][start >> level]
+            }
+            let k = largestPowerOfTwo(below: count)
+            return nodeHash(root(start: start, count: k), root(start: start + k, count: count - k))
+        }
+
+        /// The audit path for leaf `index` (RFC 9162 §2.1.3.1), bottom-up: equal to
+        /// ``MerkleTree/inclusionProof(index:leafHashes:)`` over the same leaves.
+        package func inclusionProof(index: Int) -> [SHA256Digest] {
+            precondition(index >= 0 && index < count)
+            return proof(index, start: 0, count: count)
+        }
+
+        private func proof(_ index: Int, start: Int, count: Int) -> [SHA256Digest] {
+            if count == 1 { return [] }
+            let k = largestPowerOfTwo(below: count)
+            if index < k { return proof(index, start: start, count: k) + [root(start: start + k, count: count - k)] }
+            return proof(index - k, start: start + k, count: count - k) + [root(start: start, count: k)]
+        }
+    }
+
     /// Checks an audit path (RFC 9162 §2.1.3.2).
     package static func verifyInclusion(
         leafHash: SHA256Digest,
