@@ -124,6 +124,7 @@ package final class SystemFile {
         var hint = ""
         if code == ENOSPC { hint = "; free disk space, then reopen the store (acknowledged records are safe)" }
         if code == EACCES || code == EPERM { hint = "; check the file's owner and permissions" }
+        if code == ENOENT, operation == "mkdir" { hint = "; its parent directory does not exist (auditq creates only the store directory itself)" }
         return AuditStoreError(.io, "\(operation) failed: \(reason) (errno \(code))\(hint)", path: path)
     }
 }
