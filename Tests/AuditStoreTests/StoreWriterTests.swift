@@ -98,13 +98,14 @@ struct StoreWriterTests {
         try again.close()
     }
 
-    @Test("settings that would write what readers refuse are configuration errors: blocks over the readers' limit, records over it")
+    @Test("settings that would write what readers refuse, or make them hold too much, are configuration errors")
     func configurationLimits() throws {
         let dir = TemporaryDirectory()
         for change in [
             { (c: inout StoreWriter.Configuration) in c.blockBytes = SegmentScanner.maxBlockBytes },
             { (c: inout StoreWriter.Configuration) in c.maxRecordBytes = Record.maxRecordBytes + 1 },
             { (c: inout StoreWriter.Configuration) in c.maxRecordBytes = 0 },
+            { (c: inout StoreWriter.Configuration) in c.segmentMaxBytes = StoreWriter.maxSegmentBytes + 1 },
         ] {
             #expect(throws: AuditStoreError(.configuration, "")) {
                 try StoreWriter(path: dir.child("store"), key: Fixtures.key(), configuration: Fixtures.configuration(change))

@@ -27,10 +27,14 @@ public final class StoreWriter: @unchecked Sendable {
         case osBuffered = "buffered"
     }
 
+    /// The largest `segmentMaxBytes`: verification and lookups read a segment file whole, so the
+    /// segment size bounds their memory (one segment per core).
+    public static let maxSegmentBytes = 1 << 30
+
     public struct Configuration: Sendable {
         /// Seal the open segment after this many records.
         public var segmentMaxEvents: Int = 1_000_000
-        /// Seal the open segment once its file reaches this many bytes.
+        /// Seal the open segment once its file reaches this many bytes (at most ``maxSegmentBytes``).
         public var segmentMaxBytes: Int = 64 << 20
         /// Seal the open segment once it is this many seconds old.
         public var segmentMaxAge: Double = 3600
@@ -70,7 +74,9 @@ public final class StoreWriter: @unchecked Sendable {
             guard (1...SaltTree.capacity).contains(segmentMaxEvents) else {
                 throw AuditStoreError(.configuration, "segment max events must be from 1 to \(SaltTree.capacity)")
             }
-            guard segmentMaxBytes >= 4096 else { throw AuditStoreError(.configuration, "segment max bytes must be at least 4096") }
+            guard (4096...StoreWriter.maxSegmentBytes).contains(segmentMaxBytes) else {
+                throw AuditStoreError(.configuration, "segment max bytes must be from 4096 to \(StoreWriter.maxSegmentBytes)")
+            }
             guard segmentMaxAge > 0 else { throw AuditStoreError(.configuration, "segment max age must be positive") }
             guard (1...9).contains(compressionLevel) else { throw AuditStoreError(.configuration, "compression level must be 1 to 9") }
             // A block ends after the record that takes it past `blockBytes`, and readers inflate at most

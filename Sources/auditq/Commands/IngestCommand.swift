@@ -65,8 +65,8 @@ struct IngestCommand: ParsableCommand {
         guard (1...Record.maxEventBytes).contains(maxEventBytes) else {
             throw ValidationError("--max-event-bytes must be from 1 to \(Record.maxEventBytes)")
         }
-        guard segmentMaxEvents >= 1, segmentMaxBytes >= 4096, segmentMaxAge > 0, (1...9).contains(compressionLevel) else {
-            throw ValidationError("segment limits must be positive (--segment-max-bytes at least 4096) and --compression-level 1 to 9")
+        guard segmentMaxEvents >= 1, (4096...StoreWriter.maxSegmentBytes).contains(segmentMaxBytes), segmentMaxAge > 0, (1...9).contains(compressionLevel) else {
+            throw ValidationError("segment limits must be positive (--segment-max-bytes from 4096 to \(StoreWriter.maxSegmentBytes)) and --compression-level 1 to 9")
         }
     }
 
