@@ -15,6 +15,18 @@ struct EvidenceBundleTests {
         return (try EvidenceBundle(bytes: bytes), bytes)
     }
 
+    @Test("a bundle larger than readers parse is refused, not written: verify-bundle could not read it")
+    func tooLarge() throws {
+        let dir = TemporaryDirectory()
+        let (store, writer) = try Fixtures.store(dir, sealed: 800, open: 0)
+        try writer.close()
+        let result = try BundleExporter(path: store).export(.init(.customerCode, "CUS_1"), trustedKeys: nil)
+        #expect(!result.bundle.entries.isEmpty)
+        let bytes = try result.bundle.encoded()
+        #expect(try EvidenceBundle(bytes: Array(bytes.dropLast())).entries.count == result.bundle.entries.count)
+        #expect(throws: RecordError.self) { try result.bundle.encoded(maxBytes: bytes.count - 1) }
+    }
+
     @Test("a customer's bundle proves exactly that customer's sealed records, across segments, and holds nothing of others")
     func customer() throws {
         let dir = TemporaryDirectory()

@@ -8,6 +8,8 @@ import AuditModel
 package struct EvidenceBundle: Sendable {
     package static let format = "auditq-bundle"
     package static let version = 1
+    /// The largest bundle a reader parses (`auditq verify-bundle`): a writer refuses to make a larger one.
+    package static let maxBytes = 1 << 30
 
     package struct Entry: Sendable {
         package var segment: UInt64
@@ -55,6 +57,16 @@ package struct EvidenceBundle: Sendable {
         self.entries = entries
     }
 
+    /// The bundle's bytes (canonical JSON and a newline), or an error when a reader would refuse them
+    /// for their size.
+    package func encoded(maxBytes: Int = EvidenceBundle.maxBytes) throws(RecordError) -> [UInt8] {
+        let bytes = CanonicalJSON.encode(json) + [0x0A]
+        guard bytes.count <= maxBytes else {
+            throw RecordError("the bundle of \(entries.count) records would be \(bytes.count) bytes, over the \(maxBytes) that 'auditq verify-bundle' reads; export fewer records at a time (one --transaction or --request each)")
+        }
+        return bytes
+    }
+
     package var json: JSONValue {
         var manifestsObject = JSONObject()
         for (number, manifest) in manifests {
@@ -81,7 +93,7 @@ package struct EvidenceBundle: Sendable {
     package init(bytes: [UInt8]) throws(RecordError) {
         let value: JSONValue
         do {
-            value = try JSONParser(limits: .init(maxDepth: 16, maxBytes: 1 << 30)).parse(bytes)
+            value = try JSONParser(limits: .init(maxDepth: 16, maxBytes: EvidenceBundle.maxBytes)).parse(bytes)
         } catch {
             throw RecordError("bundle is not valid JSON: \(error)")
         }

@@ -40,9 +40,14 @@ struct ExportCommand: ParsableCommand {
             CLI.printError("auditq: \(error)")
             throw ExitCode(CLI.failure)
         }
-        try CLI.run { () throws(AuditStoreError) in
-            try FileSystem.writeAtomically(CanonicalJSON.encode(result.bundle.json) + [0x0A], to: out)
+        let bytes: [UInt8]
+        do {
+            bytes = try result.bundle.encoded()
+        } catch {
+            CLI.printError("auditq: \(error)")
+            throw ExitCode(CLI.failure)
         }
+        try CLI.run { () throws(AuditStoreError) in try FileSystem.writeAtomically(bytes, to: out) }
         CLI.printError("auditq: wrote \(out): \(result.bundle.entries.count) records from \(result.bundle.manifests.count) sealed segments" + (result.unsealedSkipped > 0 ? "; \(result.unsealedSkipped) records in the open segment left out (not sealed yet)" : ""))
         if result.bundle.entries.isEmpty { throw ExitCode(CLI.findings) }
     }
