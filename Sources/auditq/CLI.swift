@@ -118,17 +118,35 @@ enum CLI {
         return keys
     }
 
+    /// One line of text to standard output, through ``writeStdout(_:)`` (unlike `print`, a failed write is
+    /// not ignored).
+    static func printLine(_ text: String) {
+        writeStdout(Array(text.utf8) + [0x0A])
+    }
+
+    /// Writes to standard output, or ends the process with status 2 and the reason when it cannot (a
+    /// full disk under `> FILE`): output cut short must never look like success. (A closed pipe, as under
+    /// `| head`, ends the process by SIGPIPE before `write` returns, as for any command-line tool.)
     static func writeStdout(_ bytes: [UInt8]) {
+        if let reason = writeAll(bytes, to: 1) {
+            printError("auditq: cannot write to standard output: \(reason); the output is incomplete")
+            exit(failure)
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`; the reason (errno text) when it cannot.
+    static func writeAll(_ bytes: [UInt8], to fd: Int32) -> String? {
         bytes.withUnsafeBufferPointer { buffer in
             var offset = 0
             while offset < buffer.count {
-                let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return
+                    return "\(String(cString: strerror(errno))) (errno \(errno))"
                 }
                 offset += n
             }
+            return nil
         }
     }
 }

@@ -33,7 +33,7 @@ struct DemoCommand: ParsableCommand {
         try prepareDirectory(root)
 
         let key = try CLI.run { () throws(AuditStoreError) in try SigningKey.generate(writingTo: keyPath) }
-        print("1. Created an Ed25519 signing key \(keyPath) (mode 0600) and \(keyPath).pub, key id \(key.keyID)")
+        CLI.printLine("1. Created an Ed25519 signing key \(keyPath) (mode 0600) and \(keyPath).pub, key id \(key.keyID)")
 
         var configuration = StoreWriter.Configuration()
         configuration.segmentMaxEvents = 2000
@@ -59,13 +59,13 @@ struct DemoCommand: ParsableCommand {
         try CLI.run { () throws(AuditStoreError) in try writer.waitUntilDurable(lastSeq) }
         try CLI.run { () throws(AuditStoreError) in try writer.close() }
         let segments = try CLI.run { () throws(AuditStoreError) in try StoreReader(path: storePath).segmentNumbers() }
-        print("2. Wrote \(events) payment events to \(storePath): \(segments.count) sealed segments (gzip members, hash-chained, Ed25519-signed manifests)")
+        CLI.printLine("2. Wrote \(events) payment events to \(storePath): \(segments.count) sealed segments (gzip members, hash-chained, Ed25519-signed manifests)")
         let fired = redactions.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", ")
-        print("3. Redaction removed secrets before anything was written: \(fired.isEmpty ? "none" : fired)")
+        CLI.printLine("3. Redaction removed secrets before anything was written: \(fired.isEmpty ? "none" : fired)")
 
         let report = Verifier(path: storePath, trustedKeys: [key.publicKey]).run()
-        print("4. Verified: \(report.isIntact ? "INTACT" : "FAILED") — \(report.recordsChecked) records re-chained, \(report.sealedSegments) signatures checked in \(Int(report.seconds * 1000)) ms")
-        for finding in report.findings { print("   \(finding)") }
+        CLI.printLine("4. Verified: \(report.isIntact ? "INTACT" : "FAILED") — \(report.recordsChecked) records re-chained, \(report.sealedSegments) signatures checked in \(Int(report.seconds * 1000)) ms")
+        for finding in report.findings { CLI.printLine("   \(finding)") }
 
         var sampleCustomer: String?
         if let sampleTransaction {
@@ -79,12 +79,12 @@ struct DemoCommand: ParsableCommand {
             }
             let ms = (monotonicSeconds() - started) * 1000
             sampleCustomer = outcome.matches.lazy.compactMap { $0.event["customer_code"]?.stringValue }.first
-            print("5. Every event of transaction \(sampleTransaction) (a failed one), from the segment indexes in \(ms < 10 ? String(format1(ms)) : String(Int(ms))) ms (\(outcome.statistics.blocksRead) block\(outcome.statistics.blocksRead == 1 ? "" : "s") read):")
+            CLI.printLine("5. Every event of transaction \(sampleTransaction) (a failed one), from the segment indexes in \(ms < 10 ? String(format1(ms)) : String(Int(ms))) ms (\(outcome.statistics.blocksRead) block\(outcome.statistics.blocksRead == 1 ? "" : "s") read):")
             for line in Timeline(color: false).render(outcome.matches).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                print("   \(line)")
+                CLI.printLine("   \(line)")
             }
         }
-        print("""
+        CLI.printLine("""
 
             Files:
               \(storePath)/segments/segment-00000001.jsonl.gz       records (zcat … | jq . reads them)

@@ -74,8 +74,8 @@ struct VerifyBundleCommand: ParsableCommand {
         let keys = try CLI.loadPublicKeys(trust)
         let bytes = try CLI.run { () throws(AuditStoreError) in try FileSystem.readFile(bundle) }
         let report = BundleVerifier(trustedKeys: keys).verify(bundle: bytes)
-        print("\(report.isIntact ? "PROVEN" : "FAILED"): \(bundle): \(report.recordsProven) records proven against signed manifests of store \(report.storeID ?? "?")")
-        for finding in report.findings { print("  - \(finding)") }
+        CLI.printLine("\(report.isIntact ? "PROVEN" : "FAILED"): \(bundle): \(report.recordsProven) records proven against signed manifests of store \(report.storeID ?? "?")")
+        for finding in report.findings { CLI.printLine("  - \(finding)") }
         if !report.isIntact { throw ExitCode(CLI.findings) }
     }
 }

@@ -34,9 +34,9 @@ struct IndexCommand: ParsableCommand {
             do {
                 try IndexRebuilder(path: store).run(segment: segment, force: force) { number, status in
                     switch status {
-                    case .intact: print("segment \(number): index intact")
-                    case .rebuilt: print("segment \(number): index rebuilt (matches its signed digest)")
-                    case .notIndexed(let why): print("segment \(number): no index: \(why)")
+                    case .intact: CLI.printLine("segment \(number): index intact")
+                    case .rebuilt: CLI.printLine("segment \(number): index rebuilt (matches its signed digest)")
+                    case .notIndexed(let why): CLI.printLine("segment \(number): no index: \(why)")
                     case .failed(let why):
                         failed += 1
                         CLI.printError("auditq: \(store): segment \(number): \(why)")

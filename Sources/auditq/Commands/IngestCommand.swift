@@ -91,18 +91,23 @@ struct IngestCommand: ParsableCommand {
         limits.maxEventBytes = maxEventBytes
         limits.maxDepth = maxDepth
         let ingestor = EventIngestor(limits: limits, redactor: Redactor())
-        var rejectsFile: UnsafeMutablePointer<FILE>?
+        // Unbuffered (rejects are few): a write that fails names exactly the first line the file lacks.
+        var rejectsFile: Int32?
         if let rejects {
             let fd = open(rejects, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            // O_CREAT's mode applies only to new files: make an existing one private too.
-            guard fd >= 0, fchmod(fd, 0o600) == 0, let f = fdopen(fd, "w") else {
+            // O_CREAT's mode applies only to new files: make an existing one private too (a regular file:
+            // not a device or pipe given as the destination).
+            var st = stat()
+            guard fd >= 0, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG || fchmod(fd, 0o600) == 0 else {
                 CLI.printError("auditq: \(rejects): cannot create the rejects file: \(String(cString: strerror(errno)))")
                 try? writer.close()
                 throw ExitCode(CLI.failure)
             }
-            rejectsFile = f
+            rejectsFile = fd
         }
-        defer { if let rejectsFile { fclose(rejectsFile) } }
+        defer { if let rejectsFile { close(rejectsFile) } }
+        /// The first line the rejects file could not take, and why (a full disk): reported at the end.
+        var rejectsFailure: (line: Int, reason: String)?
 
         let acks = printAcks ? AckPrinter(writer: writer) : nil
         defer { acks?.stop() }
@@ -131,7 +136,9 @@ struct IngestCommand: ParsableCommand {
                             var entry: JSONObject = ["line": .number(Double(number)), "reason": .string(rejection.reason)]
                             if let event = rejection.redactedEvent { entry["event"] = .object(event) }
                             let bytes = CanonicalJSON.encode(.object(entry)) + [0x0A]
-                            bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, rejectsFile) }
+                            if rejectsFailure == nil, let reason = CLI.writeAll(bytes, to: rejectsFile) {
+                                rejectsFailure = (number, reason)
+                            }
                         }
                     }
                 }
@@ -165,6 +172,10 @@ struct IngestCommand: ParsableCommand {
         }
         let range = firstSeq.map { " (seq \($0)-\(lastSeq!))" } ?? ""
         CLI.printError("auditq: stored \(stored) events\(range), rejected \(rejected); segment sealed")
+        if let rejects, let failure = rejectsFailure {
+            CLI.printError("auditq: \(rejects): the rejects file is incomplete: \(failure.reason); rejected lines from line \(failure.line) on are not in it (each was reported above)")
+            throw ExitCode(CLI.failure)
+        }
         if rejected > 0 { throw ExitCode(CLI.findings) }
     }
 }

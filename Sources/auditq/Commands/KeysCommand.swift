@@ -18,8 +18,8 @@ struct KeysCommand: ParsableCommand {
 
         func run() throws {
             let key = try CLI.run { () throws(AuditStoreError) in try SigningKey.generate(writingTo: out) }
-            print("wrote private key \(out) (mode 0600) and public key \(out).pub")
-            print("key id \(key.keyID)")
+            CLI.printLine("wrote private key \(out) (mode 0600) and public key \(out).pub")
+            CLI.printLine("key id \(key.keyID)")
         }
     }
 }

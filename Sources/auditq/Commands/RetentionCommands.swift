@@ -70,7 +70,7 @@ struct EraseCommand: ParsableCommand {
             if options.json {
                 CLI.writeStdout(CanonicalJSON.encode(EraseCommand.json(plan)) + [0x0A])
             } else {
-                print(EraseCommand.describe(plan, policy: policy))
+                CLI.printLine(EraseCommand.describe(plan, policy: policy))
             }
             return
         }
@@ -176,6 +176,6 @@ struct RetentionRunCommand: ParsableCommand {
         }
         if let recordSeq { lines.append("  recorded in the chain as record \(recordSeq)") }
         if options.dryRun { lines.append("  nothing was written") }
-        print(lines.joined(separator: "\n"))
+        CLI.printLine(lines.joined(separator: "\n"))
     }
 }

@@ -61,7 +61,7 @@ struct VerifyCommand: ParsableCommand {
         let report = verifier.run()
         if isatty(2) != 0 { CLI.printProgress("") }
         switch format {
-        case .text: print(report.textSummary(store: store))
+        case .text: CLI.printLine(report.textSummary(store: store))
         case .json: CLI.writeStdout(CanonicalJSON.encode(report.json) + [0x0A])
         }
         if !report.isIntact { throw ExitCode(CLI.findings) }
