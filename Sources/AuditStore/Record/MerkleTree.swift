@@ -42,7 +42,7 @@ package enum MerkleTree {
 
     /// Every subtree root the inclusion proofs of one tree need, computed once, so that proving many
     /// leaves costs O(n + m log² n) instead of O(n) per proof (an export of 200,000 records from one
-    /// segment took hours with ``inclusionProof(index:leafHashes:)``).
+    /// segment ran for over 12 minutes with ``inclusionProof(index:leafHashes:)``; 7.6 s with this).
     ///
     /// Perfect subtrees aligned on their size are read from levels built bottom-up; the others, which
     /// are always suffixes of the tree, are assembled from those on demand.
