@@ -117,10 +117,18 @@ struct IngestCommand: ParsableCommand {
         var lastSeq: UInt64?
         var unacknowledged = UnacknowledgedLines()
         let pipeline = IngestPipeline(descriptor: 0, ingestor: ingestor)
+        // SIGINT and SIGTERM end the input where it is: what was read is stored and sealed, and the
+        // summary says from which line to go on. A second signal is ignored while that happens.
+        let interrupt = Interrupt(pipeline: pipeline)
+        /// The last input line taken (stored or rejected), for the resume line after an interrupt.
+        var lastLine = 0
         do {
             while let batch = try pipeline.next() {
                 unacknowledged.forget(through: writer.durableSeq)
                 for item in batch {
+                    switch item {
+                    case .event(let number, _, _), .rejected(let number, _): lastLine = number
+                    }
                     switch item {
                     case .event(let number, let event, let report):
                         unacknowledged.attempting(line: number)
@@ -172,11 +180,45 @@ struct IngestCommand: ParsableCommand {
         }
         let range = firstSeq.map { " (seq \($0)-\(lastSeq!))" } ?? ""
         CLI.printError("auditq: stored \(stored) events\(range), rejected \(rejected); segment sealed")
+        if let signal = interrupt.received {
+            CLI.printError("auditq: interrupted (\(signal == SIGINT ? "SIGINT" : "SIGTERM")): input lines 1-\(lastLine) were stored or reported as rejected; nothing after line \(lastLine) was read into the store. To go on, feed the input again from line \(lastLine + 1), for example: tail -n +\(lastLine + 1) FILE | auditq ingest …")
+        }
         if let rejects, let failure = rejectsFailure {
             CLI.printError("auditq: \(rejects): the rejects file is incomplete: \(failure.reason); rejected lines from line \(failure.line) on are not in it (each was reported above)")
             throw ExitCode(CLI.failure)
         }
+        if let signal = interrupt.received { throw ExitCode(128 + signal) }
         if rejected > 0 { throw ExitCode(CLI.findings) }
+    }
+}
+
+/// SIGINT and SIGTERM during ingest: noted, and the input stopped (see ``IngestPipeline/stop()``).
+final class Interrupt: @unchecked Sendable {
+    // `first` is only touched under `lock`; the sources are kept alive here.
+    private let lock = DispatchSemaphore(value: 1)
+    private var first: Int32?
+    private var sources: [DispatchSourceSignal] = []
+
+    init(pipeline: IngestPipeline) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                lock.wait()
+                if first == nil { first = number }
+                lock.signal()
+                pipeline.stop()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// The first signal received, if any.
+    var received: Int32? {
+        lock.wait()
+        defer { lock.signal() }
+        return first
     }
 }
 

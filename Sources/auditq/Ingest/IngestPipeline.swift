@@ -17,6 +17,7 @@ final class IngestPipeline: @unchecked Sendable {
     private struct Shared {
         var batches: [[Item]] = []
         var finished = false
+        var stopped = false
         var failure: (any Error)?
     }
 
@@ -65,9 +66,17 @@ final class IngestPipeline: @unchecked Sendable {
         }
     }
 
-    /// The next batch in input order, or nil at the end of input. Rethrows a read error.
+    /// Ends the input early (an interrupt): ``next()`` returns nil from now on, and batches read but not
+    /// taken are never handed out. The reading thread may stay blocked in `read` until the process exits.
+    func stop() {
+        queue.withLock { $0.stopped = true }
+        queue.broadcast()
+    }
+
+    /// The next batch in input order, or nil at the end of input (or after ``stop()``). Rethrows a read error.
     func next() throws -> [Item]? {
-        let (batch, failure): ([Item]?, (any Error)?) = queue.wait(until: { !$0.batches.isEmpty || $0.finished }, timeout: nil) { s in
+        let (batch, failure): ([Item]?, (any Error)?) = queue.wait(until: { !$0.batches.isEmpty || $0.finished || $0.stopped }, timeout: nil) { s in
+            if s.stopped { return (nil, nil) }
             if !s.batches.isEmpty { return (s.batches.removeFirst(), nil) }
             return (nil, s.failure)
         }
