@@ -106,7 +106,7 @@ struct IngestCommand: ParsableCommand {
             rejectsFile = fd
         }
         defer { if let rejectsFile { close(rejectsFile) } }
-        /// The first line the rejects file could not take, and why (a full disk): reported at the end.
+        // The first line the rejects file could not take, and why (a full disk): reported at the end.
         var rejectsFailure: (line: Int, reason: String)?
 
         let acks = printAcks ? AckPrinter(writer: writer) : nil
@@ -120,17 +120,15 @@ struct IngestCommand: ParsableCommand {
         // SIGINT and SIGTERM end the input where it is: what was read is stored and sealed, and the
         // summary says from which line to go on. A second signal is ignored while that happens.
         let interrupt = Interrupt(pipeline: pipeline)
-        /// The last input line taken (stored or rejected), for the resume line after an interrupt.
+        // The last input line taken (stored or rejected), for the resume line after an interrupt.
         var lastLine = 0
         do {
             while let batch = try pipeline.next() {
                 unacknowledged.forget(through: writer.durableSeq)
                 for item in batch {
                     switch item {
-                    case .event(let number, _, _), .rejected(let number, _): lastLine = number
-                    }
-                    switch item {
                     case .event(let number, let event, let report):
+                        lastLine = number
                         unacknowledged.attempting(line: number)
                         let seq = try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue)
                         unacknowledged.appended(seq: seq, line: number)
@@ -138,6 +136,7 @@ struct IngestCommand: ParsableCommand {
                         firstSeq = firstSeq ?? seq
                         lastSeq = seq
                     case .rejected(let number, let rejection):
+                        lastLine = number
                         rejected += 1
                         CLI.printError("auditq: line \(number): \(rejection.reason)")
                         if let rejectsFile {
