@@ -63,6 +63,16 @@ struct RetentionCLITests {
         #expect(try RetentionFixture.snapshot(copy.store).filter { $0.key != "maintenance.lock" } == after.filter { $0.key != "maintenance.lock" })
     }
 
+    @Test("show explains a record that retention removed: which policy, when, where the store begins now")
+    func showRemoved() throws {
+        let reference = try RetentionCrashTests.small.get()
+        let removed = try AuditQProcess.run("show", "--store", reference.retained.store, "--seq", "1")
+        #expect(removed.status == 1, "\(removed.summary)")
+        #expect(removed.stderr.contains("no record 1: retention removed it") && removed.stderr.contains("under policy 'cli-short'"), "\(removed.summary)")
+        let beyond = try AuditQProcess.run("show", "--store", reference.retained.store, "--seq", "100000")
+        #expect(beyond.status == 1 && !beyond.stderr.contains("retention removed"), "\(beyond.summary)")
+    }
+
     @Test("retention run --dry-run writes nothing and reports exactly what retention run then does")
     func retentionDryRunThenRun() throws {
         let fixture = try Self.fixture.get()
