@@ -63,7 +63,7 @@ struct RetentionCLITests {
         #expect(try RetentionFixture.snapshot(copy.store).filter { $0.key != "maintenance.lock" } == after.filter { $0.key != "maintenance.lock" })
     }
 
-    @Test("show explains a record that retention removed: which policy, when, where the store begins now")
+    @Test("show and find explain records that retention removed: which policy, when, where the store begins now")
     func showRemoved() throws {
         let reference = try RetentionCrashTests.small.get()
         let removed = try AuditQProcess.run("show", "--store", reference.retained.store, "--seq", "1")
@@ -71,6 +71,9 @@ struct RetentionCLITests {
         #expect(removed.stderr.contains("no record 1: retention removed it") && removed.stderr.contains("under policy 'cli-short'"), "\(removed.summary)")
         let beyond = try AuditQProcess.run("show", "--store", reference.retained.store, "--seq", "100000")
         #expect(beyond.status == 1 && !beyond.stderr.contains("retention removed"), "\(beyond.summary)")
+        // A lookup that finds nothing says the same: event 1 was in a removed segment.
+        let find = try AuditQProcess.run("find", "--store", reference.retained.store, "--request", "req_1")
+        #expect(find.status == 1 && find.stderr.contains("retention removed every record before seq"), "\(find.summary)")
     }
 
     @Test("retention run --dry-run writes nothing and reports exactly what retention run then does")

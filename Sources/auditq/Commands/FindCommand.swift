@@ -157,7 +157,10 @@ struct FindCommand: ParsableCommand {
             let s = outcome.statistics
             CLI.printError("auditq: \(outcome.count) matches; \(s.segments) segments: \(s.skippedByTime) skipped by time, \(s.skippedByIndex) by index, \(s.scanned) scanned; \(s.blocksRead) blocks (\(s.bytesInflated) bytes) decompressed")
         }
-        if outcome.count == 0 { throw ExitCode(CLI.findings) }
+        if outcome.count == 0 {
+            if let note = RemovedByRetention.note(store: store) { CLI.printError("auditq: \(store): \(note)") }
+            throw ExitCode(CLI.findings)
+        }
     }
 
     /// The `--format json` document (`schemas/find-result.schema.json`).

@@ -1,7 +1,6 @@
 import ArgumentParser
 import AuditModel
 import AuditQuery
-import AuditStore
 
 #if canImport(Glibc)
 import Glibc
@@ -50,22 +49,12 @@ struct ShowCommand: ParsableCommand {
         }
         for note in result.notes { CLI.printError("auditq: \(store): \(note)") }
         guard let match = result.match else {
-            CLI.printError("auditq: \(store): no record \(seq)\(removalNote())")
+            CLI.printError("auditq: \(store): no record \(seq)" + (RemovedByRetention.note(seq: seq, store: store).map { ": " + $0 } ?? ""))
             throw ExitCode(CLI.findings)
         }
         switch format ?? (isatty(1) != 0 ? .pretty : .json) {
         case .pretty: CLI.writeStdout(PrettyJSON.encode(.object(match.record)))
         case .json: CLI.writeStdout(match.line + [0x0A])
         }
-    }
-
-    /// When retention removed the record's segment: by which policy and when, from the signed retention
-    /// state (`auditq verify` checks its signature; this only explains the absence).
-    func removalNote() -> String {
-        let layout = StoreLayout(root: store)
-        guard let bytes = try? FileSystem.readFile(layout.retentionState), let state = try? RetentionState(bytes: bytes),
-            seq < state.firstSeq, let removal = state.removals.first(where: { $0.seqs.contains(seq) })
-        else { return "" }
-        return ": retention removed it, with segments \(removal.segments.lowerBound)-\(removal.segments.upperBound) (seq \(removal.seqs.lowerBound)-\(removal.seqs.upperBound)), under policy '\(removal.policy)' on \(removal.time) (retention.json; the store now begins at seq \(state.firstSeq))"
     }
 }
