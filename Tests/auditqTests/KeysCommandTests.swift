@@ -63,4 +63,13 @@ struct KeysCommandTests {
         #expect(result.stderr.contains("chmod 600"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: fixture.store + "/store.json"))
     }
+
+    @Test("ingest given the public key instead of the private one says so (not 'chmod 600')")
+    func ingestGivenPublicKey() throws {
+        let fixture = try StoreFixture()
+        let result = try AuditQProcess.run(["ingest", "--store", fixture.store, "--key", fixture.publicKey], stdin: Array((StoreFixture.event(0) + "\n").utf8))
+        #expect(result.status == 2, "\(result.summary)")
+        #expect(result.stderr.contains("this is a public key") && !result.stderr.contains("chmod"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.store + "/store.json"))
+    }
 }

@@ -21,6 +21,9 @@ public struct SigningKey: Sendable {
         guard let mode = FileSystem.permissions(of: path) else {
             throw AuditStoreError(.key, "cannot read the private key file (it does not exist or is not accessible)", path: path)
         }
+        if let head = try? FileSystem.readFile(path).prefix(64), head.starts(with: Array("-----BEGIN PUBLIC KEY-----".utf8)) {
+            throw AuditStoreError(.key, "this is a public key; a private key is needed here (keys generate wrote it beside this one, without .pub)", path: path)
+        }
         guard mode & 0o077 == 0 else {
             throw AuditStoreError(
                 .key,
