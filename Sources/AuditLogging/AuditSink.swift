@@ -121,6 +121,8 @@ public final class AuditSink: @unchecked Sendable {
     private let shutdownState = Condition<ShutdownPhase>(.running)
     // Drain thread only:
     private var drainIdempotency: IdempotencyWindow
+    /// What `slot` holds, read without its lock: the drain thread is the only one that replaces it.
+    private var drainStore: StoreSlot.Current
     private var drainFailures = 0
     /// Log events dropped because the store failed, not yet noted in the chain.
     private var storeDrops = 0
@@ -164,7 +166,9 @@ public final class AuditSink: @unchecked Sendable {
         self.configuration = configuration
         self.redactor = Redactor(rules: configuration.redactionRules)
         self.metrics = metrics
-        self.slot = StoreSlot(.init(writer: writer, durability: DurabilityNotifier(writer: writer, metrics: metrics)))
+        let current = StoreSlot.Current(writer: writer, durability: DurabilityNotifier(writer: writer, metrics: metrics))
+        self.slot = StoreSlot(current)
+        self.drainStore = current
         self.reopen = (path, key, store)
         var window = IdempotencyWindow(window: configuration.idempotencyWindow, maxEntries: configuration.idempotencyMaxEntries)
         Self.restoreIdempotency(into: &window, path: path, configuration: configuration)
@@ -277,7 +281,7 @@ public final class AuditSink: @unchecked Sendable {
                 if q.items.isEmpty && q.dropped == 0 && !q.closing { q.drainerWaiting = true }
             }
             // While the store has failed, wake up to try reopening it even when nothing arrives.
-            let failed = reopenScheduled && writer.failure != nil
+            let failed = reopenScheduled && drainStore.writer.failure != nil
             let (dropped, closing, wakeSpace, depth) = queue.wait(
                 until: { (!$0.items.isEmpty || $0.dropped > 0 || $0.closing) && (!$0.paused || $0.closing) },
                 timeout: failed ? max(0.001, nextReopenAttempt - monotonicSeconds()) : nil
@@ -296,7 +300,7 @@ public final class AuditSink: @unchecked Sendable {
             for item in batch { drain(item, &tally) }
             batch.removeAll(keepingCapacity: true)
             tally.publish(to: self)
-            metrics.noteStoreBytes(writer.appendedBytes)
+            metrics.noteStoreBytes(drainStore.writer.appendedBytes)
             if closing, storeDrops > 0 {
                 reportToStandardError("auditq: \(storeDrops) log events were dropped because the store failed; the sink shut down before it could note them in the chain")
                 storeDrops = 0
@@ -332,12 +336,12 @@ public final class AuditSink: @unchecked Sendable {
             now = monotonicSeconds()
             if let seq = drainIdempotency.seq(for: key, now: now) {
                 metrics.duplicates.increment()
-                item.completion?(.success(Appended(seq: seq, durability: slot.current.durability)))
+                item.completion?(.success(Appended(seq: seq, durability: drainStore.durability)))
                 return
             }
         }
         do {
-            let current = slot.current
+            let current = drainStore
             let seq = try current.writer.append(item.event, redaction: item.redaction.isEmpty ? nil : item.redaction.jsonValue)
             if let key = item.idempotencyKey { drainIdempotency.remember(key, seq: seq, now: now) }
             if tally.firstSeq == nil { tally.firstSeq = seq }
@@ -384,7 +388,7 @@ public final class AuditSink: @unchecked Sendable {
     /// lost; their sequence numbers go to new records, so waits on them fail (``StoreSlot/isLost(_:)``)
     /// and their ids are forgotten by the idempotency window (a retried delivery is stored again).
     private func reopenIfDue(_ tally: inout Tally) {
-        let failed = slot.current
+        let failed = drainStore
         guard configuration.storeReopenInterval > 0, failed.writer.failure != nil else { return }
         let now = monotonicSeconds()
         // The first attempt comes one interval after the failure is seen: a disk that just filled up
@@ -412,10 +416,8 @@ public final class AuditSink: @unchecked Sendable {
         // What recovery kept: the acknowledged records (the failed writer cut its file back to them), or
         // more when that cut failed too.
         let kept = writer.recovery?.recoveredThroughSeq ?? (writer.nextSeq - 1)
-        slot.replace(
-            with: .init(writer: writer, durability: DurabilityNotifier(writer: writer, metrics: metrics)),
-            lost: next > kept + 1 ? (kept + 1)...(next - 1) : nil
-        )
+        drainStore = .init(writer: writer, durability: DurabilityNotifier(writer: writer, metrics: metrics))
+        slot.replace(with: drainStore, lost: next > kept + 1 ? (kept + 1)...(next - 1) : nil)
         failed.durability.stop()
         drainIdempotency.forget(above: kept)
         queue.withLock { q in

@@ -142,13 +142,17 @@ package struct StoreLayout: Sendable, Hashable {
         return result
     }
 
+    /// The retention state, when retention has removed segments and it reads (read, not verified:
+    /// `auditq verify` checks its signature).
+    package var unverifiedRetentionState: RetentionState? {
+        guard FileSystem.exists(retentionState), let bytes = try? FileSystem.readFile(retentionState) else { return nil }
+        return try? RetentionState(bytes: bytes)
+    }
+
     /// The oldest segment the store still has: 1, or the retention state's first segment (read, not
-    /// verified; `auditq verify` checks its signature).
+    /// verified).
     package var firstSegment: UInt64 {
-        guard FileSystem.exists(retentionState), let bytes = try? FileSystem.readFile(retentionState),
-            let state = try? RetentionState(bytes: bytes)
-        else { return 1 }
-        return state.firstSegment
+        unverifiedRetentionState?.firstSegment ?? 1
     }
 
     /// The files that hold a sealed segment's records and index now: generation 0, or the generation

@@ -499,8 +499,8 @@ public final class StoreWriter: @unchecked Sendable {
         lock.release()
     }
 
-    /// Stops like a writer whose disk filled up: `failure` is set and the flusher stops, leaving what it
-    /// had not written unwritten. For tests of what callers do with a failed writer.
+    /// Stops like a writer whose disk filled up: `failure` is set, every later append fails, and the
+    /// flusher stops after the batch it holds. For tests of what callers do with a failed writer.
     package func simulateFailure(_ failure: AuditStoreError) {
         state.withLock { s in
             s.failure = s.failure ?? failure

@@ -192,33 +192,27 @@ struct IngestCommand: ParsableCommand {
 }
 
 /// SIGINT and SIGTERM during ingest: noted, and the input stopped (see ``IngestPipeline/stop()``).
-final class Interrupt: @unchecked Sendable {
-    // `first` is only touched under `lock`; the sources are kept alive here.
-    private let lock = DispatchSemaphore(value: 1)
-    private var first: Int32?
-    private var sources: [DispatchSourceSignal] = []
+final class Interrupt {
+    private let first = Condition<Int32?>(nil)
+    /// Kept alive here: a released source stops delivering.
+    private let sources: [any DispatchSourceSignal]
 
     init(pipeline: IngestPipeline) {
-        for number in [SIGINT, SIGTERM] {
+        let first = self.first
+        sources = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in
-                lock.wait()
-                if first == nil { first = number }
-                lock.signal()
+            source.setEventHandler {
+                first.withLock { if $0 == nil { $0 = number } }
                 pipeline.stop()
             }
             source.resume()
-            sources.append(source)
+            return source
         }
     }
 
     /// The first signal received, if any.
-    var received: Int32? {
-        lock.wait()
-        defer { lock.signal() }
-        return first
-    }
+    var received: Int32? { first.withLock { $0 } }
 }
 
 /// The input lines of the events appended but not yet known to be durable, so that a failed run can
