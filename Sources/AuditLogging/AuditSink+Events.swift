@@ -23,6 +23,22 @@ extension AuditSink {
     /// cannot be built even without its mapped fields is counted as an error and as dropped.
     func submitLog(level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, error: JSONObject?) {
         let now = Timestamp.now()
+        if error == nil, let bytes = encodeLog(level: level, message: message, source: configuration.source ?? source, logger: logger, metadata: metadata, now: now) {
+            submitLog(Item(payload: .encoded(bytes, timestamp: now), redaction: RedactionReport(), idempotencyKey: nil, isAudit: false, completion: nil))
+            return
+        }
+        let object = Self.logEvent(level: level, message: message, source: configuration.source ?? source, logger: logger, error: error, now: now)
+        guard let (event, report) = prepare(object, metadata: metadata, formatted: now) else {
+            metrics.errors(kind: "invalid_event").increment()
+            queue.withLock { $0.noteDrop() }
+            metrics.dropped.increment()
+            return
+        }
+        submitLog(Item(payload: .event(event), redaction: report, idempotencyKey: event.id, isAudit: false, completion: nil))
+    }
+
+    /// A log event's own members, before its metadata is mapped in.
+    static func logEvent(level: String, message: String, source: String, logger: String, error: JSONObject?, now: Timestamp) -> JSONObject {
         typealias Member = JSONObject.Member
         // In key order, so that no member has to be inserted.
         var members = [Member(key: AuditEvent.Field.action, value: "log")]
@@ -31,16 +47,91 @@ extension AuditSink {
         members.append(Member(key: AuditEvent.Field.level, value: .string(level)))
         members.append(Member(key: "logger", value: .string(logger)))
         members.append(Member(key: AuditEvent.Field.message, value: .string(message)))
-        members.append(Member(key: AuditEvent.Field.source, value: .string(configuration.source ?? source)))
+        members.append(Member(key: AuditEvent.Field.source, value: .string(source)))
         members.append(Member(key: AuditEvent.Field.ts, value: .string(now.description)))
-        let object = JSONObject(sortedUniqueMembers: members)
-        guard let (event, report) = prepare(object, metadata: metadata, formatted: now) else {
-            metrics.errors(kind: "invalid_event").increment()
-            queue.withLock { $0.noteDrop() }
-            metrics.dropped.increment()
-            return
+        return JSONObject(sortedUniqueMembers: members)
+    }
+
+    /// The log path without a tree, for the common event: every metadata value a string (or a
+    /// non-sensitive string-convertible), ASCII keys, no event id, valid mapped fields, and nothing the
+    /// redactor would change. Writes the event exactly as ``prepare(_:metadata:formatted:)`` followed by
+    /// canonical encoding would (a test holds the two equal), in one pass over the members; nil sends
+    /// the event down the general path, which handles everything else.
+    func encodeLog(level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, now: Timestamp) -> [UInt8]? {
+        typealias Slot = LogEventLayout.Slot
+        // The top-level members have known names, so their order is fixed: one slot each.
+        var top = [String?](repeating: nil, count: Slot.allCases.count)
+        top[Slot.action.rawValue] = "log"
+        top[Slot.level.rawValue] = level
+        top[Slot.logger.rawValue] = logger
+        top[Slot.message.rawValue] = message
+        top[Slot.source.rawValue] = source
+        top[Slot.ts.rawValue] = now.description
+        var rest: [(key: String, value: String)] = []
+        rest.reserveCapacity(metadata.count)
+        for (key, value) in metadata {
+            let text: String
+            switch value {
+            case .string(let s): text = s
+            case .stringConvertible(let c):
+                guard value.attributes[Sensitivity.self] != .sensitive else { return nil }
+                text = c.description
+            case .dictionary, .array: return nil
+            }
+            guard key.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+            if let field = Self.field(for: key) {
+                // A mapped field replaces the handler's own member, as `merge` does; an event id is an
+                // idempotency key, which the general path handles.
+                guard let slot = Slot(field: field), Self.isValidMapped(text) else { return nil }
+                top[slot.rawValue] = text
+            } else if key == AuditMetadataKey.traceID {
+                if metadata[AuditMetadataKey.correlationID] == nil {
+                    guard Self.isValidMapped(text) else { return nil }
+                    top[Slot.correlationID.rawValue] = text
+                }
+                rest.append((key, text))
+            } else {
+                rest.append((key, text))
+            }
         }
-        submitLog(Item(event: event, redaction: report, idempotencyKey: event.id, isAudit: false, completion: nil))
+        guard Self.isValidMapped(level), Self.isValidMapped(source) else { return nil }
+        // RFC 8785 orders names by UTF-16 code units, which for ASCII names is their byte order (and
+        // `<` on ASCII strings).
+        rest.sort { $0.key < $1.key }
+
+        var out: [UInt8] = []
+        out.reserveCapacity(96 + message.utf8.count + 32 * (Slot.allCases.count + rest.count))
+        out.append(UInt8(ascii: "{"))
+        for slot in Slot.allCases {
+            if slot == .outcome, !rest.isEmpty {
+                // `metadata` sorts between `message` and `outcome`.
+                out.append(contentsOf: #","metadata":"#.utf8)
+                for (i, member) in rest.enumerated() {
+                    out.append(i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+                    CanonicalJSON.appendString(member.key, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    CanonicalJSON.appendString(member.value, to: &out)
+                }
+                out.append(UInt8(ascii: "}"))
+            }
+            guard let value = top[slot.rawValue] else { continue }
+            out.append(contentsOf: LogEventLayout.names[slot.rawValue])  // `"name":`, after a comma but the first
+            CanonicalJSON.appendString(value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+
+        // Nothing to redact: the redactor's own checks, run on the bytes (they decline escapes and
+        // non-ASCII names, which then take the general path).
+        let unchanged = out.withUnsafeBufferPointer { bytes in
+            guard let tape = JSONTape(bytes, maxDepth: redactor.maxDepth, maxBytes: Int(Int32.max) - 1) else { return false }
+            return redactor.leavesUnchanged(tape)
+        }
+        return unchanged ? out : nil
+    }
+
+    /// The check ``AuditEvent/init(validating:)`` makes of a mapped string field: 1 to 256 bytes.
+    static func isValidMapped(_ value: String) -> Bool {
+        (1...256).contains(value.utf8.count)
     }
 
     /// Maps metadata onto `object` (known keys to fields, the rest under `metadata`), redacts, validates.
@@ -113,5 +204,50 @@ extension AuditSink {
         for (_, value) in metadata { _ = json(value, report: &scratch) }
         report.merge(scratch)
         return scratch.counts[Redactor.declaredSensitiveRule] ?? 0
+    }
+}
+
+/// The top-level members a log event on the fast path can have, in canonical (RFC 8785) order.
+enum LogEventLayout {
+    enum Slot: Int, CaseIterable {
+        case action, correlationID, customerCode, level, logger, message, outcome, requestID, source, transactionID, ts
+
+        /// The slot of a field a metadata key maps to (nil for `id`, which the fast path leaves alone).
+        init?(field: String) {
+            switch field {
+            case AuditEvent.Field.action: self = .action
+            case AuditEvent.Field.correlationID: self = .correlationID
+            case AuditEvent.Field.customerCode: self = .customerCode
+            case AuditEvent.Field.outcome: self = .outcome
+            case AuditEvent.Field.requestID: self = .requestID
+            case AuditEvent.Field.transactionID: self = .transactionID
+            default: return nil
+            }
+        }
+
+        var name: String {
+            switch self {
+            case .action: AuditEvent.Field.action
+            case .correlationID: AuditEvent.Field.correlationID
+            case .customerCode: AuditEvent.Field.customerCode
+            case .level: AuditEvent.Field.level
+            case .logger: "logger"
+            case .message: AuditEvent.Field.message
+            case .outcome: AuditEvent.Field.outcome
+            case .requestID: AuditEvent.Field.requestID
+            case .source: AuditEvent.Field.source
+            case .transactionID: AuditEvent.Field.transactionID
+            case .ts: AuditEvent.Field.ts
+            }
+        }
+    }
+
+    /// Each slot's `"name":`, with the comma that separates it from the member before (the first slot,
+    /// `action`, is always present and has none).
+    static let names: [[UInt8]] = Slot.allCases.map { slot in
+        var bytes: [UInt8] = slot == .action ? [] : [UInt8(ascii: ",")]
+        CanonicalJSON.appendString(slot.name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        return bytes
     }
 }

@@ -93,7 +93,7 @@ extension AuditSink {
             throw AuditLoggingError(.invalidEvent, "\(error)")
         }
 
-        let appended = try await enqueueAudit(Item(event: event, redaction: report, idempotencyKey: event.id, isAudit: true, completion: nil))
+        let appended = try await enqueueAudit(Item(payload: .event(event), redaction: report, idempotencyKey: event.id, isAudit: true, completion: nil))
         if durable { try await waitUntilDurable(appended) }
         return appended.seq
     }

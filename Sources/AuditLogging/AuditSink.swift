@@ -63,7 +63,13 @@ public final class AuditSink: @unchecked Sendable {
     }
 
     struct Item {
-        var event: AuditEvent
+        enum Payload {
+            case event(AuditEvent)
+            /// A log event encoded canonically on the caller's thread, with its `ts` (the fast path).
+            case encoded([UInt8], timestamp: Timestamp)
+        }
+
+        var payload: Payload
         var redaction: RedactionReport
         var idempotencyKey: String?
         var isAudit: Bool
@@ -342,7 +348,12 @@ public final class AuditSink: @unchecked Sendable {
         }
         do {
             let current = drainStore
-            let seq = try current.writer.append(item.event, redaction: item.redaction.isEmpty ? nil : item.redaction.jsonValue)
+            let redaction = item.redaction.isEmpty ? nil : item.redaction.jsonValue
+            let seq: UInt64
+            switch item.payload {
+            case .event(let event): seq = try current.writer.append(event, redaction: redaction)
+            case .encoded(let bytes, let timestamp): seq = try current.writer.append(canonicalEvent: bytes, timestamp: timestamp, redaction: redaction)
+            }
             if let key = item.idempotencyKey { drainIdempotency.remember(key, seq: seq, now: now) }
             if tally.firstSeq == nil { tally.firstSeq = seq }
             tally.lastSeq = seq
@@ -449,7 +460,7 @@ public final class AuditSink: @unchecked Sendable {
         ]
         if let source = configuration.source { object[AuditEvent.Field.source] = .string(source) }
         guard let event = try? AuditEvent(validating: object) else { return }
-        drain(Item(event: event, redaction: RedactionReport(), idempotencyKey: nil, isAudit: true, completion: nil), &tally)
+        drain(Item(payload: .event(event), redaction: RedactionReport(), idempotencyKey: nil, isAudit: true, completion: nil), &tally)
     }
 
     // MARK: - Acknowledgement and shutdown

@@ -33,6 +33,9 @@ struct LoggingBench: ParsableCommand {
     @Option(help: "Group-commit window in seconds (the writer's default is 0.002).")
     var groupCommitWindow = 0.002
 
+    @Option(help: "zlib level of the store, 1 (fastest) to 9 (the writer's default is 6).")
+    var level: Int32 = 6
+
     @Option(help: "Producer threads for the throughput run.")
     var producers = 1
 
@@ -81,6 +84,7 @@ struct LoggingBench: ParsableCommand {
     func sinkPhase(_ durability: StoreWriter.Durability, key: SigningKey) throws {
         var configuration = AuditSink.Configuration()
         configuration.store.durability = durability
+        configuration.store.compressionLevel = level
         configuration.maxQueuedEvents = 65_536
         configuration.logOverflow = .wait(seconds: 60)
         let sink = try AuditSink(path: "\(scratch)/store-\(durability.rawValue)", key: key, configuration: configuration)
@@ -107,6 +111,7 @@ struct LoggingBench: ParsableCommand {
         var configuration = AuditSink.Configuration()
         configuration.maxQueuedEvents = 1 << 20
         configuration.store.checkpointInterval = checkpointInterval
+        configuration.store.compressionLevel = level
         configuration.store.groupCommitWindow = groupCommitWindow
         let sink = try AuditSink(path: scratch + "/store-latency", key: key, configuration: configuration)
         let logger = Logger(label: "payments") { AuditLogHandler(label: $0, sink: sink) }

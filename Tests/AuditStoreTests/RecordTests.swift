@@ -49,6 +49,44 @@ struct RecordTests {
         }
     }
 
+    @Test("a pre-encoded event gives the bytes and digest of the same event encoded from its tree")
+    func canonicalEventMatchesTree() throws {
+        // `id` among the personal-data paths too, so the spliced member's range is marked like any other.
+        let withID = (personalData.map(\.0) + ["id", "zz", "metadata.nested.x"]).sorted().map { ($0, $0.split(separator: ".").map(String.init)) }
+        var rng = SystemRandomNumberGenerator()
+        var events: [JSONObject] = [
+            ["ts": "2026-11-20T10:00:00.000000Z", "action": "a"],  // `id` sorts before both members
+            ["a": 1, "b": 2],  // ... after both
+            ["a": 1, "zz": "last value, personal data"],  // ... after both, the last value marked
+            ["http": ["status": 200], "z": 1],  // ... between them
+            ["i": 1, "ia": 2, "idx": 3, "id_": 4],  // names that share its first letters
+            [:],
+        ]
+        for n in 0..<200 {
+            var event = Fixtures.event(n).fields
+            if n % 5 == 0 { event = Fixtures.event(n, extra: ["metadata": ["name": "Ada \"the\" \\ one", "phone": .null, "nested": ["x": [1, "}"]]]]).fields }
+            if n % 11 == 0 { event["actor"] = "not-an-object" }
+            event["id"] = nil
+            events.append(event)
+        }
+        for pd in [personalData, withID] {
+            for (n, event) in events.enumerated() {
+                let leaf = SHA256Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })!
+                let redaction: JSONValue? = n % 2 == 0 ? ["rules": ["bearer-token": 1]] : nil
+                let id = "0123456789abcdef-\(n)"
+                let expected = Record.encodeNew(seq: UInt64(n + 1), event: event, assignedID: id, personalData: pd, redaction: redaction, leafKey: leaf)
+                var bytes: [UInt8] = []
+                CanonicalJSON.encode(event, into: &bytes)
+                let encoded = try bytes.withUnsafeBytes { raw in
+                    let members = try #require(RawEvent(line: raw, event: 0..<raw.count))
+                    return Record.encodeNew(seq: UInt64(n + 1), canonicalEvent: raw, members: members, assignedID: id, personalData: pd, redaction: redaction, leafKey: leaf)
+                }
+                #expect(String(decoding: encoded.line, as: UTF8.self) == String(decoding: expected.line, as: UTF8.self), "event \(n)")
+                #expect(encoded.digest == expected.digest, "event \(n)")
+            }
+        }
+    }
+
     @Test("the verifier's fast digest over raw bytes equals the record model's, and falls back when it must")
     func fastDigestMatchesModel() throws {
         var rng = SystemRandomNumberGenerator()

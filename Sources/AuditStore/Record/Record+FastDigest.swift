@@ -62,13 +62,24 @@ extension Record {
         guard let leaf = leafKey(Int(seq - firstSeq)) else { return nil }
 
         // Locate each personal-data value inside the event object.
-        var spans: [(path: Range<Int>, value: Range<Int>)] = []
+        var spans: [(value: Range<Int>, salt: SHA256Digest)] = []
         spans.reserveCapacity(pdPaths.count)
         for path in pdPaths {
             guard let value = members.locate(path: path, line: line) else { return nil }
-            spans.append((path, value))
+            let salt = leaf.withUnsafeBytes { leaf in
+                withUnsafeBytes(of: UInt8(2)) { SHA256.hash(leaf, $0, UnsafeRawBufferPointer(rebasing: line[path])) }
+            }
+            spans.append((value, salt))
         }
         spans.sort { $0.value.lowerBound < $1.value.lowerBound }
+        guard let digest = sealedDigest(of: line, commitments: spans) else { return nil }
+        return (seq, digest, eventRange, members)
+    }
+
+    /// The digest of a record's sealed form: `line` with each personal-data value (`spans`, sorted by
+    /// offset, not overlapping) replaced by its commitment `"commit:<hex SHA-256(salt ‖ value bytes)>"`.
+    /// Nil when the spans overlap.
+    static func sealedDigest(of line: UnsafeRawBufferPointer, commitments spans: [(value: Range<Int>, salt: SHA256Digest)]) -> SHA256Digest? {
         var hasher = SHA256()
         var cursor = 0
         // `"commit:` + 64 hex digits + `"`, rewritten in place for each value (on the stack).
@@ -80,10 +91,7 @@ extension Record {
                 for span in spans {
                     guard span.value.lowerBound >= cursor else { return false }
                     hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]))
-                    let salt = leaf.withUnsafeBytes { leaf in
-                        withUnsafeBytes(of: UInt8(2)) { SHA256.hash(leaf, $0, UnsafeRawBufferPointer(rebasing: line[span.path])) }
-                    }
-                    let commitment = salt.withUnsafeBytes { SHA256.hash($0, UnsafeRawBufferPointer(rebasing: line[span.value])) }
+                    let commitment = span.salt.withUnsafeBytes { SHA256.hash($0, UnsafeRawBufferPointer(rebasing: line[span.value])) }
                     commitment.withUnsafeBytes { digest in
                         for i in 0..<digest.count {
                             replacement[hexStart + 2 * i] = Record.hexDigits[Int(digest[i] >> 4)]
@@ -98,7 +106,7 @@ extension Record {
         }
         guard complete else { return nil }
         hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor...]))
-        return (seq, hasher.digest(), eventRange, members)
+        return hasher.digest()
     }
 }
 
@@ -180,15 +188,21 @@ package struct RawEvent: Sendable {
     /// The value at a dotted path (the bytes of `path` in the line), or nil when absent, null, or not
     /// reachable through objects.
     func locate(path: Range<Int>, line: UnsafeRawBufferPointer) -> Range<Int>? {
-        let bytes = line.bindMemory(to: UInt8.self)
-        var end = path.lowerBound
-        while end < path.upperBound, bytes[end] != UInt8(ascii: ".") { end += 1 }
-        guard let first = value(UnsafeRawBufferPointer(rebasing: line[path.lowerBound..<end]), line: line) else { return nil }
-        if end == path.upperBound {
+        locate(path: UnsafeRawBufferPointer(rebasing: line[path]), line: line)
+    }
+
+    /// The value at a dotted path given as its UTF-8 bytes, or nil when absent, null, or not reachable
+    /// through objects.
+    package func locate(path: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer) -> Range<Int>? {
+        let path = path.bindMemory(to: UInt8.self)
+        var end = 0
+        while end < path.count, path[end] != UInt8(ascii: ".") { end += 1 }
+        guard let first = value(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: path[..<end])), line: line) else { return nil }
+        if end == path.count {
             let isNull = first.count == 4 && memcmp(line.baseAddress! + first.lowerBound, "null", 4) == 0
             return isNull ? nil : first
         }
-        return RawJSON(bytes: bytes).locate(path: (end + 1)..<path.upperBound, inObjectAt: first)
+        return RawJSON(bytes: line.bindMemory(to: UInt8.self)).locate(path: UnsafeBufferPointer(rebasing: path[(end + 1)...]), inObjectAt: first)
     }
 }
 
@@ -284,16 +298,16 @@ struct RawJSON {
         return true
     }
 
-    /// The range of the value at a dotted path (given as the bytes of the path) inside the object whose
-    /// bytes are `object`; nil when absent, null, or not reachable through objects.
-    func locate(path: Range<Int>, inObjectAt object: Range<Int>) -> Range<Int>? {
+    /// The range of the value at a dotted path (given as its bytes) inside the object whose bytes are
+    /// `object`; nil when absent, null, or not reachable through objects.
+    func locate(path: UnsafeBufferPointer<UInt8>, inObjectAt object: Range<Int>) -> Range<Int>? {
         var scanner = RawJSON(bytes: bytes)
         scanner.index = object.lowerBound
-        var component = path.lowerBound
+        var component = 0
         while true {
             var end = component
-            while end < path.upperBound, bytes[end] != UInt8(ascii: ".") { end += 1 }
-            let name = component..<end
+            while end < path.count, path[end] != UInt8(ascii: ".") { end += 1 }
+            let name = UnsafeBufferPointer(rebasing: path[component..<end])
             guard scanner.consume(UInt8(ascii: "{")) else { return nil }
             if scanner.consume(UInt8(ascii: "}")) { return nil }
             var found: Range<Int>?
@@ -301,13 +315,13 @@ struct RawJSON {
                 guard let key = scanner.plainString(), scanner.consume(UInt8(ascii: ":")) else { return nil }
                 let start = scanner.index
                 guard scanner.skipValue() else { return nil }
-                if key.count == name.count, memcmp(bytes.baseAddress! + key.lowerBound, bytes.baseAddress! + name.lowerBound, name.count) == 0 {
+                if key.count == name.count, name.isEmpty || memcmp(bytes.baseAddress! + key.lowerBound, name.baseAddress!, name.count) == 0 {
                     found = start..<scanner.index
                     break
                 }
             } while scanner.consume(UInt8(ascii: ","))
             guard let value = found else { return nil }
-            if end == path.upperBound {
+            if end == path.count {
                 let isNull = value.count == 4 && memcmp(bytes.baseAddress! + value.lowerBound, "null", 4) == 0
                 return isNull ? nil : value
             }

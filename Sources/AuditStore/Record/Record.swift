@@ -199,11 +199,87 @@ extension Record {
             marking: marks ?? CanonicalJSON.PathMarks(personalData.map(\.components))
         )
         let present = personalData.indices.filter { ranges[$0] != nil }
+        appendEnvelope(to: &line, personalData: present.map { personalData[$0].path }, redaction: redaction, seq: seq)
+        guard !present.isEmpty else { return (line, SHA256.hash(line)) }
+        // Ranges are disjoint and increase with the sorted path order only by accident; sort by offset.
+        let spans = present.map { (value: ranges[$0]!, salt: SaltTree.salt(leafKey: leafKey, path: personalData[$0].path)) }
+            .sorted { $0.value.lowerBound < $1.value.lowerBound }
+        return (line, line.withUnsafeBytes { sealedDigest(of: $0, commitments: spans)! })
+    }
+
+    /// The write path for an event its producer already encoded canonically (the log handler's fast
+    /// path): the same line and digest as the tree form above gives for the parsed event.
+    ///
+    /// - Parameters:
+    ///   - event: a valid event object exactly as ``CanonicalJSON`` encodes it.
+    ///   - members: its top-level members (``RawEvent`` over `event`).
+    ///   - assignedID: the id the store assigns, for an event without one: spliced in at its place in
+    ///     key order.
+    package static func encodeNew(
+        seq: UInt64,
+        canonicalEvent event: UnsafeRawBufferPointer,
+        members: RawEvent,
+        assignedID: String?,
+        personalData: [(path: String, components: [String])],
+        redaction: JSONValue?,
+        leafKey: SHA256Digest
+    ) -> (line: [UInt8], digest: SHA256Digest) {
+        let prefix = #"{"event":"#.utf8
+        // Where the id goes: before the first member whose name sorts after `id` (names compare as
+        // bytes against an ASCII name exactly as RFC 8785 orders them), else before the closing brace.
+        var splice = event.count - 1
+        var idMember: [UInt8] = []
+        var idValue = 0..<0  // the id's value in `idMember`
+        if let assignedID {
+            let after = members.members.first { key in
+                let name = UnsafeRawBufferPointer(rebasing: event[key.key])
+                return !name.lexicographicallyPrecedes("id".utf8) && !name.elementsEqual("id".utf8)
+            }
+            if let after { splice = after.key.lowerBound - 1 }
+            idMember = after != nil || members.members.isEmpty ? Array(#""id":"#.utf8) : Array(#","id":"#.utf8)
+            let valueStart = idMember.count
+            CanonicalJSON.appendString(assignedID, to: &idMember)
+            idValue = valueStart..<idMember.count
+            if after != nil { idMember.append(UInt8(ascii: ",")) }
+        }
+        // An offset in `event` as an offset in the line.
+        func shifted(_ offset: Int) -> Int { prefix.count + offset + (offset >= splice ? idMember.count : 0) }
+
+        var line: [UInt8] = []
+        line.reserveCapacity(prefix.count + event.count + idMember.count + 160)
+        line.append(contentsOf: prefix)
+        line.append(contentsOf: event[..<splice])
+        line.append(contentsOf: idMember)
+        line.append(contentsOf: event[splice...])
+
+        var present: [String] = []
+        var spans: [(value: Range<Int>, salt: SHA256Digest)] = []
+        for entry in personalData {
+            let span: Range<Int>
+            if !idMember.isEmpty, entry.path == AuditEvent.Field.id {
+                span = (prefix.count + splice + idValue.lowerBound)..<(prefix.count + splice + idValue.upperBound)
+            } else {
+                var path = entry.path
+                guard let range = path.withUTF8({ members.locate(path: UnsafeRawBufferPointer($0), line: event) }) else { continue }
+                let start = shifted(range.lowerBound)
+                span = start..<start + range.count
+            }
+            present.append(entry.path)
+            spans.append((span, SaltTree.salt(leafKey: leafKey, path: entry.path)))
+        }
+        appendEnvelope(to: &line, personalData: present, redaction: redaction, seq: seq)
+        guard !spans.isEmpty else { return (line, SHA256.hash(line)) }
+        spans.sort { $0.value.lowerBound < $1.value.lowerBound }
+        return (line, line.withUnsafeBytes { sealedDigest(of: $0, commitments: spans)! })
+    }
+
+    /// The members after `event`: the personal-data paths present, the redaction report, `seq`, `v`.
+    private static func appendEnvelope(to line: inout [UInt8], personalData present: [String], redaction: JSONValue?, seq: UInt64) {
         if !present.isEmpty {
             line.append(contentsOf: #","pd":["#.utf8)
-            for (i, index) in present.enumerated() {
+            for (i, path) in present.enumerated() {
                 if i > 0 { line.append(UInt8(ascii: ",")) }
-                CanonicalJSON.appendString(personalData[index].path, to: &line)
+                CanonicalJSON.appendString(path, to: &line)
             }
             line.append(UInt8(ascii: "]"))
         }
@@ -214,37 +290,6 @@ extension Record {
         line.append(contentsOf: #","seq":"#.utf8)
         line.append(contentsOf: String(seq).utf8)
         line.append(contentsOf: #","v":1}"#.utf8)
-
-        guard !present.isEmpty else { return (line, SHA256.hash(line)) }
-        // Ranges are disjoint and increase with the sorted path order only by accident; sort by offset.
-        let spans = present.sorted { ranges[$0]!.lowerBound < ranges[$1]!.lowerBound }
-        var hasher = SHA256()
-        var cursor = 0
-        // `"commit:` + 64 hex digits + `"`, rewritten in place for each value.
-        var replacement = Record.commitmentTemplate
-        let hexStart = replacement.count - 65
-        let hexDigits = Record.hexDigits
-        line.withUnsafeBytes { bytes in
-            for index in spans {
-                let range = ranges[index]!
-                hasher.update(UnsafeRawBufferPointer(rebasing: bytes[cursor..<range.lowerBound]))
-                var commit = SHA256()
-                commit.update(SaltTree.salt(leafKey: leafKey, path: personalData[index].path))
-                commit.update(UnsafeRawBufferPointer(rebasing: bytes[range]))
-                replacement.withUnsafeMutableBufferPointer { out in
-                    commit.digest().withUnsafeBytes { digest in
-                        for (i, byte) in digest.enumerated() {
-                            out[hexStart + 2 * i] = hexDigits[Int(byte >> 4)]
-                            out[hexStart + 2 * i + 1] = hexDigits[Int(byte & 0xF)]
-                        }
-                    }
-                }
-                replacement.withUnsafeBytes { hasher.update($0) }
-                cursor = range.upperBound
-            }
-            hasher.update(UnsafeRawBufferPointer(rebasing: bytes[cursor...]))
-        }
-        return (line, hasher.digest())
     }
 }
 

@@ -326,9 +326,49 @@ public final class StoreWriter: @unchecked Sendable {
     /// anyone. Blocks while the flusher is more than ``Configuration/maxQueuedBytes`` behind.
     @discardableResult
     public func append(_ event: AuditEvent, redaction: JSONValue? = nil) throws(AuditStoreError) -> UInt64 {
-        let maxQueued = configuration.maxQueuedBytes
         // Fingerprinted here, outside the lock, so the index costs the flusher only an array append.
         let keys = SegmentIndex.RecordKeys(event: event.fields, timestamp: event.timestamp.microsecondsSinceEpoch)
+        let hasID = event.fields[AuditEvent.Field.id] != nil
+        return try append(timestamp: event.timestamp, keys: keys) { seq, leafKey in
+            // As `event.assignID`, but spliced in while encoding: inserting would copy the event's members.
+            Record.encodeNew(
+                seq: seq, event: event.fields, assignedID: hasID ? nil : assignedID(seq),
+                personalData: personalData, marks: personalDataMarks, redaction: redaction, leafKey: leafKey
+            )
+        }
+    }
+
+    /// Appends an event its producer encoded canonically (RFC 8785, exactly as ``CanonicalJSON`` writes
+    /// it) after validating and redacting it: the log handler's fast path, which never builds the
+    /// event's tree. The record is the one ``append(_:redaction:)`` writes for the parsed event.
+    ///
+    /// - Parameter timestamp: the event's `ts`, which the bytes hold in its normalised form.
+    @discardableResult
+    package func append(canonicalEvent event: [UInt8], timestamp: Timestamp, redaction: JSONValue? = nil) throws(AuditStoreError) -> UInt64 {
+        let found: (members: RawEvent, keys: SegmentIndex.RecordKeys)? = event.withUnsafeBytes { bytes in
+            guard let members = RawEvent(line: bytes, event: 0..<bytes.count), case .absent = members.fieldBytes(AuditEvent.Field.id, line: bytes) else { return nil }
+            guard let keys = SegmentIndex.RecordKeys(rawLine: bytes, members: members, timestamp: timestamp.microsecondsSinceEpoch) else { return nil }
+            return (members, keys)
+        }
+        guard let found else {
+            throw AuditStoreError(.invalidEvent, "a pre-encoded event must be a canonical object without an id and with plain-string index keys; it was not stored", path: storeLayout.root)
+        }
+        return try append(timestamp: timestamp, keys: found.keys) { seq, leafKey in
+            event.withUnsafeBytes { bytes in
+                Record.encodeNew(
+                    seq: seq, canonicalEvent: bytes, members: found.members, assignedID: assignedID(seq),
+                    personalData: personalData, redaction: redaction, leafKey: leafKey
+                )
+            }
+        }
+    }
+
+    /// Numbers, encodes, chains and queues one record under the lock; `encode` gets the sequence number
+    /// and the record's leaf key.
+    private func append(
+        timestamp: Timestamp, keys: SegmentIndex.RecordKeys, encode: (UInt64, SHA256Digest) -> (line: [UInt8], digest: SHA256Digest)
+    ) throws(AuditStoreError) -> UInt64 {
+        let maxQueued = configuration.maxQueuedBytes
         var wake = false
         let result: Result<UInt64, AuditStoreError> = state.wait(
             until: { $0.queuedBytes < maxQueued || $0.failure != nil || $0.closing },
@@ -339,18 +379,14 @@ public final class StoreWriter: @unchecked Sendable {
             if shouldRotate(s) { rotate(&s) }
             let seq = s.nextSeq
             let leafKey = s.segment.deriver.leafKey(Int(seq - s.segment.header.firstSeq))
-            // As `event.assignID`, but spliced in while encoding: inserting would copy the event's members.
-            var (line, digest) = Record.encodeNew(
-                seq: seq, event: event.fields, assignedID: event.fields[AuditEvent.Field.id] == nil ? assignedID(seq) : nil,
-                personalData: personalData, marks: personalDataMarks, redaction: redaction, leafKey: leafKey
-            )
+            var (line, digest) = encode(seq, leafKey)
             guard line.count <= configuration.maxRecordBytes else {
                 return .failure(AuditStoreError(.invalidEvent, "the event's record is \(line.count) bytes, over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root))
             }
             s.chainHead = Chain.next(previous: s.chainHead, recordDigest: digest)
             s.segment.merkle.append(recordDigest: digest)
             s.segment.count += 1
-            s.segment.note(event.timestamp)
+            s.segment.note(timestamp)
             line.append(0x0A)
             s.segment.recordBytes += line.count
             let wasEmpty = s.queue.isEmpty
