@@ -60,6 +60,8 @@ struct RecordTests {
             ["a": 1, "zz": "last value, personal data"],  // ... after both, the last value marked
             ["http": ["status": 200], "z": 1],  // ... between them
             ["i": 1, "ia": 2, "idx": 3, "id_": 4],  // names that share its first letters
+            ["customer_code": "C", "metadata": "not an object"],  // paths through a string: no value
+            ["metadata": ["email": .null, "ip": [:], "name": ["x": 1]]],  // null, an empty object, an object
             [:],
         ]
         for n in 0..<200 {

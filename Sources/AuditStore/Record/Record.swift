@@ -254,13 +254,28 @@ extension Record {
 
         var present: [String] = []
         var spans: [(value: Range<Int>, salt: SHA256Digest)] = []
+        // The object named by the first part of the last two-part path: the sorted paths under one
+        // object (`metadata.*`) then share one scan of it.
+        var inner: (name: String, members: RawEvent?)?
         for entry in personalData {
             let span: Range<Int>
             if !idMember.isEmpty, entry.path == AuditEvent.Field.id {
                 span = (prefix.count + splice + idValue.lowerBound)..<(prefix.count + splice + idValue.upperBound)
             } else {
-                var path = entry.path
-                guard let range = path.withUTF8({ members.locate(path: UnsafeRawBufferPointer($0), line: event) }) else { continue }
+                let found: Range<Int>?
+                if entry.components.count == 2 {
+                    if inner?.name != entry.components[0] {
+                        var first = entry.components[0]
+                        let object = first.withUTF8 { members.value(UnsafeRawBufferPointer($0), line: event) }
+                        inner = (entry.components[0], object.flatMap { RawEvent(line: event, event: $0) })
+                    }
+                    var name = entry.components[1]
+                    found = inner?.members.flatMap { object in name.withUTF8 { object.locate(path: UnsafeRawBufferPointer($0), line: event) } }
+                } else {
+                    var path = entry.path
+                    found = path.withUTF8 { members.locate(path: UnsafeRawBufferPointer($0), line: event) }
+                }
+                guard let range = found else { continue }
                 let start = shifted(range.lowerBound)
                 span = start..<start + range.count
             }
