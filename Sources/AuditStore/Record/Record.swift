@@ -199,7 +199,7 @@ extension Record {
             marking: marks ?? CanonicalJSON.PathMarks(personalData.map(\.components))
         )
         let present = personalData.indices.filter { ranges[$0] != nil }
-        appendEnvelope(to: &line, personalData: present.map { personalData[$0].path }, redaction: redaction, seq: seq)
+        appendEnvelope(to: &line, personalData: personalData, present: present, redaction: redaction, seq: seq)
         guard !present.isEmpty else { return (line, SHA256.hash(line)) }
         // Ranges are disjoint and increase with the sorted path order only by accident; sort by offset.
         let spans = present.map { (value: ranges[$0]!, salt: SaltTree.salt(leafKey: leafKey, path: personalData[$0].path)) }
@@ -228,39 +228,45 @@ extension Record {
         // Where the id goes: before the first member whose name sorts after `id` (names compare as
         // bytes against an ASCII name exactly as RFC 8785 orders them), else before the closing brace.
         var splice = event.count - 1
-        var idMember: [UInt8] = []
-        var idValue = 0..<0  // the id's value in `idMember`
-        if let assignedID {
-            let after = members.members.first { key in
+        var after: (key: Range<Int>, value: Range<Int>)?
+        if assignedID != nil {
+            after = members.members.first { key in
                 let name = UnsafeRawBufferPointer(rebasing: event[key.key])
                 return !name.lexicographicallyPrecedes("id".utf8) && !name.elementsEqual("id".utf8)
             }
             if let after { splice = after.key.lowerBound - 1 }
-            idMember = after != nil || members.members.isEmpty ? Array(#""id":"#.utf8) : Array(#","id":"#.utf8)
-            let valueStart = idMember.count
-            CanonicalJSON.appendString(assignedID, to: &idMember)
-            idValue = valueStart..<idMember.count
-            if after != nil { idMember.append(UInt8(ascii: ",")) }
         }
-        // An offset in `event` as an offset in the line.
-        func shifted(_ offset: Int) -> Int { prefix.count + offset + (offset >= splice ? idMember.count : 0) }
-
         var line: [UInt8] = []
-        line.reserveCapacity(prefix.count + event.count + idMember.count + 160)
+        line.reserveCapacity(prefix.count + event.count + 224)
         line.append(contentsOf: prefix)
         line.append(contentsOf: event[..<splice])
-        line.append(contentsOf: idMember)
+        // The id member, written in place; `idValue` is its value's range in the line.
+        let idStart = line.count
+        var idValue = 0..<0
+        if let assignedID {
+            if after == nil, !members.members.isEmpty { line.append(UInt8(ascii: ",")) }
+            line.append(contentsOf: #""id":"#.utf8)
+            let valueStart = line.count
+            CanonicalJSON.appendString(assignedID, to: &line)
+            idValue = valueStart..<line.count
+            if after != nil { line.append(UInt8(ascii: ",")) }
+        }
+        let idLength = line.count - idStart
         line.append(contentsOf: event[splice...])
+        // An offset in `event` as an offset in the line.
+        func shifted(_ offset: Int) -> Int { prefix.count + offset + (offset >= splice ? idLength : 0) }
 
-        var present: [String] = []
+        var present: [Int] = []
+        present.reserveCapacity(personalData.count)
         var spans: [(value: Range<Int>, salt: SHA256Digest)] = []
+        spans.reserveCapacity(personalData.count)
         // The object named by the first part of the last two-part path: the sorted paths under one
         // object (`metadata.*`) then share one scan of it.
         var inner: (name: String, members: RawEvent?)?
-        for entry in personalData {
+        for (index, entry) in personalData.enumerated() {
             let span: Range<Int>
-            if !idMember.isEmpty, entry.path == AuditEvent.Field.id {
-                span = (prefix.count + splice + idValue.lowerBound)..<(prefix.count + splice + idValue.upperBound)
+            if idLength > 0, entry.path == AuditEvent.Field.id {
+                span = idValue
             } else {
                 let found: Range<Int>?
                 if entry.components.count == 2 {
@@ -279,22 +285,25 @@ extension Record {
                 let start = shifted(range.lowerBound)
                 span = start..<start + range.count
             }
-            present.append(entry.path)
+            present.append(index)
             spans.append((span, SaltTree.salt(leafKey: leafKey, path: entry.path)))
         }
-        appendEnvelope(to: &line, personalData: present, redaction: redaction, seq: seq)
+        appendEnvelope(to: &line, personalData: personalData, present: present, redaction: redaction, seq: seq)
         guard !spans.isEmpty else { return (line, SHA256.hash(line)) }
         spans.sort { $0.value.lowerBound < $1.value.lowerBound }
         return (line, line.withUnsafeBytes { sealedDigest(of: $0, commitments: spans)! })
     }
 
-    /// The members after `event`: the personal-data paths present, the redaction report, `seq`, `v`.
-    private static func appendEnvelope(to line: inout [UInt8], personalData present: [String], redaction: JSONValue?, seq: UInt64) {
+    /// The members after `event`: the personal-data paths present (indices into `personalData`), the
+    /// redaction report, `seq`, `v`.
+    private static func appendEnvelope(
+        to line: inout [UInt8], personalData: [(path: String, components: [String])], present: [Int], redaction: JSONValue?, seq: UInt64
+    ) {
         if !present.isEmpty {
             line.append(contentsOf: #","pd":["#.utf8)
-            for (i, path) in present.enumerated() {
+            for (i, index) in present.enumerated() {
                 if i > 0 { line.append(UInt8(ascii: ",")) }
-                CanonicalJSON.appendString(path, to: &line)
+                CanonicalJSON.appendString(personalData[index].path, to: &line)
             }
             line.append(UInt8(ascii: "]"))
         }
