@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "AuditLoggingTests",
             dependencies: [
-                "AuditLogging", "AuditStore", "AuditModel", "AuditVerify", "AuditTestSupport",
+                "AuditLogging", "AuditStore", "AuditModel", "AuditRedaction", "AuditVerify", "AuditTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

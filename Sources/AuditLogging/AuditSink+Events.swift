@@ -38,7 +38,7 @@ extension AuditSink {
     }
 
     /// A log event's own members, before its metadata is mapped in.
-    static func logEvent(level: String, message: String, source: String, logger: String, error: JSONObject?, now: Timestamp) -> JSONObject {
+    package static func logEvent(level: String, message: String, source: String, logger: String, error: JSONObject?, now: Timestamp) -> JSONObject {
         typealias Member = JSONObject.Member
         // In key order, so that no member has to be inserted.
         var members = [Member(key: AuditEvent.Field.action, value: "log")]
@@ -53,20 +53,21 @@ extension AuditSink {
     }
 
     /// The log path without a tree, for the common event: every metadata value a string (or a
-    /// non-sensitive string-convertible), ASCII keys, no event id, valid mapped fields, and nothing the
-    /// redactor would change. Writes the event exactly as ``prepare(_:metadata:formatted:)`` followed by
-    /// canonical encoding would (a test holds the two equal), in one pass over the members; nil sends
-    /// the event down the general path, which handles everything else.
-    func encodeLog(level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, now: Timestamp) -> [UInt8]? {
+    /// non-sensitive string-convertible), ASCII keys that need no escaping, no event id, valid mapped
+    /// fields, and nothing the redactor would change. Writes the event exactly as
+    /// ``prepare(_:metadata:formatted:)`` followed by canonical encoding would (a test holds the two
+    /// equal), in one pass over the members; nil sends the event down the general path, which handles
+    /// everything else.
+    package func encodeLog(level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, now: Timestamp) -> [UInt8]? {
         typealias Slot = LogEventLayout.Slot
         // The top-level members have known names, so their order is fixed: one slot each.
-        var top = [String?](repeating: nil, count: Slot.allCases.count)
-        top[Slot.action.rawValue] = "log"
-        top[Slot.level.rawValue] = level
-        top[Slot.logger.rawValue] = logger
-        top[Slot.message.rawValue] = message
-        top[Slot.source.rawValue] = source
-        top[Slot.ts.rawValue] = now.description
+        var slots = [String?](repeating: nil, count: Slot.allCases.count)
+        slots[Slot.action.rawValue] = "log"
+        slots[Slot.level.rawValue] = level
+        slots[Slot.logger.rawValue] = logger
+        slots[Slot.message.rawValue] = message
+        slots[Slot.source.rawValue] = source
+        slots[Slot.ts.rawValue] = now.description
         var rest: [(key: String, value: String)] = []
         rest.reserveCapacity(metadata.count)
         for (key, value) in metadata {
@@ -78,16 +79,17 @@ extension AuditSink {
                 text = c.description
             case .dictionary, .array: return nil
             }
-            guard key.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+            // Names sort as bytes and are found in the stored line as written only without escapes.
+            guard key.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return nil }
             if let field = Self.field(for: key) {
                 // A mapped field replaces the handler's own member, as `merge` does; an event id is an
                 // idempotency key, which the general path handles.
                 guard let slot = Slot(field: field), Self.isValidMapped(text) else { return nil }
-                top[slot.rawValue] = text
+                slots[slot.rawValue] = text
             } else if key == AuditMetadataKey.traceID {
                 if metadata[AuditMetadataKey.correlationID] == nil {
                     guard Self.isValidMapped(text) else { return nil }
-                    top[Slot.correlationID.rawValue] = text
+                    slots[Slot.correlationID.rawValue] = text
                 }
                 rest.append((key, text))
             } else {
@@ -98,35 +100,40 @@ extension AuditSink {
         // RFC 8785 orders names by UTF-16 code units, which for ASCII names is their byte order (and
         // `<` on ASCII strings).
         rest.sort { $0.key < $1.key }
+        var top: [(key: String, value: String)] = []
+        top.reserveCapacity(Slot.allCases.count)
+        var beforeMetadata = 0  // `metadata` sorts between `message` and `outcome`
+        var inert: UInt64 = 0
+        for slot in Slot.allCases {
+            guard let value = slots[slot.rawValue] else { continue }
+            if inertSlotNames & (1 << UInt64(slot.rawValue)) != 0 { inert |= 1 << UInt64(top.count) }
+            top.append((slot.name, value))
+            if slot.rawValue < Slot.outcome.rawValue { beforeMetadata = top.count }
+        }
+
+        // Nothing to redact: the redactor's own checks, on the strings themselves.
+        guard redactor.leavesUnchanged(strings: top, object: rest.isEmpty ? nil : (AuditEvent.Field.metadata, rest), inertNames: inert) else { return nil }
 
         var out: [UInt8] = []
-        out.reserveCapacity(96 + message.utf8.count + 32 * (Slot.allCases.count + rest.count))
-        out.append(UInt8(ascii: "{"))
-        for slot in Slot.allCases {
-            if slot == .outcome, !rest.isEmpty {
-                // `metadata` sorts between `message` and `outcome`.
-                out.append(contentsOf: #","metadata":"#.utf8)
-                for (i, member) in rest.enumerated() {
-                    out.append(i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
-                    CanonicalJSON.appendString(member.key, to: &out)
-                    out.append(UInt8(ascii: ":"))
-                    CanonicalJSON.appendString(member.value, to: &out)
-                }
-                out.append(UInt8(ascii: "}"))
+        out.reserveCapacity(128 + message.utf8.count + 32 * (top.count + rest.count))
+        /// Writes members as `"key":"value"`, the first after `opening` and the others after a comma.
+        func write(_ members: ArraySlice<(key: String, value: String)>, opening: UInt8) {
+            for i in members.indices {
+                out.append(i == members.startIndex ? opening : UInt8(ascii: ","))
+                CanonicalJSON.appendString(members[i].key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                CanonicalJSON.appendString(members[i].value, to: &out)
             }
-            guard let value = top[slot.rawValue] else { continue }
-            out.append(contentsOf: LogEventLayout.names[slot.rawValue])  // `"name":`, after a comma but the first
-            CanonicalJSON.appendString(value, to: &out)
         }
+        write(top[..<beforeMetadata], opening: UInt8(ascii: "{"))  // never empty: `action` is always there
+        if !rest.isEmpty {
+            out.append(contentsOf: #","metadata":"#.utf8)
+            write(rest[...], opening: UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "}"))
+        }
+        write(top[beforeMetadata...], opening: UInt8(ascii: ","))
         out.append(UInt8(ascii: "}"))
-
-        // Nothing to redact: the redactor's own checks, run on the bytes (they decline escapes and
-        // non-ASCII names, which then take the general path).
-        let unchanged = out.withUnsafeBufferPointer { bytes in
-            guard let tape = JSONTape(bytes, maxDepth: redactor.maxDepth, maxBytes: Int(Int32.max) - 1) else { return false }
-            return redactor.leavesUnchanged(tape)
-        }
-        return unchanged ? out : nil
+        return out
     }
 
     /// The check ``AuditEvent/init(validating:)`` makes of a mapped string field: 1 to 256 bytes.
@@ -140,7 +147,7 @@ extension AuditSink {
     ///
     /// - Parameter formatted: the timestamp `base` holds as `ts`, when the caller formatted it (it is then
     ///   not parsed back).
-    func prepare(_ base: JSONObject, metadata: Logger.Metadata, formatted: Timestamp? = nil) -> (AuditEvent, RedactionReport)? {
+    package func prepare(_ base: JSONObject, metadata: Logger.Metadata, formatted: Timestamp? = nil) -> (AuditEvent, RedactionReport)? {
         var report = RedactionReport()
         var restMembers: [JSONObject.Member] = []
         var fieldMembers: [JSONObject.Member] = []

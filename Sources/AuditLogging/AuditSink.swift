@@ -118,6 +118,9 @@ public final class AuditSink: @unchecked Sendable {
     public var writer: StoreWriter { slot.current.writer }
     public let configuration: Configuration
     let redactor: Redactor
+    /// Bit `slot.rawValue` set when the redactor leaves that log-event member's name alone whatever
+    /// its value (checked once, not per event).
+    let inertSlotNames: UInt64
     let queue = Condition(QueueState())
     let metrics: AuditMetrics
     let slot: StoreSlot
@@ -170,7 +173,11 @@ public final class AuditSink: @unchecked Sendable {
             throw AuditLoggingError(.store, "cannot open the store", cause: error)
         }
         self.configuration = configuration
-        self.redactor = Redactor(rules: configuration.redactionRules)
+        let redactor = Redactor(rules: configuration.redactionRules)
+        self.redactor = redactor
+        self.inertSlotNames = LogEventLayout.Slot.allCases.reduce(0) { bits, slot in
+            redactor.nameIsInert(slot.name) ? bits | 1 << UInt64(slot.rawValue) : bits
+        }
         self.metrics = metrics
         let current = StoreSlot.Current(writer: writer, durability: DurabilityNotifier(writer: writer, metrics: metrics))
         self.slot = StoreSlot(current)

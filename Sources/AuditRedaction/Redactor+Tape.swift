@@ -16,6 +16,52 @@ extension Redactor {
         }
     }
 
+    /// As ``leavesUnchanged(_:)-(JSONTape)`` for an object given as its parts, without reading JSON:
+    /// string members, and at most one member holding an object of string members (the log
+    /// handler's events: their fields, and `metadata`). The same checks, in the same words; the texts
+    /// are the decoded strings the walk would see.
+    ///
+    /// - Parameter inertNames: bit `i` set when the name of `members[i]` passed ``nameIsInert(_:)``
+    ///   (names the caller uses on every call, checked once): only its value is checked.
+    package func leavesUnchanged(
+        strings members: [(key: String, value: String)], object: (key: String, members: [(key: String, value: String)])?, inertNames: UInt64 = 0
+    ) -> Bool {
+        guard rules.limits.maxDepth >= (object == nil ? 1 : 2) else { return false }
+        let rules = rules
+        func unchanged(_ members: [(key: String, value: String)], objectMembers: Int, inertNames: UInt64) -> Bool {
+            for (i, member) in members.enumerated() {
+                var key = member.key
+                var value = member.value
+                let inert = i < 64 && inertNames & (1 << UInt64(i)) != 0
+                let unchanged = key.withUTF8 { key in
+                    value.withUTF8 { value in
+                        (objectMembers > 8 || TapeCheck.pairUnchanged(key, value, rules: rules))
+                            && (inert || TapeCheck.nameUnchanged(key, .string(value), rules: rules))
+                            && TapeCheck.stringUnchanged(value, rules: rules)
+                    }
+                }
+                guard unchanged else { return false }
+            }
+            return true
+        }
+        guard unchanged(members, objectMembers: members.count + (object == nil ? 0 : 1), inertNames: inertNames) else { return false }
+        guard let object else { return true }
+        var key = object.key
+        return key.withUTF8 { TapeCheck.nameUnchanged($0, .object, rules: rules) } && unchanged(object.members, objectMembers: object.members.count, inertNames: 0)
+    }
+
+    /// Whether a member name passes the walk's name checks whatever its value: no rule names it (or it
+    /// is on the keep list), and it is not a long name holding a secret.
+    package func nameIsInert(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { key in
+            switch rules.matcher.lookup(key) {
+            case .some(let match): match.rule < 0
+            case .none: key.count < 12 || TapeCheck.stringUnchanged(key, rules: rules)
+            }
+        }
+    }
+
     /// The deepest nesting the walk handles without dropping values.
     package var maxDepth: Int { rules.limits.maxDepth }
 }
@@ -31,28 +77,62 @@ private struct TapeCheck {
         if count <= 8, !headerPairsUnchanged(at: index) { return false }
         var name = index + 1
         for _ in 0..<count {
-            let key = tape.text(entries[name])
-            // A secret name, or a long name holding a secret (the walk renames those).
-            switch rules.matcher.lookup(key) {
-            case .some(let match) where match.rule >= 0:
-                let value = entries[name + 1]
-                if match.isWeak {
-                    // Ambiguous names (`key`, `code`): only random-looking strings go; other values are walked.
-                    if value.kind == .string, TextScanner.looksRandom(tape.text(value)) { return false }
-                } else if !(match.rule == rules.authorization && value.kind == .object) {
-                    // An `authorization` object is a card authorization result, walked; any other
-                    // value under a secret name is replaced (or is empty, a case left to the walk).
-                    return false
-                }
-            case .some:
-                break
-            case .none:
-                if key.count >= 12, !stringUnchanged(key) { return false }
+            let value = entries[name + 1]
+            let shape: MemberShape
+            switch value.kind {
+            case .string: shape = .string(tape.text(value))
+            case .object: shape = .object
+            default: shape = .other
             }
-            guard value(at: name + 1) else { return false }
+            guard Self.nameUnchanged(tape.text(entries[name]), shape, rules: rules), self.value(at: name + 1) else { return false }
             name = next(name + 1)
         }
         return true
+    }
+
+    /// What the name checks need to know of a member's value.
+    enum MemberShape {
+        case string(UnsafeBufferPointer<UInt8>)
+        case object
+        case other
+
+        var isObject: Bool {
+            if case .object = self { true } else { false }
+        }
+    }
+
+    /// The walk's checks of a member's name: a secret name, or a long name holding a secret (the walk
+    /// renames those).
+    static func nameUnchanged(_ key: UnsafeBufferPointer<UInt8>, _ value: MemberShape, rules: CompiledRules) -> Bool {
+        switch rules.matcher.lookup(key) {
+        case .some(let match) where match.rule >= 0:
+            if match.isWeak {
+                // Ambiguous names (`key`, `code`): only random-looking strings go; other values are walked.
+                if case .string(let text) = value, TextScanner.looksRandom(text) { return false }
+            } else if !(match.rule == rules.authorization && value.isObject) {
+                // An `authorization` object is a card authorization result, walked; any other
+                // value under a secret name is replaced (or is empty, a case left to the walk).
+                return false
+            }
+        case .some:
+            break
+        case .none:
+            if key.count >= 12, !stringUnchanged(key, rules: rules) { return false }
+        }
+        return true
+    }
+
+    /// The `{name, value}` check of one member of an object with at most eight: a `name`-like member
+    /// holding a secret header's name.
+    static func pairUnchanged(_ key: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>, rules: CompiledRules) -> Bool {
+        guard value.count <= 64, RedactionWalk.isPairNameKey(key), let match = rules.matcher.lookup(value) else { return true }
+        return !(match.rule >= 0 && !match.isWeak)
+    }
+
+    static func stringUnchanged(_ text: UnsafeBufferPointer<UInt8>, rules: CompiledRules) -> Bool {
+        if text.count < 4 { return true }
+        if text.count > rules.limits.maxStringBytes { return false }
+        return TextScanner.spans(in: text, rules: rules).isEmpty
     }
 
     func array(at index: Int) -> Bool {
@@ -93,20 +173,14 @@ private struct TapeCheck {
         var name = index + 1
         for _ in 0..<Int(entries[index].count) {
             let valueEntry = entries[name + 1]
-            if valueEntry.kind == .string, valueEntry.end - valueEntry.start <= 64, RedactionWalk.isPairNameKey(tape.text(entries[name])),
-                let match = rules.matcher.lookup(tape.text(valueEntry)), match.rule >= 0, !match.isWeak
-            {
-                return false
-            }
+            if valueEntry.kind == .string, !Self.pairUnchanged(tape.text(entries[name]), tape.text(valueEntry), rules: rules) { return false }
             name = next(name + 1)
         }
         return true
     }
 
     private func stringUnchanged(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        if text.count < 4 { return true }
-        if text.count > rules.limits.maxStringBytes { return false }
-        return TextScanner.spans(in: text, rules: rules).isEmpty
+        Self.stringUnchanged(text, rules: rules)
     }
 
     @inline(__always)

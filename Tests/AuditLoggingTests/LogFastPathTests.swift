@@ -1,4 +1,5 @@
 import AuditModel
+import AuditRedaction
 import AuditStore
 import AuditTestSupport
 import AuditVerify
@@ -39,6 +40,8 @@ struct LogFastPathTests {
         ("values outside ASCII: Zürich, 東京, emoji 💳", ["city": "Zürich", "note": "東京 💳"]),
         ("string-convertible values", ["count": .stringConvertible(42), "ratio": .stringConvertible(0.25)]),
         ("personal data", ["email": "ada@example.com", "phone": "+2348012345678", "name": "Ada"]),
+        ("a quote \" and a backslash \\ in the message", ["note": "line1\nline2\u{1}"]),
+        ("index keys that need escapes", ["request_id": "req \"1\"", "customer_code": "CUS\\1", "transaction_id": "t\n1"]),
     ]
 
     @Test("the fast path writes exactly the general path's bytes for common events", arguments: 0..<common.count)
@@ -73,8 +76,8 @@ struct LogFastPathTests {
                 ("a nested value", ["http": ["status": "200"]]),
                 ("a list", ["tags": ["a", "b"]]),
                 ("a name outside ASCII", ["größe": "1"]),
-                ("a value with a quote \" in the message", [:]),
-                ("a control character in a value", ["note": "line1\nline2"]),
+                ("a name with a quote", ["say \"hi\"": "1"]),
+                ("a name with a control character", ["tab\there": "1"]),
             ]
             for (message, metadata) in declined {
                 let now = Timestamp.now()
@@ -82,6 +85,23 @@ struct LogFastPathTests {
                 // ... and the general path still stores them.
                 #expect(Self.general(sink, message: message, metadata: metadata, now: now) != nil, "\(message)")
             }
+        }
+    }
+
+    @Test("rules that name one of the event's own members send events down the general path")
+    func customRulesOnOwnMembers() throws {
+        let dir = TemporaryDirectory()
+        let rules = try RedactionRules(
+            json: Array(#"{"version":1,"fieldNames":[{"rule":"acme-logger","names":["logger"]},{"rule":"acme-ref","names":["request_id"]}]}"#.utf8),
+            source: "test.json"
+        )
+        let sink = try Fixtures.sink(dir.child("store")) { $0.redactionRules = rules }
+        defer { sink.shutdownBlocking() }
+        #expect(!sink.redactor.nameIsInert("logger"))
+        for metadata: Logger.Metadata in [[:], ["request_id": "req_1"], ["amount": "10"]] {
+            let now = Timestamp.now()
+            #expect(Self.fast(sink, message: "m", metadata: metadata, now: now) == nil, "\(metadata)")
+            #expect(Self.general(sink, message: "m", metadata: metadata, now: now)?.redacted == true, "\(metadata)")
         }
     }
 
@@ -123,11 +143,13 @@ struct LogFastPathTests {
             for n in 0..<50 {
                 logger.info("payment captured", metadata: ["request_id": "req_\(n)", "customer_code": "CUS_\(n % 5)", "ip": "10.0.0.\(n)"])
             }
+            // Index keys with escapes: the writer reads them as the record model does.
+            logger.info("quoted", metadata: ["request_id": "req \"q\"", "transaction_id": "t\\1"])
             sink.shutdownBlocking()
             let events = try Fixtures.producerEvents(dir.child("store"))
-            #expect(events.count == 50)
+            #expect(events.count == 51)
             #expect(events.allSatisfy { $0.event["id"]?.stringValue != nil })
-            #expect(events.map { $0.event["request_id"]?.stringValue } == (0..<50).map { "req_\($0)" })
+            #expect(events.map { $0.event["request_id"]?.stringValue } == (0..<50).map { "req_\($0)" } + ["req \"q\""])
             let report = Verifier(path: dir.child("store"), trustedKeys: [Fixtures.key().publicKey]).run()
             #expect(report.isIntact)
         }

@@ -118,6 +118,54 @@ struct RedactionFastPathTests {
         #expect(taken > 100)
     }
 
+    @Test("the check on strings (the log handler's) answers as the walk does, for fragments, names, pairs and nesting")
+    func strings() {
+        var generator = RedactorFuzzTests.Generator(state: 7)
+        let names = ["key", "code", "name", "Name", "value", "authorization", "header", "password", "apiKey", "token", "m", "pin", "id",
+                     "field", "parameter", "metadata", "a_rather_long_name_with_sk_live_4eC39HqLyjWDarjtT1zdp7dc"]
+        // All fragments: strings need no tape here, so quotes and control characters are in.
+        let fragments = RedactorFuzzTests.fragments
+        func text() -> String {
+            (0..<Int.random(in: 0...4, using: &generator)).map { _ in fragments.randomElement(using: &generator)! }.joined()
+        }
+        func members(_ count: Int) -> [(key: String, value: String)] {
+            var seen = Set<String>()
+            return (0..<count).compactMap { _ in
+                let key = Bool.random(using: &generator) ? names.randomElement(using: &generator)! : text()
+                guard seen.insert(key).inserted else { return nil }
+                return (key, Bool.random(using: &generator) ? names.randomElement(using: &generator)! : text())
+            }
+        }
+        var unchanged = 0
+        var compared = 0
+        for n in 0..<12000 {
+            // Around eight members, where the `{name, value}` check starts and stops.
+            let top = members(Int.random(in: 1...10, using: &generator))
+            let nested = n % 3 == 0 ? nil : (key: Bool.random(using: &generator) ? "metadata" : names.randomElement(using: &generator)!, members: members(Int.random(in: 0...9, using: &generator)))
+            guard nested == nil || !top.contains(where: { $0.key == nested!.key }) else { continue }
+            var object = JSONObject(members: top.map { JSONObject.Member(key: $0.key, value: .string($0.value)) })
+            if let nested { object[nested.key] = .object(JSONObject(members: nested.members.map { JSONObject.Member(key: $0.key, value: .string($0.value)) })) }
+            let before = object
+            let walked = redactor.redact(&object)
+            let direct = redactor.leavesUnchanged(strings: top, object: nested)
+            // Names found inert once need no check per call: the answer is the same.
+            let inert = top.indices.reduce(UInt64(0)) { redactor.nameIsInert(top[$1].key) ? $0 | 1 << UInt64($1) : $0 }
+            #expect(redactor.leavesUnchanged(strings: top, object: nested, inertNames: inert) == direct, "\(top)")
+            if direct {
+                unchanged += 1
+                #expect(walked.isEmpty && object == before, "\(before)")
+            }
+            // Where the tape can read the event, both checks give the same answer.
+            let bytes = CanonicalJSON.encode(.object(before))
+            if let tape = bytes.withUnsafeBufferPointer({ JSONTape($0, maxDepth: redactor.maxDepth, maxBytes: 1 << 20) }) {
+                compared += 1
+                #expect(redactor.leavesUnchanged(tape) == direct, "\(before)")
+            }
+        }
+        #expect(unchanged > 900)
+        #expect(compared > 1500)
+    }
+
     @Test("after 32 lines in a row on the full path, one line in 16 tries the fast path, until one takes it")
     func gate() {
         var gate = RedactionFilter.FastPathGate()

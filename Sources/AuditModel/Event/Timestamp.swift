@@ -34,9 +34,21 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return Timestamp(microsecondsSinceEpoch: Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
     }
 
-    /// The stored form: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    /// The stored form: `YYYY-MM-DDTHH:MM:SS.ffffffZ` (an instant outside years 0001 to 9999, which
+    /// parsing never gives, prints as the nearest one inside them).
     public var description: String {
-        var seconds = microsecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000)
+        String(unsafeUninitializedCapacity: Self.descriptionLength) { buffer in
+            writeDescription(to: UnsafeMutableRawBufferPointer(buffer))
+            return Self.descriptionLength
+        }
+    }
+
+    /// The length of ``description``.
+    static let descriptionLength = 27
+
+    private func writeDescription(to out: UnsafeMutableRawBufferPointer) {
+        let clamped = min(max(microsecondsSinceEpoch, Self.minimum.microsecondsSinceEpoch), Self.maximum.microsecondsSinceEpoch)
+        var seconds = clamped.quotientAndRemainder(dividingBy: 1_000_000)
         if seconds.remainder < 0 {
             seconds.quotient -= 1
             seconds.remainder += 1_000_000
@@ -48,26 +60,26 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         let (year, month, day) = Timestamp.civil(fromDays: days.quotient)
         let secondOfDay = Int(days.remainder)
-        var out: [UInt8] = []
-        out.reserveCapacity(27)
+        var i = 0
         func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
             var v = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(v / divisor))
-                v %= divisor
-                divisor /= 10
+            for j in stride(from: width - 1, through: 0, by: -1) {
+                out[i + j] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
             }
+            i += width
         }
-        digits(Int(year), 4); out.append(UInt8(ascii: "-"))
-        digits(month, 2); out.append(UInt8(ascii: "-"))
-        digits(day, 2); out.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2); out.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2); out.append(UInt8(ascii: "."))
-        digits(Int(seconds.remainder), 6); out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
+        func literal(_ c: Unicode.Scalar) {
+            out[i] = UInt8(ascii: c)
+            i += 1
+        }
+        digits(Int(year), 4); literal("-")
+        digits(month, 2); literal("-")
+        digits(day, 2); literal("T")
+        digits(secondOfDay / 3600, 2); literal(":")
+        digits(secondOfDay / 60 % 60, 2); literal(":")
+        digits(secondOfDay % 60, 2); literal(".")
+        digits(Int(seconds.remainder), 6); literal("Z")
     }
 
     /// Parses an RFC 3339 date-time; `nil` with a reason through ``parse(_:)`` for messages.

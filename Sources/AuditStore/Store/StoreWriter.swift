@@ -345,15 +345,18 @@ public final class StoreWriter: @unchecked Sendable {
     /// - Parameter timestamp: the event's `ts`, which the bytes hold in its normalised form.
     @discardableResult
     package func append(canonicalEvent event: [UInt8], timestamp: Timestamp, redaction: JSONValue? = nil) throws(AuditStoreError) -> UInt64 {
-        let found: (members: RawEvent, keys: SegmentIndex.RecordKeys)? = event.withUnsafeBytes { bytes in
+        let found: (members: RawEvent, keys: SegmentIndex.RecordKeys?)? = event.withUnsafeBytes { bytes in
             guard let members = RawEvent(line: bytes, event: 0..<bytes.count), case .absent = members.fieldBytes(AuditEvent.Field.id, line: bytes) else { return nil }
-            guard let keys = SegmentIndex.RecordKeys(rawLine: bytes, members: members, timestamp: timestamp.microsecondsSinceEpoch) else { return nil }
-            return (members, keys)
+            return (members, SegmentIndex.RecordKeys(rawLine: bytes, members: members, timestamp: timestamp.microsecondsSinceEpoch))
         }
         guard let found else {
-            throw AuditStoreError(.invalidEvent, "a pre-encoded event must be a canonical object without an id and with plain-string index keys; it was not stored", path: storeLayout.root)
+            throw AuditStoreError(.invalidEvent, "a pre-encoded event must be a canonical JSON object without an id; it was not stored", path: storeLayout.root)
         }
-        return try append(timestamp: timestamp, keys: found.keys) { seq, leafKey in
+        // An index key with escapes is read as the record model reads it.
+        guard let keys = found.keys ?? (try? JSONParser().parse(event).objectValue).map({ SegmentIndex.RecordKeys(event: $0, timestamp: timestamp.microsecondsSinceEpoch) }) else {
+            throw AuditStoreError(.invalidEvent, "a pre-encoded event is not valid JSON; it was not stored", path: storeLayout.root)
+        }
+        return try append(timestamp: timestamp, keys: keys) { seq, leafKey in
             event.withUnsafeBytes { bytes in
                 Record.encodeNew(
                     seq: seq, canonicalEvent: bytes, members: found.members, assignedID: assignedID(seq),
