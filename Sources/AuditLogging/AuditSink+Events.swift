@@ -60,14 +60,14 @@ extension AuditSink {
     /// everything else.
     package func encodeLog(level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, now: Timestamp) -> [UInt8]? {
         typealias Slot = LogEventLayout.Slot
-        // The top-level members have known names, so their order is fixed: one slot each.
-        var slots = [String?](repeating: nil, count: Slot.allCases.count)
-        slots[Slot.action.rawValue] = "log"
-        slots[Slot.level.rawValue] = level
-        slots[Slot.logger.rawValue] = logger
-        slots[Slot.message.rawValue] = message
-        slots[Slot.source.rawValue] = source
-        slots[Slot.ts.rawValue] = now.description
+        // The top-level members have known names, so their order is fixed: a value per slot, the
+        // mapped fields replacing the handler's own (as `merge` does).
+        var action = "log"
+        var correlationID: String?
+        var customerCode: String?
+        var outcome: String?
+        var requestID: String?
+        var transactionID: String?
         var rest: [(key: String, value: String)] = []
         rest.reserveCapacity(metadata.count)
         for (key, value) in metadata {
@@ -82,14 +82,21 @@ extension AuditSink {
             // Names sort as bytes and are found in the stored line as written only without escapes.
             guard key.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return nil }
             if let field = Self.field(for: key) {
-                // A mapped field replaces the handler's own member, as `merge` does; an event id is an
-                // idempotency key, which the general path handles.
-                guard let slot = Slot(field: field), Self.isValidMapped(text) else { return nil }
-                slots[slot.rawValue] = text
+                // An event id is an idempotency key, which the general path handles.
+                guard Self.isValidMapped(text) else { return nil }
+                switch Slot(field: field) {
+                case .action?: action = text
+                case .correlationID?: correlationID = text
+                case .customerCode?: customerCode = text
+                case .outcome?: outcome = text
+                case .requestID?: requestID = text
+                case .transactionID?: transactionID = text
+                default: return nil
+                }
             } else if key == AuditMetadataKey.traceID {
                 if metadata[AuditMetadataKey.correlationID] == nil {
                     guard Self.isValidMapped(text) else { return nil }
-                    slots[Slot.correlationID.rawValue] = text
+                    correlationID = text
                 }
                 rest.append((key, text))
             } else {
@@ -100,40 +107,60 @@ extension AuditSink {
         // RFC 8785 orders names by UTF-16 code units, which for ASCII names is their byte order (and
         // `<` on ASCII strings).
         rest.sort { $0.key < $1.key }
+
+        // The members present, in key order (`metadata` sorts between `message` and `outcome`).
         var top: [(key: String, value: String)] = []
+        var slots: [Slot] = []
         top.reserveCapacity(Slot.allCases.count)
-        var beforeMetadata = 0  // `metadata` sorts between `message` and `outcome`
+        slots.reserveCapacity(Slot.allCases.count)
         var inert: UInt64 = 0
-        for slot in Slot.allCases {
-            guard let value = slots[slot.rawValue] else { continue }
+        func add(_ slot: Slot, _ value: String?) {
+            guard let value else { return }
             if inertSlotNames & (1 << UInt64(slot.rawValue)) != 0 { inert |= 1 << UInt64(top.count) }
             top.append((slot.name, value))
-            if slot.rawValue < Slot.outcome.rawValue { beforeMetadata = top.count }
+            slots.append(slot)
         }
+        add(.action, action)
+        add(.correlationID, correlationID)
+        add(.customerCode, customerCode)
+        add(.level, level)
+        add(.logger, logger)
+        add(.message, message)
+        add(.outcome, outcome)
+        add(.requestID, requestID)
+        add(.source, source)
+        add(.transactionID, transactionID)
+        add(.ts, now.description)
 
         // Nothing to redact: the redactor's own checks, on the strings themselves.
         guard redactor.leavesUnchanged(strings: top, object: rest.isEmpty ? nil : (AuditEvent.Field.metadata, rest), inertNames: inert) else { return nil }
 
-        var out: [UInt8] = []
-        out.reserveCapacity(128 + message.utf8.count + 32 * (top.count + rest.count))
-        /// Writes members as `"key":"value"`, the first after `opening` and the others after a comma.
-        func write(_ members: ArraySlice<(key: String, value: String)>, opening: UInt8) {
-            for i in members.indices {
-                out.append(i == members.startIndex ? opening : UInt8(ascii: ","))
-                CanonicalJSON.appendString(members[i].key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                CanonicalJSON.appendString(members[i].value, to: &out)
+        var out = CanonicalJSON.Writer(capacity: 128 + message.utf8.count + 48 * (top.count + rest.count))
+        out.append(UInt8(ascii: "{"))
+        var metadataWritten = rest.isEmpty
+        for (slot, member) in zip(slots, top) {
+            if !metadataWritten, slot.rawValue >= Slot.outcome.rawValue {
+                Self.writeMetadata(rest, to: &out)
+                metadataWritten = true
             }
+            LogEventLayout.names[slot.rawValue].withUnsafeBufferPointer { out.append(json: $0) }
+            out.appendString(member.value)
         }
-        write(top[..<beforeMetadata], opening: UInt8(ascii: "{"))  // never empty: `action` is always there
-        if !rest.isEmpty {
-            out.append(contentsOf: #","metadata":"#.utf8)
-            write(rest[...], opening: UInt8(ascii: "{"))
-            out.append(UInt8(ascii: "}"))
-        }
-        write(top[beforeMetadata...], opening: UInt8(ascii: ","))
+        if !metadataWritten { Self.writeMetadata(rest, to: &out) }  // never: `source` sorts after it
         out.append(UInt8(ascii: "}"))
-        return out
+        return out.bytes()
+    }
+
+    /// `,"metadata":{…}` with the members in key order.
+    private static func writeMetadata(_ members: [(key: String, value: String)], to out: inout CanonicalJSON.Writer) {
+        LogEventLayout.metadataName.withUnsafeBufferPointer { out.append(json: $0) }
+        for (i, member) in members.enumerated() {
+            out.append(i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            out.appendString(member.key)
+            out.append(UInt8(ascii: ":"))
+            out.appendString(member.value)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// The check ``AuditEvent/init(validating:)`` makes of a mapped string field: 1 to 256 bytes.
@@ -251,6 +278,8 @@ enum LogEventLayout {
 
     /// Each slot's `"name":`, with the comma that separates it from the member before (the first slot,
     /// `action`, is always present and has none).
+    static let metadataName = Array(#","metadata":"#.utf8)
+
     static let names: [[UInt8]] = Slot.allCases.map { slot in
         var bytes: [UInt8] = slot == .action ? [] : [UInt8(ascii: ",")]
         CanonicalJSON.appendString(slot.name, to: &bytes)

@@ -56,6 +56,42 @@ extension CanonicalJSON {
     }
 }
 
+extension CanonicalJSON {
+    /// Writes canonical JSON piece by piece through a pointer (for callers that lay out an object
+    /// themselves, in key order, such as the log handler's fast path).
+    package struct Writer: ~Copyable {
+        private var buffer: Buffer
+
+        package init(capacity: Int) {
+            buffer = Buffer(capacity: capacity)
+        }
+
+        /// Appends one byte (punctuation).
+        @inline(__always)
+        package mutating func append(_ byte: UInt8) {
+            buffer.append(byte)
+        }
+
+        /// Appends text that is already JSON (a quoted member name and its colon, say).
+        package mutating func append(json bytes: UnsafeBufferPointer<UInt8>) {
+            buffer.appendBytes(bytes)
+        }
+
+        /// Appends a string literal with JCS escaping.
+        package mutating func appendString(_ string: String) {
+            CanonicalJSON.writeString(string, to: &buffer)
+        }
+
+        /// The bytes written.
+        package consuming func bytes() -> [UInt8] {
+            var out: [UInt8] = []
+            out.reserveCapacity(buffer.count)
+            buffer.append(to: &out)
+            return out
+        }
+    }
+}
+
 extension Array: CanonicalJSON.Output where Element == UInt8 {
     @inline(__always)
     mutating func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
