@@ -80,7 +80,7 @@ extension AuditSink {
             case .dictionary, .array: return nil
             }
             // Names sort as bytes and are found in the stored line as written only without escapes.
-            guard key.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return nil }
+            guard Self.isPlainName(key) else { return nil }
             if let field = Self.field(for: key) {
                 // An event id is an idempotency key, which the general path handles.
                 guard Self.isValidMapped(text) else { return nil }
@@ -161,6 +161,16 @@ extension AuditSink {
             out.appendString(member.value)
         }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// ASCII without characters that JSON escapes (one pass over the bytes: iterating `utf8` goes
+    /// through an index per byte).
+    static func isPlainName(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            for byte in bytes where byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            return true
+        }
     }
 
     /// The check ``AuditEvent/init(validating:)`` makes of a mapped string field: 1 to 256 bytes.

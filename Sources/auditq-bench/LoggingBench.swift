@@ -36,8 +36,8 @@ struct LoggingBench: ParsableCommand {
     @Option(help: "Group-commit window in seconds (the writer's default is 0.002).")
     var groupCommitWindow = 0.002
 
-    @Option(help: "zlib level of the store, 1 (fastest) to 9 (the writer's default is 6).")
-    var level: Int32 = 6
+    @Option(help: "zlib level of the store, 1 (fastest) to 9 (default: the sink's, 5).")
+    var level: Int32?
 
     @Option(help: "Producer threads for the throughput run.")
     var producers = 1
@@ -77,7 +77,7 @@ struct LoggingBench: ParsableCommand {
     /// where the CPU per event goes (the phases above run them on three threads at once).
     func stages(key: SigningKey) throws {
         var configuration = AuditSink.Configuration()
-        configuration.store.compressionLevel = level
+        if let level { configuration.store.compressionLevel = level }
         let sink = try AuditSink(path: scratch + "/store-stages", key: key, configuration: configuration)
         defer { sink.shutdownBlocking() }
         func report(_ stage: String, _ seconds: Double) {
@@ -140,7 +140,7 @@ struct LoggingBench: ParsableCommand {
         // As the flusher does: a sync flush per group commit (about 300 records at 150k events/s and a
         // 2 ms window), a new gzip member per 256 KiB.
         t = monotonicSeconds()
-        let deflater = try GzipDeflater(level: level)
+        let deflater = try GzipDeflater(level: configuration.store.compressionLevel)
         var out: [UInt8] = []
         for n in 0..<events {
             try deflater.write(lines[n % distinct], into: &out)
@@ -149,7 +149,7 @@ struct LoggingBench: ParsableCommand {
             if out.count > 1 << 20 { out.removeAll(keepingCapacity: true) }
         }
         try deflater.finish(into: &out)
-        report("compress (zlib level \(level))", monotonicSeconds() - t)
+        report("compress (zlib level \(configuration.store.compressionLevel))", monotonicSeconds() - t)
     }
 
     func peerPhase() throws {
@@ -167,7 +167,7 @@ struct LoggingBench: ParsableCommand {
     func sinkPhase(_ durability: StoreWriter.Durability, key: SigningKey) throws {
         var configuration = AuditSink.Configuration()
         configuration.store.durability = durability
-        configuration.store.compressionLevel = level
+        if let level { configuration.store.compressionLevel = level }
         configuration.maxQueuedEvents = 65_536
         configuration.logOverflow = .wait(seconds: 60)
         let sink = try AuditSink(path: "\(scratch)/store-\(durability.rawValue)", key: key, configuration: configuration)
@@ -194,7 +194,7 @@ struct LoggingBench: ParsableCommand {
         var configuration = AuditSink.Configuration()
         configuration.maxQueuedEvents = 1 << 20
         configuration.store.checkpointInterval = checkpointInterval
-        configuration.store.compressionLevel = level
+        if let level { configuration.store.compressionLevel = level }
         configuration.store.groupCommitWindow = groupCommitWindow
         let sink = try AuditSink(path: scratch + "/store-latency", key: key, configuration: configuration)
         let logger = Logger(label: "payments") { AuditLogHandler(label: $0, sink: sink) }
