@@ -33,8 +33,8 @@ public final class AuditSink: @unchecked Sendable {
 
     public struct Configuration: Sendable {
         /// The store writer's settings (durability, segment sizes, group-commit window). One default
-        /// differs from the writer's own: zlib level 5 instead of 6, because on log records it stores
-        /// about 1% more bytes for about 10% less CPU per event (docs/performance.md, Producer library).
+        /// differs from the writer's own: zlib level 5 instead of 6, because on log records it stores up
+        /// to 1% more bytes for 3–10% less CPU per event (docs/performance.md, Producer library).
         public var store: StoreWriter.Configuration = {
             var store = StoreWriter.Configuration()
             store.compressionLevel = 5
