@@ -286,10 +286,11 @@ enum LogEventLayout {
         }
     }
 
-    /// Each slot's `"name":`, with the comma that separates it from the member before (the first slot,
-    /// `action`, is always present and has none).
+    /// `,"metadata":`, written between the `message` and `outcome` slots.
     static let metadataName = Array(#","metadata":"#.utf8)
 
+    /// Each slot's `"name":`, with the comma that separates it from the member before (the first slot,
+    /// `action`, is always present and has none).
     static let names: [[UInt8]] = Slot.allCases.map { slot in
         var bytes: [UInt8] = slot == .action ? [] : [UInt8(ascii: ",")]
         CanonicalJSON.appendString(slot.name, to: &bytes)

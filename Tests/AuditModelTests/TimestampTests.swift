@@ -46,4 +46,14 @@ struct TimestampTests {
             #expect(Timestamp(rfc3339: ts.description) == ts)
         }
     }
+
+    @Test("the stored form at the edges, and an instant outside years 0001 to 9999 prints as the nearest edge")
+    func edges() {
+        #expect(Timestamp.minimum.description == "0001-01-01T00:00:00.000000Z")
+        #expect(Timestamp.maximum.description == "9999-12-31T23:59:59.999999Z")
+        #expect(Timestamp(microsecondsSinceEpoch: 0).description == "1970-01-01T00:00:00.000000Z")
+        #expect(Timestamp(microsecondsSinceEpoch: -1).description == "1969-12-31T23:59:59.999999Z")
+        #expect(Timestamp(microsecondsSinceEpoch: .min).description == Timestamp.minimum.description)
+        #expect(Timestamp(microsecondsSinceEpoch: .max).description == Timestamp.maximum.description)
+    }
 }

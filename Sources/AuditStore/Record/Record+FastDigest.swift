@@ -158,7 +158,7 @@ package struct RawEvent: Sendable {
 
     /// The value range of a top-level member.
     package func value(_ name: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer) -> Range<Int>? {
-        for member in members where member.key.count == name.count && memcmp(line.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count) == 0 {
+        for member in members where member.key.count == name.count && (name.isEmpty || memcmp(line.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count) == 0) {
             return member.value
         }
         return nil

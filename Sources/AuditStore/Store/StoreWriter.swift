@@ -345,6 +345,10 @@ public final class StoreWriter: @unchecked Sendable {
     /// - Parameter timestamp: the event's `ts`, which the bytes hold in its normalised form.
     @discardableResult
     package func append(canonicalEvent event: [UInt8], timestamp: Timestamp, redaction: JSONValue? = nil) throws(AuditStoreError) -> UInt64 {
+        guard event.count < configuration.maxRecordBytes else {
+            throw AuditStoreError(.invalidEvent, "the event is \(event.count) bytes, so its record is over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root)
+        }
+        let parser = JSONParser(limits: .init(maxDepth: 1024, maxBytes: configuration.maxRecordBytes))
         let found: (members: RawEvent, keys: SegmentIndex.RecordKeys?)? = event.withUnsafeBytes { bytes in
             guard let members = RawEvent(line: bytes, event: 0..<bytes.count), case .absent = members.fieldBytes(AuditEvent.Field.id, line: bytes) else { return nil }
             return (members, SegmentIndex.RecordKeys(rawLine: bytes, members: members, timestamp: timestamp.microsecondsSinceEpoch))
@@ -353,9 +357,12 @@ public final class StoreWriter: @unchecked Sendable {
             throw AuditStoreError(.invalidEvent, "a pre-encoded event must be a canonical JSON object without an id; it was not stored", path: storeLayout.root)
         }
         // An index key with escapes is read as the record model reads it.
-        guard let keys = found.keys ?? (try? JSONParser().parse(event).objectValue).map({ SegmentIndex.RecordKeys(event: $0, timestamp: timestamp.microsecondsSinceEpoch) }) else {
+        guard let keys = found.keys ?? (try? parser.parse(event).objectValue).map({ SegmentIndex.RecordKeys(event: $0, timestamp: timestamp.microsecondsSinceEpoch) }) else {
             throw AuditStoreError(.invalidEvent, "a pre-encoded event is not valid JSON; it was not stored", path: storeLayout.root)
         }
+        // The producer's side of the contract, checked in debug builds (every test run): the bytes are
+        // exactly the canonical encoding of the event they hold.
+        assert((try? parser.parse(event)).map(CanonicalJSON.encode) == event, "a pre-encoded event is not canonical")
         return try append(timestamp: timestamp, keys: keys) { seq, leafKey in
             event.withUnsafeBytes { bytes in
                 Record.encodeNew(
