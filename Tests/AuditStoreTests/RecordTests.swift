@@ -52,7 +52,9 @@ struct RecordTests {
     @Test("a pre-encoded event gives the bytes and digest of the same event encoded from its tree")
     func canonicalEventMatchesTree() throws {
         // `id` among the personal-data paths too, so the spliced member's range is marked like any other.
-        let withID = (personalData.map(\.0) + ["id", "zz", "metadata.nested.x"]).sorted().map { ($0, $0.split(separator: ".").map(String.init)) }
+        // Paths with empty parts too (the writer splits without dropping them): they name `""` members.
+        let withID = (personalData.map(\.0) + ["id", "zz", "metadata.nested.x", "metadata.", ""]).sorted()
+            .map { ($0, $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init)) }
         var rng = SystemRandomNumberGenerator()
         var events: [JSONObject] = [
             ["ts": "2026-11-20T10:00:00.000000Z", "action": "a"],  // `id` sorts before both members
@@ -62,6 +64,7 @@ struct RecordTests {
             ["i": 1, "ia": 2, "idx": 3, "id_": 4],  // names that share its first letters
             ["customer_code": "C", "metadata": "not an object"],  // paths through a string: no value
             ["metadata": ["email": .null, "ip": [:], "name": ["x": 1]]],  // null, an empty object, an object
+            ["": "empty name", "metadata": ["": "empty name inside"]],
             [:],
         ]
         for n in 0..<200 {
