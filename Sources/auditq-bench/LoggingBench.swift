@@ -116,6 +116,7 @@ struct LoggingBench: ParsableCommand {
         report("(general path: tree, redact, encode)", monotonicSeconds() - t)
 
         let pd: [(path: String, components: [String])] = StoreDescriptor.defaultPersonalDataPaths.sorted().map { ($0, $0.split(separator: ".").map(String.init)) }
+        let plan = Record.PersonalDataPlan(pd)
         var deriver = SaltTree.SequentialDeriver(rootKey: SHA256.hash("bench"))
         var lines = [[UInt8]](repeating: [], count: distinct)
         var head = SHA256Digest.zero
@@ -128,7 +129,7 @@ struct LoggingBench: ParsableCommand {
                 else { throw ValidationError("unreadable pre-encoded event") }
                 let (line, digest) = Record.encodeNew(
                     seq: UInt64(n + 1), canonicalEvent: raw, members: members, assignedID: "0123456789abcdef-\(n)",
-                    personalData: pd, redaction: nil, leafKey: deriver.leafKey(n)
+                    personalData: plan, redaction: nil, leafKey: deriver.leafKey(n)
                 )
                 head = Chain.next(previous: head, recordDigest: digest)
                 merkle.append(recordDigest: digest)

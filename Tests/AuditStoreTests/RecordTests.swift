@@ -84,7 +84,7 @@ struct RecordTests {
                 CanonicalJSON.encode(event, into: &bytes)
                 let encoded = try bytes.withUnsafeBytes { raw in
                     let members = try #require(RawEvent(line: raw, event: 0..<raw.count))
-                    return Record.encodeNew(seq: UInt64(n + 1), canonicalEvent: raw, members: members, assignedID: id, personalData: pd, redaction: redaction, leafKey: leaf)
+                    return Record.encodeNew(seq: UInt64(n + 1), canonicalEvent: raw, members: members, assignedID: id, personalData: Record.PersonalDataPlan(pd), redaction: redaction, leafKey: leaf)
                 }
                 #expect(String(decoding: encoded.line, as: UTF8.self) == String(decoding: expected.line, as: UTF8.self), "event \(n)")
                 #expect(encoded.digest == expected.digest, "event \(n)")

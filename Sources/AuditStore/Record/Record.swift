@@ -220,7 +220,7 @@ extension Record {
         canonicalEvent event: UnsafeRawBufferPointer,
         members: RawEvent,
         assignedID: String?,
-        personalData: [(path: String, components: [String])],
+        personalData plan: PersonalDataPlan,
         redaction: JSONValue?,
         leafKey: SHA256Digest
     ) -> (line: [UInt8], digest: SHA256Digest) {
@@ -257,41 +257,79 @@ extension Record {
         func shifted(_ offset: Int) -> Int { prefix.count + offset + (offset >= splice ? idLength : 0) }
 
         var present: [Int] = []
-        present.reserveCapacity(personalData.count)
+        present.reserveCapacity(plan.entries.count)
         var spans: [(value: Range<Int>, salt: SHA256Digest)] = []
-        spans.reserveCapacity(personalData.count)
-        // The object named by the first part of the last two-part path: the sorted paths under one
-        // object (`metadata.*`) then share one scan of it.
-        var inner: (name: String, members: RawEvent?)?
-        for (index, entry) in personalData.enumerated() {
+        spans.reserveCapacity(plan.entries.count)
+        // The object of the last two-part path: the sorted paths under one object (`metadata.*`) share
+        // one scan of it.
+        var inner: RawEvent?
+        for (index, entry) in plan.entries.enumerated() {
             let span: Range<Int>
-            if idLength > 0, entry.path == AuditEvent.Field.id {
+            if idLength > 0, entry.isID {
                 span = idValue
             } else {
                 let found: Range<Int>?
-                if entry.components.count == 2 {
-                    if inner?.name != entry.components[0] {
-                        var first = entry.components[0]
-                        let object = first.withUTF8 { members.value(UnsafeRawBufferPointer($0), line: event) }
-                        inner = (entry.components[0], object.flatMap { RawEvent(line: event, event: $0) })
+                switch entry.lookup {
+                case .top(let name):
+                    found = name.withUnsafeBytes { members.locate(path: $0, line: event) }
+                case .inner(let object, let name, let sameObjectAsBefore):
+                    if !sameObjectAsBefore {
+                        inner = object.withUnsafeBytes { members.value($0, line: event) }.flatMap { RawEvent(line: event, event: $0) }
                     }
-                    var name = entry.components[1]
-                    found = inner?.members.flatMap { object in name.withUTF8 { object.locate(path: UnsafeRawBufferPointer($0), line: event) } }
-                } else {
-                    var path = entry.path
-                    found = path.withUTF8 { members.locate(path: UnsafeRawBufferPointer($0), line: event) }
+                    found = inner.flatMap { inner in name.withUnsafeBytes { inner.locate(path: $0, line: event) } }
+                case .deep(let path):
+                    found = path.withUnsafeBytes { members.locate(path: $0, line: event) }
                 }
                 guard let range = found else { continue }
                 let start = shifted(range.lowerBound)
                 span = start..<start + range.count
             }
             present.append(index)
-            spans.append((span, SaltTree.salt(leafKey: leafKey, path: entry.path)))
+            spans.append((span, SaltTree.salt(leafKey: leafKey, path: plan.paths[index].path)))
         }
-        appendEnvelope(to: &line, personalData: personalData, present: present, redaction: redaction, seq: seq)
+        appendEnvelope(to: &line, personalData: plan.paths, present: present, redaction: redaction, seq: seq)
         guard !spans.isEmpty else { return (line, SHA256.hash(line)) }
         spans.sort { $0.value.lowerBound < $1.value.lowerBound }
         return (line, line.withUnsafeBytes { sealedDigest(of: $0, commitments: spans)! })
+    }
+
+    /// A store's personal-data paths prepared for finding their values in raw event bytes: each path's
+    /// parts as bytes, and for two-part paths whether the object is the previous two-part path's.
+    package struct PersonalDataPlan: Sendable {
+        enum Lookup: Sendable {
+            case top([UInt8])
+            /// `object.name`; `sameObjectAsBefore` when the previous two-part path has the same object.
+            case inner(object: [UInt8], name: [UInt8], sameObjectAsBefore: Bool)
+            /// Three parts or more, found through the general `locate`.
+            case deep([UInt8])
+        }
+
+        struct Entry: Sendable {
+            var isID: Bool
+            var lookup: Lookup
+        }
+
+        let paths: [(path: String, components: [String])]
+        let entries: [Entry]
+
+        /// - Parameter paths: sorted, with their parts (as the writer holds them).
+        package init(_ paths: [(path: String, components: [String])]) {
+            self.paths = paths
+            var previousObject: String?
+            entries = paths.map { entry in
+                let lookup: Lookup
+                switch entry.components.count {
+                case 1:
+                    lookup = .top(Array(entry.path.utf8))
+                case 2:
+                    lookup = .inner(object: Array(entry.components[0].utf8), name: Array(entry.components[1].utf8), sameObjectAsBefore: previousObject == entry.components[0])
+                    previousObject = entry.components[0]
+                default:
+                    lookup = .deep(Array(entry.path.utf8))
+                }
+                return Entry(isID: entry.path == AuditEvent.Field.id, lookup: lookup)
+            }
+        }
     }
 
     /// The members after `event`: the personal-data paths present (indices into `personalData`), the

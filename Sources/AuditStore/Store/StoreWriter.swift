@@ -185,6 +185,7 @@ public final class StoreWriter: @unchecked Sendable {
     /// The store's personal-data paths, sorted, split into components once.
     let personalData: [(path: String, components: [String])]
     let personalDataMarks: CanonicalJSON.PathMarks
+    let personalDataPlan: Record.PersonalDataPlan
     let key: SigningKey
     public let configuration: Configuration
     private let lock: StoreLock
@@ -264,6 +265,7 @@ public final class StoreWriter: @unchecked Sendable {
             self.idPrefix = String(descriptor.storeID.prefix(16)) + "-"
             self.personalData = descriptor.personalDataPaths.sorted().map { ($0, $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init)) }
             self.personalDataMarks = CanonicalJSON.PathMarks(personalData.map(\.components))
+            self.personalDataPlan = Record.PersonalDataPlan(personalData)
             self.key = key
             self.configuration = configuration
             self.lock = lock
@@ -367,7 +369,7 @@ public final class StoreWriter: @unchecked Sendable {
             event.withUnsafeBytes { bytes in
                 Record.encodeNew(
                     seq: seq, canonicalEvent: bytes, members: found.members, assignedID: assignedID(seq),
-                    personalData: personalData, redaction: redaction, leafKey: leafKey
+                    personalData: personalDataPlan, redaction: redaction, leafKey: leafKey
                 )
             }
         }
