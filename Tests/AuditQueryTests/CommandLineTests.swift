@@ -73,6 +73,18 @@ struct CommandLineTests {
         #expect(json.stderr.contains("showing the newest 3 matches"))
         #expect(try SchemaValidation.validate(json.stdout, schema: "find-result") == nil)
 
+        // Without a limit: every match, each record as stored, and the whole document canonical.
+        let all = try Self.auditq("find", "--store", path, "--transaction", txn, "--format", "json")
+        #expect(all.status == 0, "\(all.stderr)")
+        guard case .object(let whole)? = try? JSONParser().parse(all.stdout) else { Issue.record("\(all.stdout)"); return }
+        #expect(whole["count"]?.integerValue == Int64(expected.count) && whole["truncated"] == false)
+        #expect(whole["records"]?.arrayValue?.compactMap { $0.objectValue?["seq"]?.integerValue }.map(UInt64.init) == expected)
+        #expect(all.stdout == CanonicalJSON.string(.object(whole)) + "\n")
+        #expect(all.stdout.contains("[" + jsonl.stdout.split(separator: "\n").joined(separator: ",") + "]"))
+        #expect(try SchemaValidation.validate(all.stdout, schema: "find-result") == nil)
+        let nothing = try Self.auditq("find", "--store", path, "--request", "req_nope", "--format", "json")
+        #expect(nothing.status == 1 && nothing.stdout.contains(#""count":0"#) && nothing.stdout.contains(#""records":[]"#))
+
         let none = try Self.auditq("find", "--store", path, "--request", "req_nope")
         #expect(none.status == 1 && none.stdout.isEmpty)
 

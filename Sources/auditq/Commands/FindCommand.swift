@@ -113,7 +113,13 @@ struct FindCommand: ParsableCommand {
         let outcome: Finder.Outcome
         do {
             let finder = try Finder(path: store, trustedKeys: trusted)
-            if format == .jsonl {
+            if format == .json, query.limit == nil {
+                // Only the stored lines are kept (each match's parsed tree is dropped as it is found):
+                // the document is written around them, as its canonical encoding would be.
+                var lines: [[UInt8]] = []
+                outcome = try finder.find(query) { lines.append($0.line) }
+                writeDocument(query, count: outcome.count, truncated: false, records: lines)
+            } else if format == .jsonl {
                 // Streamed: with no limit, memory stays constant however many records match.
                 var out: [UInt8] = []
                 out.reserveCapacity(1 << 16)
@@ -140,7 +146,7 @@ struct FindCommand: ParsableCommand {
                         CLI.printError("auditq: no events match")
                     }
                 case .json:
-                    CLI.writeStdout(CanonicalJSON.encode(document(query, outcome)) + [0x0A])
+                    writeDocument(query, count: outcome.count, truncated: outcome.truncated, records: outcome.matches.map(\.line))
                 case .jsonl:
                     break
                 }
@@ -163,8 +169,10 @@ struct FindCommand: ParsableCommand {
         }
     }
 
-    /// The `--format json` document (`schemas/find-result.schema.json`).
-    func document(_ query: FindQuery, _ outcome: Finder.Outcome) -> JSONValue {
+    /// Writes the `--format json` document (`schemas/find-result.schema.json`): its canonical encoding,
+    /// with each record as stored (records are stored canonically, so this is the encoding of the
+    /// whole document), without building a tree per record.
+    func writeDocument(_ query: FindQuery, count: Int, truncated: Bool, records: [[UInt8]]) {
         var q = JSONObject()
         for key in query.keys { q[key.field.rawValue] = .string(key.value) }
         if let since = query.since { q["since"] = .string(since.description) }
@@ -172,13 +180,30 @@ struct FindCommand: ParsableCommand {
         if let action = query.action { q["action"] = .string(action) }
         if let outcome = query.outcome { q["outcome"] = .string(outcome) }
         if let limit = query.limit { q["limit"] = .number(Double(limit)) }
-        return [
+        let document: JSONValue = [
             "format": "auditq-find-result",
             "version": 1,
             "query": .object(q),
-            "count": .number(Double(outcome.count)),
-            "truncated": .bool(outcome.truncated),
-            "records": .array(outcome.matches.map { .object($0.record) }),
+            "count": .number(Double(count)),
+            "truncated": .bool(truncated),
+            "records": [],
         ]
+        // `"records":[` occurs once: inside a JSON string every quote is escaped.
+        let encoded = CanonicalJSON.encode(document)
+        let marker = Array(#""records":["#.utf8)
+        let split = (0...(encoded.count - marker.count)).first { encoded[$0..<($0 + marker.count)].elementsEqual(marker) }! + marker.count
+        var out = Array(encoded[..<split])
+        out.reserveCapacity(1 << 16)
+        for (i, line) in records.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: line)
+            if out.count >= 1 << 16 {
+                CLI.writeStdout(out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        out.append(contentsOf: encoded[split...])
+        out.append(0x0A)
+        CLI.writeStdout(out)
     }
 }
