@@ -261,6 +261,42 @@ struct AuditSinkTests {
         #expect(sink.writer.flusherStopped)
     }
 
+    @Test("reopen attempts that fail come at doubling intervals; once the cause is gone the store reopens", .timeLimit(.minutes(1)))
+    func reopenBacksOff() async throws {
+        let dir = TemporaryDirectory()
+        let store = dir.child("store")
+        let metrics = TestMetrics()
+        let sink = try Fixtures.sink(store) {
+            $0.storeReopenInterval = 0.05
+            $0.metricsFactory = metrics
+        }
+        let logger = Logger(label: "x") { AuditLogHandler(label: $0, sink: sink) }
+        _ = try await sink.record(action: "before")
+        sink.writer.simulateFailure(AuditStoreError(.io, "write failed: No space left on device (errno 28)"))
+        // The store cannot be opened while a plain file stands where its directory was.
+        try FileSystem.rename(store, to: dir.child("moved"))
+        try FileSystem.writeAtomically(Array("not a store".utf8), to: store)
+        logger.info("wakes the drain thread, which schedules the first attempt")
+        // Attempts 0.05 s after the failure is seen, then 0.1, 0.2, 0.4 and 0.8 s after each failed one:
+        // five by 1.55 s, the sixth at 3.15 s. A fixed interval would have made about 30.
+        try await Task.sleep(for: .milliseconds(1800))
+        let attempts = try metrics.expectCounter("auditq_logging_errors_total", [("kind", "reopen")]).totalValue
+        #expect((3...6).contains(attempts), "\(attempts) failed reopen attempts in 1.8 s")
+        #expect(sink.storeFailure != nil)
+
+        try FileSystem.remove(store)
+        try FileSystem.rename(dir.child("moved"), to: store)
+        var after: UInt64?
+        for _ in 0..<800 where after == nil {
+            after = try? await sink.record(action: "after")
+            if after == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(after != nil, "the store was not reopened once its directory was back")
+        try await sink.shutdown()
+        let report = Verifier(path: store, trustedKeys: [Fixtures.key().publicKey]).run()
+        #expect(report.isIntact, "\(report.findings)")
+    }
+
     @Test("a failed store is reopened after the interval: records go on, the drops are in the chain, the chain verifies", .timeLimit(.minutes(1)))
     func reopensFailedStore() async throws {
         let dir = TemporaryDirectory()
