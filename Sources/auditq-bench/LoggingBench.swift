@@ -39,6 +39,9 @@ struct LoggingBench: ParsableCommand {
     @Option(help: "zlib level of the store, 1 (fastest) to 9 (default: the sink's, 5).")
     var level: Int32?
 
+    @Option(help: "Rounds of the throughput phases (peer, group commit, OS-buffered in turn); with more than one, the medians are printed too.")
+    var runs = 1
+
     @Option(help: "Producer threads for the throughput run.")
     var producers = 1
 
@@ -62,14 +65,29 @@ struct LoggingBench: ParsableCommand {
         defer { try? removeTree(scratch) }
         let key = try SigningKey.generate(writingTo: scratch + "/bench.key")
 
-        func runs(_ phase: String) -> Bool { only == nil || only == phase }
+        func selected(_ phase: String) -> Bool { only == nil || only == phase }
 
-        // The peer: swift-log's own handler, one formatted line per event, flushed per line.
-        if runs("peer") { try peerPhase() }
-        for durability in [StoreWriter.Durability.groupCommit, .osBuffered] where runs(durability.rawValue) {
-            try sinkPhase(durability, key: key)
+        // The throughput phases in turn, `runs` rounds (machines shared with other work vary by run:
+        // compare medians of alternating runs).
+        var results: [String: [(eventsPerSecond: Double, micros: Double)]] = [:]
+        for _ in 0..<max(1, runs) {
+            // The peer: swift-log's own handler, one formatted line per event, flushed per line.
+            if selected("peer") { results["StreamLogHandler -> file", default: []].append(try peerPhase()) }
+            for durability in [StoreWriter.Durability.groupCommit, .osBuffered] where selected(durability.rawValue) {
+                results["AuditLogHandler (\(durability.rawValue))", default: []].append(try sinkPhase(durability, key: key))
+            }
         }
-        if runs("latency") { try latency(key: key) }
+        if runs > 1 {
+            for (phase, values) in results.sorted(by: { $0.key > $1.key }) {
+                func median(_ xs: [Double]) -> Double {
+                    let sorted = xs.sorted()
+                    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+                }
+                let rates = values.map(\.eventsPerSecond)
+                print("median of \(values.count): \(phase): \(Int(median(rates))) events/s (\(Int(rates.min()!))–\(Int(rates.max()!)))  \(format2(median(values.map(\.micros)))) µs CPU/event")
+            }
+        }
+        if selected("latency") { try latency(key: key) }
         if only == "stages" { try stages(key: key) }
     }
 
@@ -153,7 +171,8 @@ struct LoggingBench: ParsableCommand {
         report("compress (zlib level \(configuration.store.compressionLevel))", monotonicSeconds() - t)
     }
 
-    func peerPhase() throws {
+    @discardableResult
+    func peerPhase() throws -> (eventsPerSecond: Double, micros: Double) {
         let file = FileStream(path: scratch + "/stream.log")
         let peer = Logger(label: "payments") { StreamLogHandler(label: $0, stream: file) }
         let peerCPU = processCPUSeconds()
@@ -161,11 +180,14 @@ struct LoggingBench: ParsableCommand {
         let peerMicros = (processCPUSeconds() - peerCPU) * 1e6 / Double(events)
         file.close()
         print("StreamLogHandler -> file: \(format2(peerSeconds)) s  \(Int(Double(events) / peerSeconds)) events/s  \(format2(peerMicros)) µs CPU/event  \(fileSize(scratch + "/stream.log")) bytes")
+        return (Double(events) / peerSeconds, peerMicros)
     }
 
     /// Through a `Logger` backed by `AuditLogHandler`, from the first `log` call until the last
     /// record is durable.
-    func sinkPhase(_ durability: StoreWriter.Durability, key: SigningKey) throws {
+    @discardableResult
+    func sinkPhase(_ durability: StoreWriter.Durability, key: SigningKey) throws -> (eventsPerSecond: Double, micros: Double) {
+        try? removeTree("\(scratch)/store-\(durability.rawValue)")
         var configuration = AuditSink.Configuration()
         configuration.store.durability = durability
         if let level { configuration.store.compressionLevel = level }
@@ -187,6 +209,8 @@ struct LoggingBench: ParsableCommand {
         let stored = Int(sink.writer.durableSeq)
         print("  records: \(recordBytes / UInt64(max(1, stored))) bytes each uncompressed")
         print("AuditLogHandler (\(durability.rawValue)): submitted in \(format2(submitSeconds)) s, all durable in \(format2(durableSeconds)) s  \(Int(Double(events) / durableSeconds)) events/s durable  \(format2(micros)) µs CPU/event  (\(stored) records, \(directoryBytes("\(scratch)/store-\(durability.rawValue)/segments")) bytes)")
+        try? removeTree("\(scratch)/store-\(durability.rawValue)")
+        return (Double(events) / durableSeconds, micros)
     }
 
     /// Offers `rate` events/s from one thread for `seconds` and measures, per event, the time from
