@@ -66,8 +66,24 @@ public struct EventIngestor: Sendable {
         }
     }
 
+    /// The fast path for the common line: read without building a tree (``JSONTape``), nothing to
+    /// redact (the redactor's own checks on the bytes), valid as it is (``AuditEvent/timestampIfValidAsIs(_:)``):
+    /// the event's canonical bytes and time, for ``StoreWriter/append(canonicalEvent:timestamp:redaction:)``,
+    /// which stores exactly what ``prepare(_:)`` and ``StoreWriter/append(_:redaction:)`` would. Nil
+    /// sends the line down ``prepare(_:)``, which gives the authoritative result or rejection.
+    package func prepareEncoded(_ line: UnsafeRawBufferPointer) -> (bytes: [UInt8], timestamp: Timestamp)? {
+        guard line.count <= limits.maxEventBytes,
+            let tape = JSONTape(line.bindMemory(to: UInt8.self), maxDepth: min(limits.maxDepth, redactor.maxDepth), maxBytes: limits.maxEventBytes),
+            redactor.leavesUnchanged(tape), let timestamp = AuditEvent.timestampIfValidAsIs(tape), let bytes = tape.canonicalBytes()
+        else { return nil }
+        return (bytes, timestamp)
+    }
+
     /// Prepares and appends one line; returns the record's sequence number.
     public func ingest(_ line: UnsafeRawBufferPointer, into writer: StoreWriter) throws(AuditStoreError) -> Result<UInt64, Rejection> {
+        if let (bytes, timestamp) = prepareEncoded(line) {
+            return .success(try writer.append(canonicalEvent: bytes, timestamp: timestamp))
+        }
         switch prepare(line) {
         case .failure(let rejection):
             return .failure(rejection)

@@ -341,8 +341,9 @@ public final class StoreWriter: @unchecked Sendable {
     }
 
     /// Appends an event its producer encoded canonically (RFC 8785, exactly as ``CanonicalJSON`` writes
-    /// it) after validating and redacting it: the log handler's fast path, which never builds the
-    /// event's tree. The record is the one ``append(_:redaction:)`` writes for the parsed event.
+    /// it) after validating and redacting it: the fast paths of the log handler and of ingest, which
+    /// never build the event's tree. The record is the one ``append(_:redaction:)`` writes for the
+    /// parsed event (an event without an `id` gets the store's).
     ///
     /// - Parameter timestamp: the event's `ts`, which the bytes hold in its normalised form.
     @discardableResult
@@ -351,12 +352,14 @@ public final class StoreWriter: @unchecked Sendable {
             throw AuditStoreError(.invalidEvent, "the event is \(event.count) bytes, so its record is over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root)
         }
         let parser = JSONParser(limits: .init(maxDepth: 1024, maxBytes: configuration.maxRecordBytes))
-        let found: (members: RawEvent, keys: SegmentIndex.RecordKeys?)? = event.withUnsafeBytes { bytes in
-            guard let members = RawEvent(line: bytes, event: 0..<bytes.count), case .absent = members.fieldBytes(AuditEvent.Field.id, line: bytes) else { return nil }
-            return (members, SegmentIndex.RecordKeys(rawLine: bytes, members: members, timestamp: timestamp.microsecondsSinceEpoch))
+        let found: (members: RawEvent, hasID: Bool, keys: SegmentIndex.RecordKeys?)? = event.withUnsafeBytes { bytes in
+            guard let members = RawEvent(line: bytes, event: 0..<bytes.count) else { return nil }
+            let hasID: Bool
+            if case .absent = members.fieldBytes(AuditEvent.Field.id, line: bytes) { hasID = false } else { hasID = true }
+            return (members, hasID, SegmentIndex.RecordKeys(rawLine: bytes, members: members, timestamp: timestamp.microsecondsSinceEpoch))
         }
         guard let found else {
-            throw AuditStoreError(.invalidEvent, "a pre-encoded event must be a canonical JSON object without an id; it was not stored", path: storeLayout.root)
+            throw AuditStoreError(.invalidEvent, "a pre-encoded event must be a canonical JSON object; it was not stored", path: storeLayout.root)
         }
         // An index key with escapes is read as the record model reads it.
         guard let keys = found.keys ?? (try? parser.parse(event).objectValue).map({ SegmentIndex.RecordKeys(event: $0, timestamp: timestamp.microsecondsSinceEpoch) }) else {
@@ -368,7 +371,7 @@ public final class StoreWriter: @unchecked Sendable {
         return try append(timestamp: timestamp, keys: keys) { seq, leafKey in
             event.withUnsafeBytes { bytes in
                 Record.encodeNew(
-                    seq: seq, canonicalEvent: bytes, members: found.members, assignedID: assignedID(seq),
+                    seq: seq, canonicalEvent: bytes, members: found.members, assignedID: found.hasID ? nil : assignedID(seq),
                     personalData: personalDataPlan, redaction: redaction, leafKey: leafKey
                 )
             }

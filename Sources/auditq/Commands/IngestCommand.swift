@@ -127,10 +127,15 @@ struct IngestCommand: ParsableCommand {
                 unacknowledged.forget(through: writer.durableSeq)
                 for item in batch {
                     switch item {
-                    case .event(let number, let event, let report):
+                    case .event(let number, _, _), .encoded(let number, _, _):
                         lastLine = number
                         unacknowledged.attempting(line: number)
-                        let seq = try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue)
+                        let seq: UInt64
+                        switch item {
+                        case .encoded(_, let bytes, let timestamp): seq = try writer.append(canonicalEvent: bytes, timestamp: timestamp)
+                        case .event(_, let event, let report): seq = try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue)
+                        case .rejected: continue
+                        }
                         unacknowledged.appended(seq: seq, line: number)
                         stored += 1
                         firstSeq = firstSeq ?? seq

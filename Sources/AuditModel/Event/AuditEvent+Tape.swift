@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension AuditEvent {
+    /// The checks of ``init(validating:)`` on an event read as a ``JSONTape``, for ingest's fast path:
+    /// the event's timestamp when the event is valid *and* validation would leave it as it is (its `ts`
+    /// already in the stored form), nil otherwise, so that the caller takes the general path, which gives
+    /// the authoritative result or error. A test holds the two to the same answer wherever this one
+    /// answers.
+    package static func timestampIfValidAsIs(_ tape: JSONTape) -> Timestamp? {
+        tape.entries.withUnsafeBufferPointer { entries -> Timestamp? in
+            guard let root = entries.first, root.kind == .object else { return nil }
+            var timestamp: Timestamp?
+            var sawAction = false
+            var member = 1
+            for _ in 0..<Int(root.count) {
+                let name = tape.text(entries[member])
+                let valueIndex = member + 1
+                let value = entries[valueIndex]
+                member = Int(value.next)
+                func string(_ range: ClosedRange<Int>? = nil) -> Bool {
+                    value.kind == .string && range.map { $0.contains(Int(value.end - value.start)) } ?? true
+                }
+                switch name.count {
+                case 2 where name.elementsEqual(Field.ts.utf8):
+                    guard value.kind == .string else { return nil }
+                    let text = tape.text(value)
+                    let ts: Timestamp
+                    switch Timestamp.parse(String(decoding: text, as: UTF8.self)) {
+                    case .success(let parsed): ts = parsed
+                    case .failure: return nil
+                    }
+                    // Written in the stored form already (otherwise validation rewrites it).
+                    guard text.count == Timestamp.descriptionLength, ts.description.utf8.elementsEqual(text) else { return nil }
+                    timestamp = ts
+                case 2 where name.elementsEqual(Field.id.utf8):
+                    guard string(1...128), tape.text(value).allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return nil }
+                case 6 where name.elementsEqual(Field.action.utf8):
+                    guard string(1...256) else { return nil }
+                    sawAction = true
+                case 5 where name.elementsEqual(Field.level.utf8), 6 where name.elementsEqual(Field.source.utf8),
+                    7 where name.elementsEqual(Field.outcome.utf8), 10 where name.elementsEqual(Field.requestID.utf8),
+                    14 where name.elementsEqual(Field.transactionID.utf8), 13 where name.elementsEqual(Field.customerCode.utf8),
+                    14 where name.elementsEqual(Field.correlationID.utf8):
+                    guard string(1...256) else { return nil }
+                case 7 where name.elementsEqual(Field.message.utf8):
+                    guard string() else { return nil }
+                case 8 where name.elementsEqual(Field.metadata.utf8):
+                    guard value.kind == .object else { return nil }
+                case 5 where name.elementsEqual(Field.actor.utf8):
+                    guard value.kind == .object,
+                        Self.members(of: valueIndex, tape, entries, allValid: { name, entry in
+                            guard name.elementsEqual("type".utf8) || name.elementsEqual("id".utf8) else { return true }
+                            return entry.kind == .string && entry.end - entry.start <= 256
+                        })
+                    else { return nil }
+                case 4 where name.elementsEqual(Field.http.utf8):
+                    guard value.kind == .object,
+                        Self.members(of: valueIndex, tape, entries, allValid: { name, entry in
+                            if name.elementsEqual("method".utf8) { return entry.kind == .string && (1...32).contains(entry.end - entry.start) }
+                            if name.elementsEqual("path".utf8) { return entry.kind == .string }
+                            if name.elementsEqual("status".utf8) {
+                                guard entry.kind == .number, let n = Self.number(tape.text(entry)), n.rounded(.towardZero) == n else { return false }
+                                return (100...599).contains(n)
+                            }
+                            if name.elementsEqual("duration_ms".utf8) {
+                                guard entry.kind == .number, let n = Self.number(tape.text(entry)) else { return false }
+                                return n >= 0
+                            }
+                            return true
+                        })
+                    else { return nil }
+                case 5 where name.elementsEqual(Field.error.utf8):
+                    guard value.kind == .object,
+                        Self.members(of: valueIndex, tape, entries, allValid: { name, entry in
+                            if name.elementsEqual("code".utf8) {
+                                if entry.kind == .string { return true }
+                                guard entry.kind == .number, let n = Self.number(tape.text(entry)) else { return false }
+                                return n.rounded(.towardZero) == n
+                            }
+                            if name.elementsEqual("message".utf8) { return entry.kind == .string }
+                            return true
+                        })
+                    else { return nil }
+                default:
+                    break
+                }
+            }
+            return sawAction ? timestamp : nil
+        }
+    }
+
+    /// Whether every member of the object at `index` passes `allValid(name, value)`.
+    private static func members(
+        of index: Int, _ tape: JSONTape, _ entries: UnsafeBufferPointer<JSONTape.Entry>,
+        allValid: (UnsafeBufferPointer<UInt8>, JSONTape.Entry) -> Bool
+    ) -> Bool {
+        var member = index + 1
+        for _ in 0..<Int(entries[index].count) {
+            let value = entries[member + 1]
+            guard allValid(tape.text(entries[member]), value) else { return false }
+            member = Int(value.next)
+        }
+        return true
+    }
+
+    /// A number's value from its text on the tape (its canonical form, so it reads back exactly).
+    private static func number(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        guard text.count < 64 else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
+            for i in 0..<text.count { buffer[i] = CChar(bitPattern: text[i]) }
+            buffer[text.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(buffer.baseAddress!, &end)
+            return end == buffer.baseAddress! + text.count ? value : nil
+        }
+    }
+}
