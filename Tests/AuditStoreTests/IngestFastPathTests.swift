@@ -115,14 +115,10 @@ struct IngestFastPathTests {
             let path = dir.child(fast ? "fast" : "tree")
             let writer = try StoreWriter(path: path, key: key, configuration: Fixtures.configuration())
             for line in lines {
-                let result = try line.withUnsafeBytes { raw -> Result<UInt64, EventIngestor.Rejection> in
-                    if fast { return try ingestor.ingest(raw, into: writer) }
-                    switch ingestor.prepare(raw) {
-                    case .failure(let rejection): return .failure(rejection)
-                    case .success(let (event, report)): return .success(try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue))
-                    }
+                let prepared = line.withUnsafeBytes { raw in
+                    fast ? ingestor.prepareForAppend(raw) : ingestor.prepare(raw).map { EventIngestor.Prepared.event($0.0, $0.1) }
                 }
-                #expect(throws: Never.self) { try result.get() }
+                #expect(throws: Never.self) { _ = try prepared.get().append(to: writer) }
             }
             try writer.close()
             stores.append(try Fixtures.records(path).map { CanonicalJSON.string(.object($0)) }.filter { $0.contains("evt_") })

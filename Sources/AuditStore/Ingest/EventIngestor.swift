@@ -66,6 +66,28 @@ public struct EventIngestor: Sendable {
         }
     }
 
+    /// One line ready to append: its canonical bytes when it took the fast path, the validated event
+    /// and its redaction report otherwise.
+    package enum Prepared {
+        case encoded([UInt8], timestamp: Timestamp)
+        case event(AuditEvent, RedactionReport)
+
+        /// Appends it; returns the record's sequence number.
+        package func append(to writer: StoreWriter) throws(AuditStoreError) -> UInt64 {
+            switch self {
+            case .encoded(let bytes, let timestamp): try writer.append(canonicalEvent: bytes, timestamp: timestamp)
+            case .event(let event, let report): try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue)
+            }
+        }
+    }
+
+    /// Prepares one line for appending: through ``prepareEncoded(_:)`` when it can, else ``prepare(_:)``.
+    /// Either way the record appended is the same.
+    package func prepareForAppend(_ line: UnsafeRawBufferPointer) -> Result<Prepared, Rejection> {
+        if let (bytes, timestamp) = prepareEncoded(line) { return .success(.encoded(bytes, timestamp: timestamp)) }
+        return prepare(line).map { .event($0.0, $0.1) }
+    }
+
     /// The fast path for the common line: read without building a tree (``JSONTape``), nothing to
     /// redact (the redactor's own checks on the bytes), valid as it is (``AuditEvent/timestampIfValidAsIs(_:)``):
     /// the event's canonical bytes and time, for ``StoreWriter/append(canonicalEvent:timestamp:redaction:)``,
@@ -81,14 +103,9 @@ public struct EventIngestor: Sendable {
 
     /// Prepares and appends one line; returns the record's sequence number.
     public func ingest(_ line: UnsafeRawBufferPointer, into writer: StoreWriter) throws(AuditStoreError) -> Result<UInt64, Rejection> {
-        if let (bytes, timestamp) = prepareEncoded(line) {
-            return .success(try writer.append(canonicalEvent: bytes, timestamp: timestamp))
-        }
-        switch prepare(line) {
-        case .failure(let rejection):
-            return .failure(rejection)
-        case .success(let (event, report)):
-            return .success(try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue))
+        switch prepareForAppend(line) {
+        case .failure(let rejection): .failure(rejection)
+        case .success(let prepared): .success(try prepared.append(to: writer))
         }
     }
 }

@@ -127,15 +127,10 @@ struct IngestCommand: ParsableCommand {
                 unacknowledged.forget(through: writer.durableSeq)
                 for item in batch {
                     switch item {
-                    case .event(let number, _, _), .encoded(let number, _, _):
+                    case .prepared(let number, let prepared):
                         lastLine = number
                         unacknowledged.attempting(line: number)
-                        let seq: UInt64
-                        switch item {
-                        case .encoded(_, let bytes, let timestamp): seq = try writer.append(canonicalEvent: bytes, timestamp: timestamp)
-                        case .event(_, let event, let report): seq = try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue)
-                        case .rejected: continue
-                        }
+                        let seq = try prepared.append(to: writer)
                         unacknowledged.appended(seq: seq, line: number)
                         stored += 1
                         firstSeq = firstSeq ?? seq

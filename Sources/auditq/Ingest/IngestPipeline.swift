@@ -10,9 +10,7 @@ import Dispatch
 /// `@unchecked Sendable`: the shared state is only reached through `queue` (a mutex and condition).
 final class IngestPipeline: @unchecked Sendable {
     enum Item {
-        case event(line: Int, AuditEvent, RedactionReport)
-        /// A line that took the fast path: the event's canonical bytes and time (``EventIngestor/prepareEncoded(_:)``).
-        case encoded(line: Int, [UInt8], Timestamp)
+        case prepared(line: Int, EventIngestor.Prepared)
         case rejected(line: Int, EventIngestor.Rejection)
     }
 
@@ -49,13 +47,9 @@ final class IngestPipeline: @unchecked Sendable {
                         batch.append(.rejected(line: number, EventIngestor.Rejection(reason: "event is \(bytes) bytes, over the limit of \(ingestor.limits.maxEventBytes) bytes")))
                     case .line(let bytes):
                         if bytes.isEmpty || bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-                        if let (encoded, timestamp) = ingestor.prepareEncoded(bytes) {
-                            batch.append(.encoded(line: number, encoded, timestamp))
-                        } else {
-                            switch ingestor.prepare(bytes) {
-                            case .success(let (event, report)): batch.append(.event(line: number, event, report))
-                            case .failure(let rejection): batch.append(.rejected(line: number, rejection))
-                            }
+                        switch ingestor.prepareForAppend(bytes) {
+                        case .success(let prepared): batch.append(.prepared(line: number, prepared))
+                        case .failure(let rejection): batch.append(.rejected(line: number, rejection))
                         }
                     }
                     if batch.count >= Self.batchSize {
