@@ -33,8 +33,11 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
 
+        // Multi-buffer SHA-256 (AVX2 / AVX-512 with runtime dispatch), for batches of independent hashes.
+        .target(name: "CAuditMultiHash"),
+
         // Safe Swift wrappers over the C libraries.
-        .target(name: "AuditCrypto", dependencies: ["CAuditCrypto"]),
+        .target(name: "AuditCrypto", dependencies: ["CAuditCrypto", "CAuditMultiHash"]),
         .target(name: "AuditCompression", dependencies: ["CAuditZlib"]),
 
         // The event, JSON and its canonical encoding.
