@@ -77,11 +77,18 @@ public struct SHA256Batch: Sendable {
         _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         _ c: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
     ) -> Int {
-        bytes.append(contentsOf: a)
-        bytes.append(contentsOf: b)
-        bytes.append(contentsOf: c)
+        Self.append(a, to: &bytes)
+        Self.append(b, to: &bytes)
+        Self.append(c, to: &bytes)
         ends.append(bytes.count)
         return ends.count - 1
+    }
+
+    /// Appends raw bytes to a byte array as one copy (appending an `UnsafeRawBufferPointer` as a
+    /// sequence goes byte by byte); for callers that build a message with ``append(writing:)``.
+    public static func append(_ part: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
+        guard !part.isEmpty else { return }
+        bytes.append(contentsOf: part.assumingMemoryBound(to: UInt8.self))
     }
 
     /// Adds a message that `body` appends to the batch's buffer; returns its index.

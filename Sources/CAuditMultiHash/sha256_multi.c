@@ -32,24 +32,6 @@ static const uint32_t round_constants[64] = {
 
 #define MAX_LANES 16
 
-/// The message words of one block per lane, transposed: `words[t][lane]`, big-endian words decoded.
-typedef struct {
-    uint32_t words[16][MAX_LANES] __attribute__((aligned(64)));
-} block_words;
-
-static inline uint32_t load_be32(const uint8_t *p) {
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
-}
-
-static void transpose_blocks(block_words *out, const uint8_t *const *blocks, int lanes) {
-    for (int lane = 0; lane < lanes; lane++) {
-        const uint8_t *p = blocks[lane];
-        for (int t = 0; t < 16; t++) {
-            out->words[t][lane] = load_be32(p + 4 * t);
-        }
-    }
-}
-
 #if AUDITQ_X86
 
 // MARK: - AVX-512, 16 lanes (AVX512F only: rotates and three-input logic)
@@ -60,13 +42,44 @@ TARGET_512 static inline __m512i xor3_512(__m512i a, __m512i b, __m512i c) {
     return _mm512_ternarylogic_epi32(a, b, c, 0x96);
 }
 
-TARGET_512 static void compress_x16(uint32_t state[8][MAX_LANES], const block_words *block) {
+/// The 16 lanes' blocks as message words: `w[t]` holds word t of every lane (a 16×16 transpose of
+/// 32-bit words in registers), byte-swapped to big-endian values.
+TARGET_512 static void load_words_x16(__m512i w[16], const uint8_t *const *blocks) {
+    __m512i r[16], t[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_si512((const void *)blocks[i]);
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    // Now r[4i + j]'s 128-bit lane k holds word 4k + j of rows 4i ..< 4i + 4.
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    const __m512i low_bytes = _mm512_set1_epi32(0x00FF00FF);
+    for (int j = 0; j < 4; j++) {
+        __m512i x0 = _mm512_shuffle_i32x4(r[j], r[4 + j], 0x44), x1 = _mm512_shuffle_i32x4(r[j], r[4 + j], 0xEE);
+        __m512i y0 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0x44), y1 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0xEE);
+        __m512i words[4] = {
+            _mm512_shuffle_i32x4(x0, y0, 0x88), _mm512_shuffle_i32x4(x0, y0, 0xDD),
+            _mm512_shuffle_i32x4(x1, y1, 0x88), _mm512_shuffle_i32x4(x1, y1, 0xDD),
+        };
+        for (int k = 0; k < 4; k++) {
+            // Byte swap: bytes 0 and 2 from the left rotation, 1 and 3 from the right one.
+            w[4 * k + j] = _mm512_ternarylogic_epi32(_mm512_rol_epi32(words[k], 8), _mm512_ror_epi32(words[k], 8), low_bytes, 0xE4);
+        }
+    }
+}
+
+TARGET_512 static void compress_x16(uint32_t state[8][MAX_LANES], const uint8_t *const *blocks) {
     __m512i a = _mm512_load_si512(state[0]), b = _mm512_load_si512(state[1]);
     __m512i c = _mm512_load_si512(state[2]), d = _mm512_load_si512(state[3]);
     __m512i e = _mm512_load_si512(state[4]), f = _mm512_load_si512(state[5]);
     __m512i g = _mm512_load_si512(state[6]), h = _mm512_load_si512(state[7]);
     __m512i w[16];
-    for (int t = 0; t < 16; t++) w[t] = _mm512_load_si512(block->words[t]);
+    load_words_x16(w, blocks);
     for (int t = 0; t < 64; t++) {
         __m512i wt;
         if (t < 16) {
@@ -115,13 +128,37 @@ TARGET_256 static inline __m256i xor3_256(__m256i a, __m256i b, __m256i c) {
     return _mm256_xor_si256(_mm256_xor_si256(a, b), c);
 }
 
-TARGET_256 static void compress_x8(uint32_t state[8][MAX_LANES], const block_words *block) {
+/// The 8 lanes' blocks as message words (two 8×8 transposes in registers), big-endian.
+TARGET_256 static void load_words_x8(__m256i w[16], const uint8_t *const *blocks) {
+    const __m256i swap = _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+    for (int half = 0; half < 2; half++) {
+        __m256i r[8], t[8], u[8];
+        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_si256((const __m256i *)(blocks[i] + 32 * half));
+        for (int i = 0; i < 4; i++) {
+            t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+        }
+        // u[4i + j]'s 128-bit lane k holds word 4k + j of rows 4i ..< 4i + 4.
+        for (int i = 0; i < 2; i++) {
+            u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+            u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+            u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+            u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+        }
+        for (int j = 0; j < 4; j++) {
+            w[8 * half + j] = _mm256_shuffle_epi8(_mm256_permute2x128_si256(u[j], u[4 + j], 0x20), swap);
+            w[8 * half + 4 + j] = _mm256_shuffle_epi8(_mm256_permute2x128_si256(u[j], u[4 + j], 0x31), swap);
+        }
+    }
+}
+
+TARGET_256 static void compress_x8(uint32_t state[8][MAX_LANES], const uint8_t *const *blocks) {
     __m256i a = _mm256_load_si256((const __m256i *)state[0]), b = _mm256_load_si256((const __m256i *)state[1]);
     __m256i c = _mm256_load_si256((const __m256i *)state[2]), d = _mm256_load_si256((const __m256i *)state[3]);
     __m256i e = _mm256_load_si256((const __m256i *)state[4]), f = _mm256_load_si256((const __m256i *)state[5]);
     __m256i g = _mm256_load_si256((const __m256i *)state[6]), h = _mm256_load_si256((const __m256i *)state[7]);
     __m256i w[16];
-    for (int t = 0; t < 16; t++) w[t] = _mm256_load_si256((const __m256i *)block->words[t]);
+    load_words_x8(w, blocks);
     for (int t = 0; t < 64; t++) {
         __m256i wt;
         if (t < 16) {
@@ -195,7 +232,7 @@ int auditq_sha256_cpu_features(void) { return 0; }
 
 // MARK: - Scheduling messages onto lanes
 
-typedef void (*compress_fn)(uint32_t state[8][MAX_LANES], const block_words *block);
+typedef void (*compress_fn)(uint32_t state[8][MAX_LANES], const uint8_t *const *blocks);
 
 typedef struct {
     size_t message;       // index of the message in the lane, or SIZE_MAX when idle
@@ -237,7 +274,6 @@ static void hash_many(compress_fn compress, int lanes, size_t count, const uint8
     static const uint8_t idle_block[64];
     uint32_t state[8][MAX_LANES] __attribute__((aligned(64)));
     lane_state lane[MAX_LANES];
-    block_words words;
     const uint8_t *blocks[MAX_LANES];
     memset(state, 0, sizeof state);
     size_t next = 0;
@@ -262,8 +298,7 @@ static void hash_many(compress_fn compress, int lanes, size_t count, const uint8
                 blocks[i] = l->tail + (l->next_block - l->full_blocks) * 64;
             }
         }
-        transpose_blocks(&words, blocks, lanes);
-        compress(state, &words);
+        compress(state, blocks);
         for (int i = 0; i < lanes; i++) {
             lane_state *l = &lane[i];
             if (l->message == SIZE_MAX) continue;

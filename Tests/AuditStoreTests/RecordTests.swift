@@ -92,6 +92,40 @@ struct RecordTests {
         }
     }
 
+    @Test("records hashed in groups get the digests and leaf hashes each gets alone, by every SHA-256 implementation", arguments: SHA256Batch.availableImplementations)
+    func groupsHashLikeSingleRecords(implementation: SHA256Batch.Implementation) throws {
+        var rng = SystemRandomNumberGenerator()
+        let plan = Record.PersonalDataPlan(personalData)
+        struct Input: Record.HashInput {
+            var unhashed: Record.Unhashed
+            var leafKey: SHA256Digest
+            var expected: SHA256Digest
+        }
+        var records: [Input] = []
+        for n in 0..<120 {
+            var event = Fixtures.event(n).fields
+            if n % 5 == 0 { event = Fixtures.event(n, extra: ["metadata": ["name": "Ada", "email": "ada@example.com", "phone": .null]]).fields }
+            if n % 7 == 0 { event = ["action": "no personal data", "ts": "2026-11-21T10:00:00.000000Z"] }  // no salts, the line itself
+            if n % 11 == 0 { event["actor"] = "not-an-object" }
+            let leaf = SHA256Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })!
+            let unhashed = Record.encodeUnhashed(seq: UInt64(n + 1), event: event, personalData: personalData, redaction: nil)
+            let model = Record(seq: UInt64(n + 1), event: event, personalDataPaths: personalData.map(\.0), redaction: nil)
+            #expect(unhashed.line == model.storedBytes)
+            records.append(Input(unhashed: unhashed, leafKey: leaf, expected: try model.digest(leafKey: leaf)))
+        }
+        #expect(records.contains { $0.unhashed.personalData.isEmpty } && records.contains { $0.unhashed.personalData.count >= 3 })
+        var hasher = Record.Hasher(implementation: implementation)
+        // Groups smaller than the lanes, equal to them, and larger; the hasher reused across groups.
+        var start = 0
+        for size in [1, 7, 8, 16, 17, 32, 39] {
+            let group = records[start..<start + size]
+            hasher.hash(group, personalData: plan)
+            #expect(hasher.digests == group.map(\.expected), "group of \(size) from \(start)")
+            #expect(hasher.leafHashes == group.map { MerkleTree.leafHash($0.expected) }, "group of \(size) from \(start)")
+            start += size
+        }
+    }
+
     @Test("the verifier's fast digest over raw bytes equals the record model's, and falls back when it must")
     func fastDigestMatchesModel() throws {
         var rng = SystemRandomNumberGenerator()

@@ -191,6 +191,20 @@ extension Record {
         redaction: JSONValue?,
         leafKey: SHA256Digest
     ) -> (line: [UInt8], digest: SHA256Digest) {
+        encodeUnhashed(seq: seq, event: event, assignedID: assignedID, personalData: personalData, marks: marks, redaction: redaction)
+            .withDigest(leafKey: leafKey, paths: personalData)
+    }
+
+    /// ``encodeNew(seq:event:assignedID:personalData:marks:redaction:leafKey:)`` without the hashing: the
+    /// line and where its personal-data values are, for ``Hasher`` to seal and hash with other records.
+    package static func encodeUnhashed(
+        seq: UInt64,
+        event: JSONObject,
+        assignedID: String? = nil,
+        personalData: [(path: String, components: [String])],
+        marks: CanonicalJSON.PathMarks? = nil,
+        redaction: JSONValue?
+    ) -> Unhashed {
         var line: [UInt8] = []
         line.reserveCapacity(1024)
         line.append(contentsOf: #"{"event":"#.utf8)
@@ -200,11 +214,9 @@ extension Record {
         )
         let present = personalData.indices.filter { ranges[$0] != nil }
         appendEnvelope(to: &line, personalData: personalData, present: present, redaction: redaction, seq: seq)
-        guard !present.isEmpty else { return (line, SHA256.hash(line)) }
         // Ranges are disjoint and increase with the sorted path order only by accident; sort by offset.
-        let spans = present.map { (value: ranges[$0]!, salt: SaltTree.salt(leafKey: leafKey, path: personalData[$0].path)) }
-            .sorted { $0.value.lowerBound < $1.value.lowerBound }
-        return (line, line.withUnsafeBytes { sealedDigest(of: $0, commitments: spans)! })
+        let spans = present.map { (value: ranges[$0]!, path: $0) }.sorted { $0.value.lowerBound < $1.value.lowerBound }
+        return Unhashed(line: line, personalData: spans)
     }
 
     /// The write path for an event its producer already encoded canonically (the log handler's fast
@@ -224,6 +236,20 @@ extension Record {
         redaction: JSONValue?,
         leafKey: SHA256Digest
     ) -> (line: [UInt8], digest: SHA256Digest) {
+        encodeUnhashed(seq: seq, canonicalEvent: event, members: members, assignedID: assignedID, personalData: plan, redaction: redaction)
+            .withDigest(leafKey: leafKey, paths: plan.paths)
+    }
+
+    /// ``encodeNew(seq:canonicalEvent:members:assignedID:personalData:redaction:leafKey:)`` without the
+    /// hashing, for ``Hasher``.
+    package static func encodeUnhashed(
+        seq: UInt64,
+        canonicalEvent event: UnsafeRawBufferPointer,
+        members: RawEvent,
+        assignedID: String?,
+        personalData plan: PersonalDataPlan,
+        redaction: JSONValue?
+    ) -> Unhashed {
         let prefix = #"{"event":"#.utf8
         // Where the id goes: before the first member whose name sorts after `id` (names compare as
         // bytes against an ASCII name exactly as RFC 8785 orders them), else before the closing brace.
@@ -258,7 +284,7 @@ extension Record {
 
         var present: [Int] = []
         present.reserveCapacity(plan.entries.count)
-        var spans: [(value: Range<Int>, salt: SHA256Digest)] = []
+        var spans: [(value: Range<Int>, path: Int)] = []
         spans.reserveCapacity(plan.entries.count)
         // The object of the last two-part path: the sorted paths under one object (`metadata.*`) share
         // one scan of it.
@@ -285,12 +311,26 @@ extension Record {
                 span = start..<start + range.count
             }
             present.append(index)
-            spans.append((span, SaltTree.salt(leafKey: leafKey, path: plan.paths[index].path)))
+            spans.append((span, index))
         }
         appendEnvelope(to: &line, personalData: plan.paths, present: present, redaction: redaction, seq: seq)
-        guard !spans.isEmpty else { return (line, SHA256.hash(line)) }
         spans.sort { $0.value.lowerBound < $1.value.lowerBound }
-        return (line, line.withUnsafeBytes { sealedDigest(of: $0, commitments: spans)! })
+        return Unhashed(line: line, personalData: spans)
+    }
+
+    /// A new record's line before hashing, and where its personal-data values are in it.
+    package struct Unhashed {
+        package var line: [UInt8]
+        /// Each personal-data value's range in `line` and the index of its path among the store's
+        /// sorted personal-data paths; sorted by offset.
+        package var personalData: [(value: Range<Int>, path: Int)]
+
+        /// The line and its digest, hashed on its own (the salts from `leafKey`).
+        func withDigest(leafKey: SHA256Digest, paths: [(path: String, components: [String])]) -> (line: [UInt8], digest: SHA256Digest) {
+            guard !personalData.isEmpty else { return (line, SHA256.hash(line)) }
+            let spans = personalData.map { (value: $0.value, salt: SaltTree.salt(leafKey: leafKey, path: paths[$0.path].path)) }
+            return (line, line.withUnsafeBytes { Record.sealedDigest(of: $0, commitments: spans)! })
+        }
     }
 
     /// A store's personal-data paths prepared for finding their values in raw event bytes: each path's
@@ -310,11 +350,14 @@ extension Record {
         }
 
         let paths: [(path: String, components: [String])]
+        /// Each path's UTF-8 bytes (what its salt hashes).
+        let pathBytes: [[UInt8]]
         let entries: [Entry]
 
         /// - Parameter paths: sorted, with their parts (as the writer holds them).
         package init(_ paths: [(path: String, components: [String])]) {
             self.paths = paths
+            self.pathBytes = paths.map { Array($0.path.utf8) }
             var previousObject: String?
             entries = paths.map { entry in
                 let lookup: Lookup

@@ -13,11 +13,12 @@ extension StoreWriter {
             let (items, closing) = state.wait(
                 until: { s in
                     s.closing || s.failure != nil
-                        || (!s.queue.isEmpty && (s.queuedBytes >= 64 << 10 || monotonicSeconds() - s.firstQueuedAt >= window))
+                        || ((!s.queue.isEmpty || !s.unhashed.isEmpty) && (s.queuedBytes >= 64 << 10 || monotonicSeconds() - s.firstQueuedAt >= window))
                 },
                 timeout: min(checkpointWait, window > 0 ? window : checkpointWait)
             ) { s in
                 s.flusherWaiting = false
+                hashUnhashed(&s)
                 let items = s.queue
                 s.queue = []
                 s.queuedBytes = 0

@@ -7,9 +7,12 @@ import Dispatch
 /// into segments, makes them durable, seals segments and signs checkpoints.
 ///
 /// Appending is split in two so both cores work: ``append(_:redaction:)`` does the logical part on the
-/// caller's thread (sequence number, salted commitments, record digest, chain, Merkle tree) and queues
-/// the canonical line; a flusher thread compresses, writes, fsyncs and acknowledges. A record is
-/// *durable* once ``durableSeq`` reaches its sequence number (see ``Durability``).
+/// caller's thread (sequence number, encoding) and queues the canonical line; records are hashed in
+/// groups of up to ``hashGroupSize`` (salted commitments, record digests and Merkle leaves through one
+/// ``SHA256Batch`` each, then the chain and the tree in order), by the appender once a group is full or
+/// by the flusher when it takes the queue. The flusher thread compresses, writes, fsyncs and
+/// acknowledges. A record is *durable* once ``durableSeq`` reaches its sequence number (see
+/// ``Durability``).
 ///
 /// `@unchecked Sendable`: logical state lives in `state` (a mutex with a condition); the physical state
 /// (file, deflater, blocks, hashers) is touched only by the flusher thread, or by `open`/`close` while
@@ -151,11 +154,27 @@ public final class StoreWriter: @unchecked Sendable {
         case seal(SealInfo, next: SegmentHeader?)
     }
 
+    /// A record numbered and encoded whose digest is not computed yet: records are hashed in groups
+    /// (``Record/Hasher``), then chained and queued in order (``hashUnhashed(_:)``).
+    struct UnhashedRecord: Record.HashInput {
+        var seq: UInt64
+        var unhashed: Record.Unhashed
+        var leafKey: SHA256Digest
+        var keys: SegmentIndex.RecordKeys
+    }
+
+    /// Records are hashed once this many wait (or sooner, when the flusher takes the queue or the
+    /// segment is sealed): enough to fill the lanes of a multi-buffer SHA-256 twice.
+    package static let hashGroupSize = 32
+
     struct State {
         var nextSeq: UInt64
         var chainHead: SHA256Digest
         var segment: OpenSegment
         var queue: [Pending] = []
+        /// Records appended after those in `queue`, not yet chained; they count in `queuedBytes`.
+        var unhashed: [UnhashedRecord] = []
+        var hasher = Record.Hasher()
         var queuedBytes = 0
         /// Uncompressed record bytes appended since open (for metrics).
         var appendedBytes: UInt64 = 0
@@ -323,7 +342,8 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// Appends an event that has passed validation and redaction; returns its sequence number.
     ///
-    /// Returns once the record is chained and queued, *not* once it is durable: call
+    /// Returns once the record is numbered and queued (it is chained with the records around it before
+    /// it is written), *not* once it is durable: call
     /// ``waitUntilDurable(_:)`` (or use ``appendDurably(_:redaction:)``) before acknowledging it to
     /// anyone. Blocks while the flusher is more than ``Configuration/maxQueuedBytes`` behind.
     @discardableResult
@@ -331,11 +351,11 @@ public final class StoreWriter: @unchecked Sendable {
         // Fingerprinted here, outside the lock, so the index costs the flusher only an array append.
         let keys = SegmentIndex.RecordKeys(event: event.fields, timestamp: event.timestamp.microsecondsSinceEpoch)
         let hasID = event.fields[AuditEvent.Field.id] != nil
-        return try append(timestamp: event.timestamp, keys: keys) { seq, leafKey in
+        return try append(timestamp: event.timestamp, keys: keys) { seq in
             // As `event.assignID`, but spliced in while encoding: inserting would copy the event's members.
-            Record.encodeNew(
+            Record.encodeUnhashed(
                 seq: seq, event: event.fields, assignedID: hasID ? nil : assignedID(seq),
-                personalData: personalData, marks: personalDataMarks, redaction: redaction, leafKey: leafKey
+                personalData: personalData, marks: personalDataMarks, redaction: redaction
             )
         }
     }
@@ -368,20 +388,20 @@ public final class StoreWriter: @unchecked Sendable {
         // The producer's side of the contract, checked in debug builds (every test run): the bytes are
         // exactly the canonical encoding of the event they hold.
         assert((try? parser.parse(event)).map(CanonicalJSON.encode) == event, "a pre-encoded event is not canonical")
-        return try append(timestamp: timestamp, keys: keys) { seq, leafKey in
+        return try append(timestamp: timestamp, keys: keys) { seq in
             event.withUnsafeBytes { bytes in
-                Record.encodeNew(
+                Record.encodeUnhashed(
                     seq: seq, canonicalEvent: bytes, members: found.members, assignedID: found.hasID ? nil : assignedID(seq),
-                    personalData: personalDataPlan, redaction: redaction, leafKey: leafKey
+                    personalData: personalDataPlan, redaction: redaction
                 )
             }
         }
     }
 
-    /// Numbers, encodes, chains and queues one record under the lock; `encode` gets the sequence number
-    /// and the record's leaf key.
+    /// Numbers, encodes and queues one record under the lock, to be hashed and chained with the records
+    /// around it (``hashUnhashed(_:)``); `encode` gets the sequence number.
     private func append(
-        timestamp: Timestamp, keys: SegmentIndex.RecordKeys, encode: (UInt64, SHA256Digest) -> (line: [UInt8], digest: SHA256Digest)
+        timestamp: Timestamp, keys: SegmentIndex.RecordKeys, encode: (UInt64) -> Record.Unhashed
     ) throws(AuditStoreError) -> UInt64 {
         let maxQueued = configuration.maxQueuedBytes
         var wake = false
@@ -393,23 +413,22 @@ public final class StoreWriter: @unchecked Sendable {
             if s.closing { return .failure(AuditStoreError(.closed, "the writer is closed", path: storeLayout.root)) }
             if shouldRotate(s) { rotate(&s) }
             let seq = s.nextSeq
-            let leafKey = s.segment.deriver.leafKey(Int(seq - s.segment.header.firstSeq))
-            var (line, digest) = encode(seq, leafKey)
-            guard line.count <= configuration.maxRecordBytes else {
-                return .failure(AuditStoreError(.invalidEvent, "the event's record is \(line.count) bytes, over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root))
+            let record = encode(seq)
+            guard record.line.count <= configuration.maxRecordBytes else {
+                return .failure(AuditStoreError(.invalidEvent, "the event's record is \(record.line.count) bytes, over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root))
             }
-            s.chainHead = Chain.next(previous: s.chainHead, recordDigest: digest)
-            s.segment.merkle.append(recordDigest: digest)
+            let leafKey = s.segment.deriver.leafKey(Int(seq - s.segment.header.firstSeq))
             s.segment.count += 1
             s.segment.note(timestamp)
-            line.append(0x0A)
-            s.segment.recordBytes += line.count
-            let wasEmpty = s.queue.isEmpty
+            let lineBytes = record.line.count + 1  // and its newline
+            s.segment.recordBytes += lineBytes
+            let wasEmpty = s.queue.isEmpty && s.unhashed.isEmpty
             if wasEmpty { s.firstQueuedAt = monotonicSeconds() }
-            s.queuedBytes += line.count
-            s.appendedBytes &+= UInt64(line.count)
-            s.queue.append(.record(seq: seq, line: line, chainHead: s.chainHead, keys: keys))
+            s.queuedBytes += lineBytes
+            s.appendedBytes &+= UInt64(lineBytes)
+            s.unhashed.append(UnhashedRecord(seq: seq, unhashed: record, leafKey: leafKey, keys: keys))
             s.nextSeq += 1
+            if s.unhashed.count >= Self.hashGroupSize || configuration.durability == .fsyncEachEvent { hashUnhashed(&s) }
             // Wake the flusher only when it must act: to start its group-commit timer, or for a full batch.
             wake = s.flusherWaiting && (wasEmpty || s.queuedBytes >= 64 << 10 || configuration.durability == .fsyncEachEvent)
             return .success(seq)
@@ -494,6 +513,7 @@ public final class StoreWriter: @unchecked Sendable {
         let alreadyClosing = state.withLock { s -> Bool in
             if s.closing { return true }
             if s.failure == nil, s.segment.count > 0 {
+                hashUnhashed(&s)
                 s.queue.append(.seal(sealInfo(s), next: nil))
             }
             s.closing = true
@@ -570,8 +590,30 @@ public final class StoreWriter: @unchecked Sendable {
             || monotonicSeconds() - s.segment.openedAt >= configuration.segmentMaxAge
     }
 
+    /// Hashes the records waiting in `unhashed` together, then chains them, adds them to the Merkle tree
+    /// and queues them for the flusher, in sequence order.
+    func hashUnhashed(_ s: inout State) {
+        guard !s.unhashed.isEmpty else { return }
+        var records: [UnhashedRecord] = []
+        swap(&records, &s.unhashed)
+        s.hasher.hash(records, personalData: personalDataPlan)
+        for i in records.indices {
+            s.chainHead = Chain.next(previous: s.chainHead, recordDigest: s.hasher.digests[i])
+            s.segment.merkle.append(leafHash: s.hasher.leafHashes[i])
+            // Taken out of the record, so the newline is appended in place rather than to a copy.
+            var line: [UInt8] = []
+            swap(&line, &records[i].unhashed.line)
+            line.append(0x0A)
+            s.queue.append(.record(seq: records[i].seq, line: line, chainHead: s.chainHead, keys: records[i].keys))
+        }
+        records.removeAll(keepingCapacity: true)
+        swap(&records, &s.unhashed)
+    }
+
+    /// What the seal of the open segment signs; every record appended must be hashed first.
     func sealInfo(_ s: State) -> SealInfo {
-        SealInfo(
+        precondition(s.unhashed.isEmpty, "sealing a segment with records not yet hashed")
+        return SealInfo(
             segment: s.segment.header.segment,
             firstSeq: s.segment.header.firstSeq,
             lastSeq: s.nextSeq - 1,
@@ -587,6 +629,7 @@ public final class StoreWriter: @unchecked Sendable {
     }
 
     func rotate(_ s: inout State) {
+        hashUnhashed(&s)
         let info = sealInfo(s)
         let rootKey = SHA256Digest(bytes: SecureRandom.bytes(count: 32))!
         let header = SegmentHeader(
