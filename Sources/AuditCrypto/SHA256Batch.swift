@@ -65,6 +65,13 @@ public struct SHA256Batch: Sendable {
 
     public var isEmpty: Bool { ends.isEmpty }
 
+    /// Makes room for `messages` messages of `bytes` bytes in all, so that adding them does not grow
+    /// the buffer step by step.
+    public mutating func reserveCapacity(messages: Int, bytes: Int) {
+        self.bytes.reserveCapacity(bytes)
+        ends.reserveCapacity(messages)
+    }
+
     /// Removes every message, keeping the storage for the next batch.
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)

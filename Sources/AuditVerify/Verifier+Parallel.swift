@@ -158,16 +158,43 @@ extension Verifier {
         else { return nil }
         let (lines, partial) = SegmentScanner.split(member.bytes)
         guard partial == 0 else { return nil }
+        // Each line read first; then the block's digests hashed together (``Record/Hasher``).
         var deriver = SaltTree.SequentialDeriver(tree: tree)
-        let records: [FastRecord?] = lines.map { line in
+        var records = [FastRecord?](repeating: nil, count: lines.count)
+        var inputs: [Record.ReadLine] = []
+        inputs.reserveCapacity(lines.count)
+        var hashed: [Int] = []
+        hashed.reserveCapacity(lines.count)
+        // The personal-data paths of the block's records, each once, as the hasher takes them.
+        var paths: [[UInt8]] = []
+        for (i, line) in lines.enumerated() {
             line.withUnsafeBytes { raw in
-                guard let fast = Record.fastDigest(line: raw, firstSeq: firstSeq, leafKey: { deriver.leafKeyIfPresent($0) }) else { return nil }
-                let ts = Verifier.timestamp(fast.members, raw)
-                return FastRecord(
-                    seq: fast.seq, digest: fast.digest, leafHash: MerkleTree.leafHash(fast.digest), ts: ts,
-                    keys: indexing ? SegmentIndex.RecordKeys(rawLine: raw, members: fast.members, timestamp: ts?.microsecondsSinceEpoch ?? 0) : nil,
-                    isClaim: RemovalClaim.isClaim(fast.members, line: raw))
+                guard let parsed = Record.fastParse(line: raw, firstSeq: firstSeq) else { return }
+                var leafKey = SHA256Digest.zero
+                if !parsed.personalData.isEmpty {
+                    guard let leaf = deriver.leafKeyIfPresent(Int(parsed.seq - firstSeq)) else { return }
+                    leafKey = leaf
+                }
+                let personalData = parsed.personalData.map { span in
+                    let path = UnsafeRawBufferPointer(rebasing: raw[span.path])
+                    if let known = paths.firstIndex(where: { $0.elementsEqual(path) }) { return (value: span.value, path: known) }
+                    paths.append(Array(path))
+                    return (value: span.value, path: paths.count - 1)
+                }
+                inputs.append(Record.ReadLine(line: line, personalData: personalData, leafKey: leafKey))
+                hashed.append(i)
+                let ts = Verifier.timestamp(parsed.members, raw)
+                records[i] = FastRecord(
+                    seq: parsed.seq, digest: .zero, leafHash: .zero, ts: ts,
+                    keys: indexing ? SegmentIndex.RecordKeys(rawLine: raw, members: parsed.members, timestamp: ts?.microsecondsSinceEpoch ?? 0) : nil,
+                    isClaim: RemovalClaim.isClaim(parsed.members, line: raw))
             }
+        }
+        var hasher = Record.Hasher()
+        hasher.hash(lines: inputs, paths: paths)
+        for (k, i) in hashed.enumerated() {
+            records[i]!.digest = hasher.digests[k]
+            records[i]!.leafHash = hasher.leafHashes[k]
         }
         return PreparedBlock(block: SegmentScanner.Block(offset: offset, end: end, lines: lines, isComplete: true, partialLineBytes: 0), records: records)
     }

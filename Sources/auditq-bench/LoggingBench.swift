@@ -144,10 +144,12 @@ struct LoggingBench: ParsableCommand {
         struct Input: Record.HashInput {
             var unhashed: Record.Unhashed
             var leafKey: SHA256Digest
+            var line: [UInt8] { unhashed.line }
+            var personalData: [(value: Range<Int>, path: Int)] { unhashed.personalData }
         }
         var group: [Input] = []
         func hashGroup() {
-            hasher.hash(group, personalData: plan)
+            hasher.hash(group, paths: plan.pathBytes)
             for i in group.indices {
                 head = Chain.next(previous: head, recordDigest: hasher.digests[i])
                 merkle.append(leafHash: hasher.leafHashes[i])

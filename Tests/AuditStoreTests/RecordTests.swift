@@ -100,6 +100,8 @@ struct RecordTests {
             var unhashed: Record.Unhashed
             var leafKey: SHA256Digest
             var expected: SHA256Digest
+            var line: [UInt8] { unhashed.line }
+            var personalData: [(value: Range<Int>, path: Int)] { unhashed.personalData }
         }
         var records: [Input] = []
         for n in 0..<120 {
@@ -119,7 +121,7 @@ struct RecordTests {
         var start = 0
         for size in [1, 7, 8, 16, 17, 32, 39] {
             let group = records[start..<start + size]
-            hasher.hash(group, personalData: plan)
+            hasher.hash(group, paths: plan.pathBytes)
             #expect(hasher.digests == group.map(\.expected), "group of \(size) from \(start)")
             #expect(hasher.leafHashes == group.map { MerkleTree.leafHash($0.expected) }, "group of \(size) from \(start)")
             start += size

@@ -19,6 +19,32 @@ extension Record {
     /// Sound for verification: the hash covers every byte of the line outside the personal-data values,
     /// and each value through its salted commitment, so any change to the line changes the digest.
     package static func fastDigest(line: UnsafeRawBufferPointer, firstSeq: UInt64, leafKey: (Int) -> SHA256Digest?) -> (seq: UInt64, digest: SHA256Digest, event: Range<Int>, members: RawEvent)? {
+        guard let parsed = fastParse(line: line, firstSeq: firstSeq) else { return nil }
+        guard !parsed.personalData.isEmpty else { return (parsed.seq, SHA256.hash(line), parsed.event, parsed.members) }
+        guard let leaf = leafKey(Int(parsed.seq - firstSeq)) else { return nil }
+        let spans = parsed.personalData.map { value, path in
+            let salt = leaf.withUnsafeBytes { leaf in
+                withUnsafeBytes(of: UInt8(2)) { SHA256.hash(leaf, $0, UnsafeRawBufferPointer(rebasing: line[path])) }
+            }
+            return (value: value, salt: salt)
+        }
+        guard let digest = sealedDigest(of: line, commitments: spans) else { return nil }
+        return (parsed.seq, digest, parsed.event, parsed.members)
+    }
+
+    /// What ``fastDigest(line:firstSeq:leafKey:)`` reads from a line before hashing it.
+    package struct FastParse {
+        package var seq: UInt64
+        package var event: Range<Int>
+        package var members: RawEvent
+        /// Each personal-data value's range in the line and its path's (the bytes between the quotes
+        /// of its `pd` entry, which has no escapes), sorted by the value's offset.
+        package var personalData: [(value: Range<Int>, path: Range<Int>)]
+    }
+
+    /// The members of a canonical record line that its digest needs, found in one walk; nil (the
+    /// general path decides) for anything unusual, as ``fastDigest(line:firstSeq:leafKey:)`` says.
+    package static func fastParse(line: UnsafeRawBufferPointer, firstSeq: UInt64) -> FastParse? {
         var scanner = RawJSON(bytes: line.bindMemory(to: UInt8.self))
         guard scanner.consume(UInt8(ascii: "{")) else { return nil }
         var eventRange: Range<Int>?
@@ -58,22 +84,17 @@ extension Record {
             return nil
         }
         guard let members = eventMembers else { return nil }
-        guard !pdPaths.isEmpty else { return (seq, SHA256.hash(line), eventRange, members) }
-        guard let leaf = leafKey(Int(seq - firstSeq)) else { return nil }
-
         // Locate each personal-data value inside the event object.
-        var spans: [(value: Range<Int>, salt: SHA256Digest)] = []
+        var spans: [(value: Range<Int>, path: Range<Int>)] = []
         spans.reserveCapacity(pdPaths.count)
         for path in pdPaths {
             guard let value = members.locate(path: path, line: line) else { return nil }
-            let salt = leaf.withUnsafeBytes { leaf in
-                withUnsafeBytes(of: UInt8(2)) { SHA256.hash(leaf, $0, UnsafeRawBufferPointer(rebasing: line[path])) }
-            }
-            spans.append((value, salt))
+            spans.append((value, path))
         }
         spans.sort { $0.value.lowerBound < $1.value.lowerBound }
-        guard let digest = sealedDigest(of: line, commitments: spans) else { return nil }
-        return (seq, digest, eventRange, members)
+        // Overlapping values (one path inside another) have no sealed form this path can build.
+        for i in spans.indices.dropFirst() where spans[i].value.lowerBound < spans[i - 1].value.upperBound { return nil }
+        return FastParse(seq: seq, event: eventRange, members: members, personalData: spans)
     }
 
     /// The digest of a record's sealed form: `line` with each personal-data value (`spans`, sorted by

@@ -32,15 +32,21 @@ extension Record {
             }
         }
 
+        /// ``hash(_:paths:)`` for lines read from segments, specialised here: a generic call from
+        /// another module would run unspecialised.
+        package mutating func hash(lines: [ReadLine], paths: [[UInt8]]) {
+            hash(lines, paths: paths)
+        }
+
         /// Hashes `records` (each with its leaf key, ``HashInput``); the results are in ``digests`` and
-        /// ``leafHashes``.
-        package mutating func hash(_ records: some RandomAccessCollection<some HashInput>, personalData plan: PersonalDataPlan) {
+        /// ``leafHashes``. A record's personal-data paths are indices into `paths`, their UTF-8 bytes.
+        package mutating func hash(_ records: some RandomAccessCollection<some HashInput>, paths: [[UInt8]]) {
             // salt(p) = H(leafKey ‖ 0x02 ‖ p)
             batch.removeAll()
             for record in records {
-                for span in record.unhashed.personalData {
+                for span in record.personalData {
                     record.leafKey.withUnsafeBytes { key in
-                        withUnsafeBytes(of: UInt8(2)) { two in plan.pathBytes[span.path].withUnsafeBytes { _ = batch.append(key, two, $0) } }
+                        withUnsafeBytes(of: UInt8(2)) { two in paths[span.path].withUnsafeBytes { _ = batch.append(key, two, $0) } }
                     }
                 }
             }
@@ -50,8 +56,8 @@ extension Record {
                 batch.removeAll()
                 var k = 0
                 for record in records {
-                    record.unhashed.line.withUnsafeBytes { line in
-                        for span in record.unhashed.personalData {
+                    record.withLine { line in
+                        for span in record.personalData {
                             salts[k].withUnsafeBytes { _ = batch.append($0, UnsafeRawBufferPointer(rebasing: line[span.value])) }
                             k += 1
                         }
@@ -61,21 +67,24 @@ extension Record {
             }
             // d = H(sealed form): the line with each value replaced by "commit:<hex commitment>".
             batch.removeAll()
+            var sealedBytes = 0
+            for record in records { sealedBytes += record.withLine { $0.count } + record.personalData.count * Record.commitmentTemplate.count }
+            batch.reserveCapacity(messages: records.count, bytes: sealedBytes)
             var k = 0
             // `"commit:` + 64 hex digits + `"`, rewritten for each value.
             var replacement = Record.commitmentTemplate
             let hexStart = replacement.count - 65
             let hexDigits = Record.hexDigits
             for record in records {
-                let unhashed = record.unhashed
-                guard !unhashed.personalData.isEmpty else {
-                    unhashed.line.withUnsafeBytes { _ = batch.append($0) }
+                let personalData = record.personalData
+                guard !personalData.isEmpty else {
+                    record.withLine { _ = batch.append($0) }
                     continue
                 }
-                unhashed.line.withUnsafeBytes { line in
+                record.withLine { line in
                     batch.append { out in
                         var cursor = 0
-                        for span in unhashed.personalData {
+                        for span in personalData {
                             precondition(span.value.lowerBound >= cursor, "personal-data values overlap")
                             SHA256Batch.append(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]), to: &out)
                             replacement.withUnsafeMutableBufferPointer { text in
@@ -106,9 +115,36 @@ extension Record {
         }
     }
 
-    /// A record for ``Hasher``: its line and personal-data values, and its leaf key.
+    /// A line read from a segment, for ``Hasher/hash(lines:paths:)``.
+    package struct ReadLine: HashInput {
+        package var line: ArraySlice<UInt8>
+        package var personalData: [(value: Range<Int>, path: Int)]
+        package var leafKey: SHA256Digest
+
+        package init(line: ArraySlice<UInt8>, personalData: [(value: Range<Int>, path: Int)], leafKey: SHA256Digest) {
+            self.line = line
+            self.personalData = personalData
+            self.leafKey = leafKey
+        }
+    }
+
+    /// A record for ``Hasher``: its line, its personal-data values and its leaf key.
     package protocol HashInput {
-        var unhashed: Unhashed { get }
+        associatedtype Line: Sequence<UInt8>
+        /// The line without its newline: contiguous bytes (an array or an array slice).
+        var line: Line { get }
+        /// Each personal-data value's range in `line` (counted from its first byte) and the index of its
+        /// path in the `paths` given to ``Hasher/hash(_:paths:)``; sorted by offset, not overlapping.
+        var personalData: [(value: Range<Int>, path: Int)] { get }
         var leafKey: SHA256Digest { get }
+    }
+}
+
+extension Record.HashInput {
+    func withLine<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard let result = line.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) else {
+            preconditionFailure("a record line to hash must be contiguous")
+        }
+        return result
     }
 }

@@ -351,7 +351,7 @@ extension Record {
 
         let paths: [(path: String, components: [String])]
         /// Each path's UTF-8 bytes (what its salt hashes).
-        let pathBytes: [[UInt8]]
+        package let pathBytes: [[UInt8]]
         let entries: [Entry]
 
         /// - Parameter paths: sorted, with their parts (as the writer holds them).

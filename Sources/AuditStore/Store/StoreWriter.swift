@@ -161,6 +161,9 @@ public final class StoreWriter: @unchecked Sendable {
         var unhashed: Record.Unhashed
         var leafKey: SHA256Digest
         var keys: SegmentIndex.RecordKeys
+
+        var line: [UInt8] { unhashed.line }
+        var personalData: [(value: Range<Int>, path: Int)] { unhashed.personalData }
     }
 
     /// Records are hashed once this many wait (or sooner, when the flusher takes the queue or the
@@ -596,7 +599,7 @@ public final class StoreWriter: @unchecked Sendable {
         guard !s.unhashed.isEmpty else { return }
         var records: [UnhashedRecord] = []
         swap(&records, &s.unhashed)
-        s.hasher.hash(records, personalData: personalDataPlan)
+        s.hasher.hash(records, paths: personalDataPlan.pathBytes)
         for i in records.indices {
             s.chainHead = Chain.next(previous: s.chainHead, recordDigest: s.hasher.digests[i])
             s.segment.merkle.append(leafHash: s.hasher.leafHashes[i])
