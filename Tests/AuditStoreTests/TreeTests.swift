@@ -17,6 +17,29 @@ struct MerkleTreeTests {
         }
     }
 
+    @Test("leaves merged in batches give the recursive root at every size, across flushes, with roots read in between")
+    func batchedMatchesRecursive() {
+        let all = leaves(3 * MerkleTree.Builder.flushThreshold + 77)
+        // Sizes around each flush, odd and power-of-two sizes, and the end.
+        var checks: Set<Int> = [1, 2, 3, 255, 256, 257, 511, 512, 513, 768, 1000, 1024, all.count]
+        for k in 1...3 { checks.formUnion([k * MerkleTree.Builder.flushThreshold - 1, k * MerkleTree.Builder.flushThreshold, k * MerkleTree.Builder.flushThreshold + 1]) }
+        var builder = MerkleTree.Builder()
+        for (i, leaf) in all.enumerated() {
+            builder.append(leafHash: leaf)
+            if checks.contains(i + 1) {
+                #expect(builder.root == MerkleTree.root(leafHashes: all[..<(i + 1)]), "n = \(i + 1)")
+                #expect(builder.count == i + 1)
+            }
+        }
+        // Leaves started after an odd number already merged: a subtree of every size on the stack.
+        var odd = MerkleTree.Builder()
+        let start = 0b1_0110_1011  // 363: subtrees of 256, 64, 32, 8, 2 and 1 leaves
+        for leaf in all[..<start] { odd.append(leafHash: leaf) }
+        _ = odd.root
+        for leaf in all[start...] { odd.append(leafHash: leaf) }
+        #expect(odd.root == MerkleTree.root(leafHashes: all[...]))
+    }
+
     @Test("three leaves hash as RFC 6962 says: H(1 ‖ H(1 ‖ a ‖ b) ‖ c)")
     func threeLeaves() {
         let l = leaves(3)

@@ -129,10 +129,19 @@ package enum MerkleTree {
     }
 
     /// Computes the root incrementally as leaves arrive, keeping O(log n) perfect subtrees.
+    ///
+    /// Leaves are buffered and merged ``flushThreshold`` at a time, level by level, so that each level's
+    /// node hashes are one ``SHA256Batch``; the root is the same as merging leaf by leaf.
     package struct Builder: Sendable {
         /// Perfect subtrees, largest first: (number of leaves, root).
         private var stack: [(count: Int, hash: SHA256Digest)] = []
+        /// Leaf hashes appended and not yet merged into `stack`.
+        private var pending: [SHA256Digest] = []
+        private var batch = SHA256Batch()
         package private(set) var count = 0
+
+        /// Leaves merged at once: large enough that the lower levels fill the lanes of a multi-buffer SHA-256.
+        static let flushThreshold = 256
 
         package init() {}
 
@@ -142,19 +151,49 @@ package enum MerkleTree {
 
         /// Appends a leaf whose hash (``MerkleTree/leafHash(_:)``) was computed elsewhere.
         package mutating func append(leafHash: SHA256Digest) {
-            var node = (count: 1, hash: leafHash)
-            while let last = stack.last, last.count == node.count {
-                stack.removeLast()
-                node = (count: last.count * 2, hash: MerkleTree.nodeHash(last.hash, node.hash))
-            }
-            stack.append(node)
+            pending.append(leafHash)
             count += 1
+            if pending.count >= Self.flushThreshold { flush() }
+        }
+
+        /// Merges the pending leaves into the perfect subtrees. At height `h`, the nodes to pair are the
+        /// stack's subtree of `2^h` leaves (present when bit `h` of the merged count is set, and then the
+        /// left neighbour of the new nodes) followed by the new nodes of that height; an odd one out
+        /// stays as the subtree of `2^h` leaves.
+        private mutating func flush() {
+            guard !pending.isEmpty else { return }
+            let merged = count - pending.count
+            var level = pending
+            var leftOver: [(count: Int, hash: SHA256Digest)] = []
+            var height = 0
+            while !level.isEmpty {
+                if merged & (1 << height) != 0 {
+                    let subtree = stack.removeLast()
+                    assert(subtree.count == 1 << height)
+                    level.insert(subtree.hash, at: 0)
+                }
+                if level.count % 2 == 1 { leftOver.append((1 << height, level.removeLast())) }
+                batch.removeAll()
+                var i = 0
+                while i < level.count {
+                    withUnsafeBytes(of: UInt8(1)) { prefix in
+                        level[i].withUnsafeBytes { left in level[i + 1].withUnsafeBytes { _ = batch.append(prefix, left, $0) } }
+                    }
+                    i += 2
+                }
+                batch.digests(into: &level)
+                height += 1
+            }
+            stack.append(contentsOf: leftOver.reversed())
+            pending.removeAll(keepingCapacity: true)
         }
 
         /// The RFC 6962 root of the leaves so far.
         package var root: SHA256Digest {
-            guard var hash = stack.last?.hash else { return MerkleTree.emptyRoot }
-            for subtree in stack.dropLast().reversed() {
+            var merged = self
+            merged.flush()
+            guard var hash = merged.stack.last?.hash else { return MerkleTree.emptyRoot }
+            for subtree in merged.stack.dropLast().reversed() {
                 hash = MerkleTree.nodeHash(subtree.hash, hash)
             }
             return hash
