@@ -158,37 +158,61 @@ extension Verifier {
         else { return nil }
         let (lines, partial) = SegmentScanner.split(member.bytes)
         guard partial == 0 else { return nil }
-        // Each line read first; then the block's digests hashed together (``Record/Hasher``).
-        var deriver = SaltTree.SequentialDeriver(tree: tree)
+        // Each line read first; then the block's leaf keys derived and its digests hashed together
+        // (``SaltTree/SequentialDeriver/leafKeys(_:batch:into:)``, ``Record/Hasher``).
         var records = [FastRecord?](repeating: nil, count: lines.count)
-        var inputs: [Record.ReadLine] = []
-        inputs.reserveCapacity(lines.count)
-        var hashed: [Int] = []
-        hashed.reserveCapacity(lines.count)
-        // The personal-data paths of the block's records, each once, as the hasher takes them.
-        var paths: [[UInt8]] = []
+        var parsedLines: [(index: Int, parsed: Record.FastParse)] = []
+        parsedLines.reserveCapacity(lines.count)
         for (i, line) in lines.enumerated() {
             line.withUnsafeBytes { raw in
                 guard let parsed = Record.fastParse(line: raw, firstSeq: firstSeq) else { return }
-                var leafKey = SHA256Digest.zero
-                if !parsed.personalData.isEmpty {
-                    guard let leaf = deriver.leafKeyIfPresent(Int(parsed.seq - firstSeq)) else { return }
-                    leafKey = leaf
-                }
-                let personalData = parsed.personalData.map { span in
-                    let path = UnsafeRawBufferPointer(rebasing: raw[span.path])
-                    if let known = paths.firstIndex(where: { $0.elementsEqual(path) }) { return (value: span.value, path: known) }
-                    paths.append(Array(path))
-                    return (value: span.value, path: paths.count - 1)
-                }
-                inputs.append(Record.ReadLine(line: line, personalData: personalData, leafKey: leafKey))
-                hashed.append(i)
+                parsedLines.append((i, parsed))
                 let ts = Verifier.timestamp(parsed.members, raw)
                 records[i] = FastRecord(
                     seq: parsed.seq, digest: .zero, leafHash: .zero, ts: ts,
                     keys: indexing ? SegmentIndex.RecordKeys(rawLine: raw, members: parsed.members, timestamp: ts?.microsecondsSinceEpoch ?? 0) : nil,
                     isClaim: RemovalClaim.isClaim(parsed.members, line: raw))
             }
+        }
+        var deriver = SaltTree.SequentialDeriver(tree: tree)
+        var leafKeys: [SHA256Digest] = []
+        // Consecutive sequence numbers (an intact block) take their keys in one go; anything else, or a
+        // range one subtree does not cover (erased records), leaf by leaf.
+        var batch = SHA256Batch()
+        let consecutive = zip(parsedLines, parsedLines.dropFirst()).allSatisfy { $0.parsed.seq + 1 == $1.parsed.seq }
+        var rangeStart: UInt64?
+        if consecutive, let first = parsedLines.first?.parsed.seq {
+            let start = Int(first - firstSeq)
+            if deriver.leafKeys(start..<start + parsedLines.count, batch: &batch, into: &leafKeys) { rangeStart = first }
+        }
+        var inputs: [Record.ReadLine] = []
+        inputs.reserveCapacity(parsedLines.count)
+        var hashed: [Int] = []
+        hashed.reserveCapacity(parsedLines.count)
+        // The personal-data paths of the block's records, each once, as the hasher takes them.
+        var paths: [[UInt8]] = []
+        for (k, (i, parsed)) in parsedLines.enumerated() {
+            var leafKey = SHA256Digest.zero
+            if !parsed.personalData.isEmpty {
+                if rangeStart != nil {
+                    leafKey = leafKeys[k]
+                } else if let leaf = deriver.leafKeyIfPresent(Int(parsed.seq - firstSeq)) {
+                    leafKey = leaf
+                } else {
+                    records[i] = nil  // no key for its salts: the general path says why
+                    continue
+                }
+            }
+            let personalData = lines[i].withUnsafeBytes { raw in
+                parsed.personalData.map { span in
+                    let path = UnsafeRawBufferPointer(rebasing: raw[span.path])
+                    if let known = paths.firstIndex(where: { $0.elementsEqual(path) }) { return (value: span.value, path: known) }
+                    paths.append(Array(path))
+                    return (value: span.value, path: paths.count - 1)
+                }
+            }
+            inputs.append(Record.ReadLine(line: lines[i], personalData: personalData, leafKey: leafKey))
+            hashed.append(i)
         }
         var hasher = Record.Hasher()
         hasher.hash(lines: inputs, paths: paths)

@@ -92,6 +92,38 @@ struct SaltTreeTests {
         }
     }
 
+    @Test("leaf keys of a range, a level at a time, equal the tree's, and the deriver goes on from them")
+    func rangesMatchTree() {
+        let tree = SaltTree(rootKey: root)
+        var deriver = SaltTree.SequentialDeriver(rootKey: root)
+        var batch = SHA256Batch()
+        var keys: [SHA256Digest] = []
+        // Consecutive ranges as a writer asks for them, across power-of-two boundaries, then jumps.
+        let ranges = [0..<1, 1..<33, 33..<64, 64..<65, 65..<300, 300..<300, 1000..<1100, 65_500..<65_600, SaltTree.capacity - 40..<SaltTree.capacity]
+        for range in ranges {
+            #expect(deriver.leafKeys(range, batch: &batch, into: &keys))
+            #expect(keys == range.map { tree.leafKey($0)! }, "\(range)")
+            if range.upperBound < SaltTree.capacity {
+                #expect(deriver.leafKey(range.upperBound) == tree.leafKey(range.upperBound), "after \(range)")
+            }
+        }
+        #expect(!deriver.leafKeys(SaltTree.capacity - 1..<SaltTree.capacity + 1, batch: &batch, into: &keys))
+
+        // A punctured tree: ranges inside one covering node, and ranges that reach a punctured leaf.
+        var punctured = tree
+        punctured.puncture(100)
+        var partial = SaltTree.SequentialDeriver(tree: punctured)
+        // Puncturing 100 leaves nodes over 101, 102–103, 96–99, 104–111, 112–127, 64–95, 0–63, 128–255, …
+        #expect(partial.leafKeys(104..<112, batch: &batch, into: &keys))
+        #expect(keys == (104..<112).map { tree.leafKey($0)! })
+        #expect(partial.leafKeys(128..<256, batch: &batch, into: &keys))
+        #expect(keys == (128..<256).map { tree.leafKey($0)! })
+        #expect(!partial.leafKeys(101..<104, batch: &batch, into: &keys), "two covering nodes: the caller goes leaf by leaf")
+        #expect(!partial.leafKeys(96..<101, batch: &batch, into: &keys), "a punctured leaf")
+        #expect(partial.leafKeyIfPresent(99) == tree.leafKey(99))
+        #expect(partial.leafKeyIfPresent(100) == nil)
+    }
+
     @Test("puncturing removes exactly the punctured leaves")
     func puncture() {
         var tree = SaltTree(rootKey: root)

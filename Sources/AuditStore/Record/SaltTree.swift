@@ -146,6 +146,44 @@ extension SaltTree {
             return derive(index)
         }
 
+        /// The keys of the consecutive leaves `range` of an unpunctured tree (the writer's case), or of
+        /// a punctured one when one node covers them all: each level below their common ancestor hashed
+        /// as one ``SHA256Batch``. The same keys as ``leafKeyIfPresent(_:)`` leaf by leaf; false when
+        /// that would give nil for any of them (out of range, punctured), or when two covering nodes share
+        /// the range (the caller then goes leaf by leaf; the deriver stays usable).
+        package mutating func leafKeys(_ range: Range<Int>, batch: inout SHA256Batch, into keys: inout [SHA256Digest]) -> Bool {
+            keys.removeAll(keepingCapacity: true)
+            guard !range.isEmpty else { return true }
+            let last = range.upperBound - 1
+            // The first leaf the usual way: that leaves its ancestors in `path`, the common one included.
+            guard let first = leafKeyIfPresent(range.lowerBound) else { return false }
+            if let tree, tree.coveringNode(last)?.depth != nodeDepth || tree.coveringNode(last)?.key != path[nodeDepth] { return false }
+            guard last < SaltTree.capacity else { return false }
+            guard range.count > 1 else {
+                keys.append(first)
+                return true
+            }
+            let common = SaltTree.depth - (Int.bitWidth - (range.lowerBound ^ last).leadingZeroBitCount)
+            var level = [path[common]]
+            for depth in (common + 1)...SaltTree.depth {
+                let shift = SaltTree.depth - depth
+                let low = range.lowerBound >> shift, high = last >> shift
+                let parentLow = range.lowerBound >> (shift + 1)
+                batch.removeAll()
+                for node in low...high {
+                    level[(node >> 1) - parentLow].withUnsafeBytes { parent in
+                        withUnsafeBytes(of: UInt8(node & 1)) { _ = batch.append(parent, $0) }
+                    }
+                }
+                batch.digests(into: &keys)
+                swap(&level, &keys)
+                path[depth] = level[level.count - 1]
+            }
+            swap(&level, &keys)
+            lastIndex = last
+            return true
+        }
+
         private mutating func derive(_ index: Int) -> SHA256Digest {
             var start = nodeDepth
             if let last = lastIndex {

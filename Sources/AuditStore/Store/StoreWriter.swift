@@ -178,6 +178,9 @@ public final class StoreWriter: @unchecked Sendable {
         /// Records appended after those in `queue`, not yet chained; they count in `queuedBytes`.
         var unhashed: [UnhashedRecord] = []
         var hasher = Record.Hasher()
+        /// The leaf keys of the records being hashed, and their batch (``SaltTree/SequentialDeriver/leafKeys(_:batch:into:)``).
+        var leafKeys: [SHA256Digest] = []
+        var leafKeyBatch = SHA256Batch()
         var queuedBytes = 0
         /// Uncompressed record bytes appended since open (for metrics).
         var appendedBytes: UInt64 = 0
@@ -420,7 +423,6 @@ public final class StoreWriter: @unchecked Sendable {
             guard record.line.count <= configuration.maxRecordBytes else {
                 return .failure(AuditStoreError(.invalidEvent, "the event's record is \(record.line.count) bytes, over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root))
             }
-            let leafKey = s.segment.deriver.leafKey(Int(seq - s.segment.header.firstSeq))
             s.segment.count += 1
             s.segment.note(timestamp)
             let lineBytes = record.line.count + 1  // and its newline
@@ -429,7 +431,8 @@ public final class StoreWriter: @unchecked Sendable {
             if wasEmpty { s.firstQueuedAt = monotonicSeconds() }
             s.queuedBytes += lineBytes
             s.appendedBytes &+= UInt64(lineBytes)
-            s.unhashed.append(UnhashedRecord(seq: seq, unhashed: record, leafKey: leafKey, keys: keys))
+            // The leaf key is derived with the group's (``hashUnhashed(_:)``).
+            s.unhashed.append(UnhashedRecord(seq: seq, unhashed: record, leafKey: .zero, keys: keys))
             s.nextSeq += 1
             if s.unhashed.count >= Self.hashGroupSize || configuration.durability == .fsyncEachEvent { hashUnhashed(&s) }
             // Wake the flusher only when it must act: to start its group-commit timer, or for a full batch.
@@ -599,6 +602,11 @@ public final class StoreWriter: @unchecked Sendable {
         guard !s.unhashed.isEmpty else { return }
         var records: [UnhashedRecord] = []
         swap(&records, &s.unhashed)
+        // The group's sequence numbers are consecutive, in the open segment (a seal hashes first).
+        let firstLeaf = Int(records[0].seq - s.segment.header.firstSeq)
+        let derived = s.segment.deriver.leafKeys(firstLeaf..<firstLeaf + records.count, batch: &s.leafKeyBatch, into: &s.leafKeys)
+        precondition(derived, "the writer's salt tree has every leaf up to its capacity")
+        for i in records.indices { records[i].leafKey = s.leafKeys[i] }
         s.hasher.hash(records, paths: personalDataPlan.pathBytes)
         for i in records.indices {
             s.chainHead = Chain.next(previous: s.chainHead, recordDigest: s.hasher.digests[i])
