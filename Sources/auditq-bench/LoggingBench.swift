@@ -148,7 +148,13 @@ struct LoggingBench: ParsableCommand {
             var personalData: [(value: Range<Int>, path: Int)] { unhashed.personalData }
         }
         var group: [Input] = []
+        var keyBatch = SHA256Batch()
+        var keys: [SHA256Digest] = []
+        var firstLeaf = 0
         func hashGroup() {
+            _ = deriver.leafKeys(firstLeaf..<firstLeaf + group.count, batch: &keyBatch, into: &keys)
+            for i in group.indices { group[i].leafKey = keys[i] }
+            firstLeaf += group.count
             hasher.hash(group, paths: plan.pathBytes)
             for i in group.indices {
                 head = Chain.next(previous: head, recordDigest: hasher.digests[i])
@@ -168,7 +174,7 @@ struct LoggingBench: ParsableCommand {
                 )
             }
             lines[n % distinct] = unhashed.line
-            group.append(Input(unhashed: unhashed, leafKey: deriver.leafKey(n)))
+            group.append(Input(unhashed: unhashed, leafKey: .zero))
             if group.count == StoreWriter.hashGroupSize { hashGroup() }
         }
         hashGroup()
