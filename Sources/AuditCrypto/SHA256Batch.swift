@@ -6,11 +6,12 @@ internal import CAuditMultiHash
 /// hashed by ``digests(into:)``: with AVX-512 or AVX2, one message per SIMD lane through a
 /// multi-buffer SHA-256 (the C target `CAuditMultiHash`), otherwise one after another through OpenSSL.
 /// The digests are the same either way; only the time differs. For short messages on a CPU without SHA
-/// extensions, a batch of 16 costs about a quarter of hashing them one by one.
+/// extensions, a batch of 16 costs about a fifth of hashing them one by one (docs/performance.md, SHA-256
+/// in batches).
 ///
-/// The hot paths of the store use it where hashes do not depend on each other: the salts, commitments
-/// and digests of the records a writer appends between two flushes, and of the records a verifier reads
-/// from one block.
+/// The hot paths of the store use it where hashes do not depend on each other: the leaf keys, salts,
+/// commitments, digests and Merkle leaves of a group of records the writer appends or of a block the
+/// verifier reads, and each level of the Merkle builder's merge.
 public struct SHA256Batch: Sendable {
     /// How a batch is hashed.
     public enum Implementation: Sendable, Hashable, CustomStringConvertible {

@@ -256,7 +256,7 @@ public final class AuditSink: @unchecked Sendable {
     }
 
     /// Queues an audit record, waiting (without blocking a thread) up to the enqueue timeout for room;
-    /// returns its sequence number once appended (chained), not yet durable.
+    /// returns its sequence number once the writer has numbered and queued it, not yet durable.
     func enqueueAudit(_ item: Item) async throws(AuditLoggingError) -> Appended {
         let deadline = monotonicSeconds() + configuration.auditEnqueueTimeout
         var pause: UInt64 = 100_000

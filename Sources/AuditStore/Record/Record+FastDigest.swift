@@ -108,17 +108,11 @@ extension Record {
         let complete = template.withUnsafeBufferPointer { template in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: template.count) { replacement -> Bool in
                 _ = replacement.initialize(fromContentsOf: template)
-                let hexStart = template.count - 65
                 for span in spans {
                     guard span.value.lowerBound >= cursor else { return false }
                     hasher.update(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]))
                     let commitment = span.salt.withUnsafeBytes { SHA256.hash($0, UnsafeRawBufferPointer(rebasing: line[span.value])) }
-                    commitment.withUnsafeBytes { digest in
-                        for i in 0..<digest.count {
-                            replacement[hexStart + 2 * i] = Record.hexDigits[Int(digest[i] >> 4)]
-                            replacement[hexStart + 2 * i + 1] = Record.hexDigits[Int(digest[i] & 0xF)]
-                        }
-                    }
+                    Record.fillCommitment(commitment, into: replacement)
                     hasher.update(UnsafeRawBufferPointer(replacement))
                     cursor = span.value.upperBound
                 }
@@ -134,6 +128,19 @@ extension Record {
 extension Record {
     /// A personal-data value's sealed form as it appears in a line, the 64 hex digits still to be filled in.
     static let commitmentTemplate = Array(("\"" + Record.commitmentPrefix).utf8) + [UInt8](repeating: UInt8(ascii: "\""), count: 65)
+
+    /// Writes `commitment`'s 64 hex digits into `text`, a copy of ``commitmentTemplate``.
+    static func fillCommitment(_ commitment: SHA256Digest, into text: UnsafeMutableBufferPointer<UInt8>) {
+        let hexStart = text.count - 65
+        hexDigits.withUnsafeBufferPointer { hexDigits in
+            commitment.withUnsafeBytes { digest in
+                for i in 0..<digest.count {
+                    text[hexStart + 2 * i] = hexDigits[Int(digest[i] >> 4)]
+                    text[hexStart + 2 * i + 1] = hexDigits[Int(digest[i] & 0xF)]
+                }
+            }
+        }
+    }
 
     /// What a top-level event member looks like in the raw line.
     package enum RawField {

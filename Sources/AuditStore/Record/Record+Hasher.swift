@@ -73,8 +73,6 @@ extension Record {
             var k = 0
             // `"commit:` + 64 hex digits + `"`, rewritten for each value.
             var replacement = Record.commitmentTemplate
-            let hexStart = replacement.count - 65
-            let hexDigits = Record.hexDigits
             for record in records {
                 let personalData = record.personalData
                 guard !personalData.isEmpty else {
@@ -87,16 +85,7 @@ extension Record {
                         for span in personalData {
                             precondition(span.value.lowerBound >= cursor, "personal-data values overlap")
                             SHA256Batch.append(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]), to: &out)
-                            replacement.withUnsafeMutableBufferPointer { text in
-                                hexDigits.withUnsafeBufferPointer { hexDigits in
-                                    commitments[k].withUnsafeBytes { digest in
-                                        for i in 0..<digest.count {
-                                            text[hexStart + 2 * i] = hexDigits[Int(digest[i] >> 4)]
-                                            text[hexStart + 2 * i + 1] = hexDigits[Int(digest[i] & 0xF)]
-                                        }
-                                    }
-                                }
-                            }
+                            replacement.withUnsafeMutableBufferPointer { Record.fillCommitment(commitments[k], into: $0) }
                             out.append(contentsOf: replacement)
                             cursor = span.value.upperBound
                             k += 1

@@ -155,10 +155,13 @@ extension SaltTree {
             keys.removeAll(keepingCapacity: true)
             guard !range.isEmpty else { return true }
             let last = range.upperBound - 1
+            guard last < SaltTree.capacity else { return false }
             // The first leaf the usual way: that leaves its ancestors in `path`, the common one included.
             guard let first = leafKeyIfPresent(range.lowerBound) else { return false }
-            if let tree, tree.coveringNode(last)?.depth != nodeDepth || tree.coveringNode(last)?.key != path[nodeDepth] { return false }
-            guard last < SaltTree.capacity else { return false }
+            if let tree {
+                // The last leaf must be under the node that covers the first.
+                guard let node = tree.coveringNode(last), node.depth == nodeDepth, node.key == path[nodeDepth] else { return false }
+            }
             guard range.count > 1 else {
                 keys.append(first)
                 return true
