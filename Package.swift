@@ -32,13 +32,18 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        .systemLibrary(
+            name: "CAuditDeflate",
+            pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"]), .brew(["libdeflate"])]
+        ),
 
         // Multi-buffer SHA-256 (AVX2 / AVX-512 with runtime dispatch), for batches of independent hashes.
         .target(name: "CAuditMultiHash"),
 
         // Safe Swift wrappers over the C libraries.
         .target(name: "AuditCrypto", dependencies: ["CAuditCrypto", "CAuditMultiHash"]),
-        .target(name: "AuditCompression", dependencies: ["CAuditZlib"]),
+        .target(name: "AuditCompression", dependencies: ["CAuditZlib", "CAuditDeflate"]),
 
         // The event, JSON and its canonical encoding.
         .target(name: "AuditModel", dependencies: ["AuditCrypto"]),

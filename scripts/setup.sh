@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what auditq needs to build and test on a fresh Debian/Ubuntu machine, only what is missing:
-# OpenSSL 3 libcrypto and zlib headers (bound through systemLibrary targets), pkg-config, and the tools
+# OpenSSL 3 libcrypto, zlib and libdeflate headers (bound through systemLibrary targets), pkg-config, and the tools
 # the tests drive as independent checkers (openssl, gzip, python3 with jsonschema).
 set -euo pipefail
 
 need=()
 pkg-config --exists libcrypto 2>/dev/null || need+=(libssl-dev)
 pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
+pkg-config --exists libdeflate 2>/dev/null || need+=(libdeflate-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v openssl >/dev/null || need+=(openssl)
 command -v gzip >/dev/null || need+=(gzip)

@@ -22,11 +22,16 @@ public enum Gzip {
         try GzipInflater().inflateMember(data, at: offset, maxOutput: maxOutput)
     }
 
-    /// Like ``inflateMember(_:at:maxOutput:)``, for a member believed to end at `end`: its trailer's
-    /// length field sizes the output buffer up front (it is a hint only; the output grows as usual
-    /// when it is wrong, and nothing else is taken from it).
-    package static func inflateMember(_ data: UnsafeRawBufferPointer, at offset: Int, expectedEnd end: Int, maxOutput: Int) throws -> GzipMember {
+    /// Like ``inflateMember(_:at:maxOutput:)``, for a member believed to end at `end` (a block whose
+    /// boundaries a manifest or an index recorded): its trailer's length field sizes the output up
+    /// front, and an intact member is decompressed in one call by libdeflate. The result, and the
+    /// error for a damaged member, are the same as ``inflateMember(_:at:maxOutput:)``'s: the
+    /// trailer is a hint only, and anything the fast path does not accept is decoded again by zlib.
+    public static func inflateMember(_ data: UnsafeRawBufferPointer, at offset: Int, expectedEnd end: Int, maxOutput: Int) throws -> GzipMember {
         let hint = end - offset >= 18 && end <= data.count ? Int(data.loadUnaligned(fromByteOffset: end - 4, as: UInt32.self).littleEndian) : nil
+        if let hint, let member = WholeMemberInflater.inflate(data, at: offset, expectedSize: hint, maxOutput: maxOutput) {
+            return member
+        }
         return try GzipInflater().inflateMember(data, at: offset, maxOutput: maxOutput, sizeHint: hint)
     }
 

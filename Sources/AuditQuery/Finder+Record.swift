@@ -85,7 +85,14 @@ extension Finder.Search {
         }
         var offset = 0
         while offset < bytes.count {
-            guard let member = try? bytes.withUnsafeBytes({ try Gzip.inflateMember($0, at: offset, maxOutput: SegmentScanner.maxBlockBytes) }) else { return nil }
+            // A block the index located is one member filling `bytes`.
+            let end = block == nil ? nil : bytes.count
+            guard
+                let member = try? bytes.withUnsafeBytes({ raw in
+                    try end.map { try Gzip.inflateMember(raw, at: offset, expectedEnd: $0, maxOutput: SegmentScanner.maxBlockBytes) }
+                        ?? Gzip.inflateMember(raw, at: offset, maxOutput: SegmentScanner.maxBlockBytes)
+                })
+            else { return nil }
             statistics.blocksRead += 1
             if let found = Self.record(seq, needle: needle, in: member, segment: number) { return found }
             if !member.isComplete || block != nil { return nil }

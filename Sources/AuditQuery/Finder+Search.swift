@@ -345,7 +345,7 @@ extension Finder {
             let one = { (i: Int) -> Result<(Int, [Match]), any Error> in
                 let block = blocks[i]
                 guard compressed[i].count == block.length,
-                    let member = try? compressed[i].withUnsafeBytes({ try Gzip.inflateMember($0, at: 0, maxOutput: SegmentScanner.maxBlockBytes) }),
+                    let member = try? compressed[i].withUnsafeBytes({ try Gzip.inflateMember($0, at: 0, expectedEnd: block.length, maxOutput: SegmentScanner.maxBlockBytes) }),
                     member.isComplete, member.compressedRange.upperBound == block.length
                 else { return .failure(IndexUnusable(reason: "the block at byte \(block.offset) is not where the signed index places it")) }
                 let seqs = block.firstSeq..<(block.firstSeq + UInt64(block.count))

@@ -6,8 +6,22 @@ import Testing
 struct GzipTests {
     static let limit = 64 << 20
 
+    /// Decodes through both entry points, the streaming one and the one told where the member ends
+    /// (libdeflate's whole-member path for an intact member), and requires the same answer from each:
+    /// the same member, or the same error code, offset and message. Every test below runs both.
     static func inflateMember(_ data: [UInt8], at offset: Int = 0, maxOutput: Int = limit) throws -> GzipMember {
-        try data.withUnsafeBytes { try Gzip.inflateMember($0, at: offset, maxOutput: maxOutput) }
+        let streamed = Result { try data.withUnsafeBytes { try Gzip.inflateMember($0, at: offset, maxOutput: maxOutput) } }
+        let end = (try? streamed.get()).map { $0.isComplete ? $0.compressedRange.upperBound : data.count } ?? data.count
+        let located = Result { try data.withUnsafeBytes { try Gzip.inflateMember($0, at: offset, expectedEnd: end, maxOutput: maxOutput) } }
+        switch (streamed, located) {
+        case (.success(let a), .success(let b)):
+            #expect(a == b, "the two decoding paths disagree at offset \(offset)")
+        case (.failure(let a as CompressionError), .failure(let b as CompressionError)):
+            #expect(a.code == b.code && a.offset == b.offset && a.message == b.message, "\(a) against \(b)")
+        default:
+            Issue.record("one decoding path failed and the other did not: \(streamed) against \(located)")
+        }
+        return try streamed.get()
     }
 
     @Test("round trips: empty, one byte, 1 MiB random, 10 MiB JSON-like text")
