@@ -1,3 +1,4 @@
+internal import CAuditDeflate
 internal import CAuditZlib
 
 /// Compresses a stream of records into consecutive gzip members (RFC 1952), one
@@ -13,8 +14,13 @@ internal import CAuditZlib
 /// Output is deterministic for a given input and level: the header carries no file
 /// name and a zero modification time.
 ///
+/// A block whose records are all at hand can instead be compressed in one call with
+/// ``writeWholeMember(_:into:)``: libdeflate at the same level, about twice as fast as
+/// zlib's stream and a few per cent smaller, in a member with the same header.
+///
 /// Not thread-safe: one deflater belongs to one writer. It owns a zlib stream
-/// (about 256 KiB with memLevel 8) and a 64 KiB output buffer, freed on `deinit`.
+/// (about 256 KiB with memLevel 8) and a 64 KiB output buffer, and, once a whole
+/// member was written, a libdeflate compressor; all freed on `deinit`.
 public final class GzipDeflater {
     /// zlib's window size exponent plus 16, which selects the gzip wrapper.
     static let gzipWindowBits: Int32 = 15 + 16
@@ -26,6 +32,8 @@ public final class GzipDeflater {
     private let stream: UnsafeMutablePointer<z_stream>
     private let chunk: UnsafeMutablePointer<UInt8>
     private var memberBytes = 0
+    private let level: Int32
+    private var wholeCompressor: OpaquePointer?
 
     /// The number of uncompressed bytes written into the current, unfinished member.
     /// A writer uses it to decide when a block is full.
@@ -51,9 +59,11 @@ public final class GzipDeflater {
             throw CompressionError(code: .zlibFailure, message: "deflateInit2 failed with zlib status \(status)")
         }
         chunk = .allocate(capacity: Self.chunkSize)
+        self.level = level == -1 ? 6 : level
     }
 
     deinit {
+        if let wholeCompressor { libdeflate_free_compressor(wholeCompressor) }
         deflateEnd(stream)
         stream.deinitialize(count: 1)
         stream.deallocate()
@@ -105,6 +115,46 @@ public final class GzipDeflater {
             throw CompressionError(code: .zlibFailure, message: "deflateReset failed with zlib status \(status)")
         }
         memberBytes = 0
+    }
+
+    /// Appends `input` as one complete member, compressed in one call by libdeflate at this
+    /// deflater's level. The member is what ``write(_:into:)`` then ``finish(into:)`` would give
+    /// for the same input, byte for byte in its header and trailer, with other (equally valid)
+    /// deflate data between them.
+    ///
+    /// - Throws: ``CompressionError/Code/invalidArgument`` while a member is open (written to
+    ///   and not finished), ``CompressionError/Code/zlibFailure`` if the compressor cannot be
+    ///   allocated.
+    public func writeWholeMember(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
+        guard memberBytes == 0 else {
+            throw CompressionError(code: .invalidArgument, message: "a whole member cannot be written while a member is open")
+        }
+        if wholeCompressor == nil {
+            wholeCompressor = libdeflate_alloc_compressor(level)
+            guard wholeCompressor != nil else {
+                throw CompressionError(code: .zlibFailure, message: "libdeflate could not allocate a level-\(level) compressor")
+            }
+        }
+        let compressor = wholeCompressor!
+        // zlib's gzip header for this level: no name, no time, XFL as zlib sets it, OS 3 (Unix).
+        let extraFlags: UInt8 = level == 9 ? 2 : level < 2 ? 4 : 0
+        output += [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, extraFlags, 0x03]
+        let bound = libdeflate_deflate_compress_bound(compressor, input.count)
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: bound))
+        let produced = output.withUnsafeMutableBytes { buffer in
+            libdeflate_deflate_compress(compressor, input.baseAddress, input.count, buffer.baseAddress! + start, bound)
+        }
+        output.removeLast(bound - produced)
+        // The bound is a worst case for any input, so 0 ("did not fit") cannot happen; if it does, the
+        // member is unusable and the caller must not write it.
+        guard produced > 0 else {
+            output.removeLast(10)
+            throw CompressionError(code: .zlibFailure, message: "libdeflate's output did not fit its own bound of \(bound) bytes")
+        }
+        let crc = libdeflate_crc32(0, input.baseAddress, input.count)
+        withUnsafeBytes(of: crc.littleEndian) { output += $0 }
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: input.count).littleEndian) { output += $0 }
     }
 
     /// Calls deflate until it has consumed all input and, for a flush, emitted all

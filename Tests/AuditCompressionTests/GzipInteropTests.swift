@@ -29,6 +29,41 @@ struct GzipInteropTests {
         #expect(test.status == 0, "gzip -t: \(test.stderr)")
     }
 
+    @Test("whole members (libdeflate) between streamed ones decode with gzip -dc, with zlib's header for the level", arguments: [Int32(1), 5, 6, 9])
+    func wholeMembers(_ level: Int32) throws {
+        let cli = try GzipCommandLine()
+        let deflater = try GzipDeflater(level: level)
+        var file: [UInt8] = []
+        var expected: [UInt8] = []
+        let blocks = [Corpus.jsonText(bytes: 70_000, seed: 1), [], Array("x".utf8), Corpus.jsonText(bytes: 300_000, seed: 2)]
+        for (i, block) in blocks.enumerated() {
+            let start = file.count
+            try block.withUnsafeBytes { try deflater.writeWholeMember($0, into: &file) }
+            expected += block
+            let member = try file.withUnsafeBytes { try Gzip.inflateMember($0, at: start, maxOutput: 1 << 30) }
+            #expect(member.isComplete && member.bytes == block && member.compressedRange == start..<file.count, "block \(i)")
+            // The same 10-byte header as zlib's member for this level.
+            #expect(Array(file[start..<(start + 10)]) == Array(try Gzip.deflate(block, level: level)[..<10]), "block \(i)")
+            // A streamed member in between: the two kinds mix in one file.
+            try deflater.write(Array("streamed \(i)\n".utf8), into: &file)
+            expected += Array("streamed \(i)\n".utf8)
+            // Not while it is open.
+            #expect(throws: CompressionError(code: .invalidArgument, message: "")) {
+                try block.withUnsafeBytes { try deflater.writeWholeMember($0, into: &file) }
+            }
+            try deflater.finish(into: &file)
+        }
+        try cli.write("segment.gz", file)
+        let result = try cli.gzip("-dc", "segment.gz", stdoutFile: "out")
+        #expect(result.status == 0, "gzip: \(result.stderr)")
+        #expect(try cli.read("out") == expected)
+        // libdeflate at the same level is within a few per cent of zlib's size (usually smaller).
+        var whole: [UInt8] = []
+        let text = Corpus.jsonText(bytes: 256 << 10, seed: 3)
+        try text.withUnsafeBytes { try deflater.writeWholeMember($0, into: &whole) }
+        #expect(Double(whole.count) <= Double(try Gzip.deflate(text, level: level).count) * 1.05)
+    }
+
     @Test("gzip's own output, with a file name in the header and concatenated members, decodes")
     func gzipOutputDecodes() throws {
         let cli = try GzipCommandLine()

@@ -50,9 +50,21 @@ extension StoreWriter {
         var out: [UInt8] = []
         out.reserveCapacity(64 << 10)
         var batchHasDurable = false
-        for item in items {
+        var block: [UInt8] = []
+        var next = 0
+        while next < items.count {
+            let item = items[next]
+            next += 1
             switch item {
             case .record(let seq, let line, let chainHead, let keys):
+                if memberFirstSeq == nil, configuration.durability != .fsyncEachEvent,
+                    let count = wholeBlockLength(items, from: next - 1)
+                {
+                    try writeWholeBlock(items[(next - 1)..<(next - 1 + count)], buffer: &block, into: &out)
+                    batchHasDurable = true
+                    next += count - 1
+                    continue
+                }
                 if memberFirstSeq == nil {
                     memberFirstSeq = seq
                     memberCount = 0
@@ -104,8 +116,46 @@ extension StoreWriter {
         }
     }
 
+    /// How many records from `start` on make up a whole block (it ends after the record that takes it
+    /// to ``Configuration/blockBytes``, as a block written record by record does), if they are all in
+    /// this batch before any seal.
+    private func wholeBlockLength(_ items: [Pending], from start: Int) -> Int? {
+        var bytes = 0
+        for i in start..<items.count {
+            guard case .record(_, let line, _, _) = items[i] else { return nil }
+            bytes += line.count
+            if bytes >= configuration.blockBytes { return i - start + 1 }
+        }
+        return nil
+    }
+
+    /// Writes a block whose records are all in this batch as one member, compressed in one call
+    /// (``GzipDeflater/writeWholeMember(_:into:)``, libdeflate): the writer falls behind only when its
+    /// appenders outpace it, and then most of a batch is whole blocks. The block's boundaries, its
+    /// records and its index entries are exactly those the record-by-record path would give.
+    private func writeWholeBlock(_ records: ArraySlice<Pending>, buffer: inout [UInt8], into out: inout [UInt8]) throws(AuditStoreError) {
+        buffer.removeAll(keepingCapacity: true)
+        memberStart = fileBytes + out.count
+        memberCount = 0
+        for case .record(let seq, let line, let chainHead, let keys) in records {
+            if memberFirstSeq == nil { memberFirstSeq = seq }
+            buffer += line
+            indexBuilder?.add(keys)
+            memberCount += 1
+            memberChainHead = chainHead
+            pendingDurable = (seq, chainHead)
+        }
+        try compress { try buffer.withUnsafeBytes { try deflater.writeWholeMember($0, into: &out) } }
+        closeMember()
+    }
+
     private func finishMember(into out: inout [UInt8]) throws(AuditStoreError) {
         try compress { try deflater.finish(into: &out) }
+        closeMember()
+    }
+
+    /// Records the block just finished in the manifest's list and the index.
+    private func closeMember() {
         blocks.append(SegmentManifest.Block(offset: memberStart, firstSeq: memberFirstSeq!, count: memberCount, chainHead: memberChainHead))
         indexBuilder?.finishBlock(offset: memberStart, firstSeq: memberFirstSeq!)
         memberFirstSeq = nil
