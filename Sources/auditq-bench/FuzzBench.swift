@@ -68,6 +68,7 @@ struct FuzzBench: ParsableCommand {
             case 5:
                 let bytes = mutate(corpus.segments[Int(rng.next() % UInt64(corpus.segments.count))], &rng, donors: corpus.segments)
                 _ = try? Gzip.inflateAll(bytes, maxOutput: 1 << 22)
+                checkInflatePaths(bytes)
             default:
                 // Producer events (what `auditq redact` and `auditq ingest` read), not records.
                 let bytes = mutate(Self.events[Int(rng.next() % UInt64(Self.events.count))], &rng, donors: Self.events)
@@ -85,6 +86,27 @@ struct FuzzBench: ParsableCommand {
         let seconds = monotonicSeconds() - started
         print("fuzz: \(iterations) mutated inputs (seed \(seed)), \(verified) full verifications of mutated stores, \(Int(Double(iterations) / seconds)) inputs/s, \(Int(seconds)) s: no crash, no hang")
         print("fast paths checked against the parser and the tree walk: JSONTape took \(Self.tapeTaken) record lines, the redaction fast path \(Self.fastPathTaken); no disagreement")
+        print("gzip members decoded by both inflate paths (zlib's stream, libdeflate's whole member): \(Self.wholeMembersChecked) complete ones; no disagreement")
+    }
+
+    /// Every member of a mutated segment decoded by zlib's stream and by the whole-member path
+    /// (libdeflate, told where the member ends, as verify and lookups are) must give the same member or
+    /// the same error; a disagreement is a finding, like a crash.
+    private func checkInflatePaths(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let streamed = Result { try bytes.withUnsafeBytes { try Gzip.inflateMember($0, at: offset, maxOutput: 1 << 22) } }
+            let end = (try? streamed.get()).map { $0.isComplete ? $0.compressedRange.upperBound : bytes.count } ?? bytes.count
+            let located = Result { try bytes.withUnsafeBytes { try Gzip.inflateMember($0, at: offset, expectedEnd: end, maxOutput: 1 << 22) } }
+            switch (streamed, located) {
+            case (.success(let a), .success(let b)) where a == b: break
+            case (.failure(let a as CompressionError), .failure(let b as CompressionError)) where a.code == b.code && a.offset == b.offset: break
+            default: fatalError("the two inflate paths disagree at offset \(offset) of \(Hex.encode(bytes)): \(streamed) against \(located)")
+            }
+            guard case .success(let member) = streamed, member.isComplete else { return }
+            Self.wholeMembersChecked += 1
+            offset = member.compressedRange.upperBound
+        }
     }
 
     private func readSegment(_ bytes: [UInt8]) {
@@ -136,6 +158,7 @@ struct FuzzBench: ParsableCommand {
 
     /// Lines each fast path took (the run is single-threaded).
     nonisolated(unsafe) private static var tapeTaken = 0
+    nonisolated(unsafe) private static var wholeMembersChecked = 0
     nonisolated(unsafe) private static var fastPathTaken = 0
 
     private static let filter = RedactionFilter(redactor: Redactor(), parser: Record.parser)
