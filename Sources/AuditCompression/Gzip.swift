@@ -27,7 +27,7 @@ public enum Gzip {
     /// front, and an intact member is decompressed in one call by libdeflate. The result, and the
     /// error for a damaged member, are the same as ``inflateMember(_:at:maxOutput:)``'s: the
     /// trailer is a hint only, and anything the fast path does not accept is decoded again by zlib.
-    public static func inflateMember(_ data: UnsafeRawBufferPointer, at offset: Int, expectedEnd end: Int, maxOutput: Int) throws -> GzipMember {
+    package static func inflateMember(_ data: UnsafeRawBufferPointer, at offset: Int, expectedEnd end: Int, maxOutput: Int) throws -> GzipMember {
         let hint = end - offset >= 18 && end <= data.count ? Int(data.loadUnaligned(fromByteOffset: end - 4, as: UInt32.self).littleEndian) : nil
         if let hint, let member = WholeMemberInflater.inflate(data, at: offset, expectedSize: hint, maxOutput: maxOutput) {
             return member

@@ -1,7 +1,8 @@
 internal import CAuditDeflate
 
 /// Decompresses one complete gzip member held wholly in memory with libdeflate, whose inflate is
-/// several times faster than zlib's streaming one (a sealed block: about 1.6 GB/s against 0.3 GB/s).
+/// several times faster than a streaming one (a 431 MB segment: `libdeflate-gunzip` 0.26 s, `zcat`
+/// 1.51 s; verify's CPU per record fell by 0.6 µs).
 ///
 /// It answers only for the common case, a member that is intact and whose trailer's length field
 /// (ISIZE) is the size it decompresses to, and returns `nil` for anything else: a damaged header, bad
