@@ -85,12 +85,13 @@ extension Finder.Search {
         }
         var offset = 0
         while offset < bytes.count {
-            // A block the index located is one member filling `bytes`.
-            let end = block == nil ? nil : bytes.count
+            // A block the index located is one member filling `bytes`; a whole segment's members end
+            // where nothing has recorded.
             guard
                 let member = try? bytes.withUnsafeBytes({ raw in
-                    try end.map { try Gzip.inflateMember(raw, at: offset, expectedEnd: $0, maxOutput: SegmentScanner.maxBlockBytes) }
-                        ?? Gzip.inflateMember(raw, at: offset, maxOutput: SegmentScanner.maxBlockBytes)
+                    block == nil
+                        ? try Gzip.inflateMember(raw, at: offset, maxOutput: SegmentScanner.maxBlockBytes)
+                        : try Gzip.inflateMember(raw, at: offset, expectedEnd: raw.count, maxOutput: SegmentScanner.maxBlockBytes)
                 })
             else { return nil }
             statistics.blocksRead += 1
