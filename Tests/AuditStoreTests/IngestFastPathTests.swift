@@ -53,6 +53,8 @@ struct IngestFastPathTests {
         #"{"action":"","ts":"2026-11-20T10:00:00.000000Z"}"#,
         #"{"action":"a","ts":"2026-11-20T10:00:00Z"}"#,  // valid, but validation rewrites ts
         #"{"action":"a","ts":"2026-11-20T11:00:00.000000+01:00"}"#,
+        #"{"action":"a","ts":"2026-11-20T23:59:60.000000Z"}"#,  // the stored form's length, but a leap second is held at :59.999999
+        #"{"action":"a","ts":"2026-11-20t10:00:00.000000z"}"#,  // the stored form's length, lower-case T and Z
         #"{"action":"a","ts":"not a time"}"#,
         #"{"action":"a","ts":"2026-11-20T10:00:00.000000Z","id":"has space"}"#,
         #"{"action":"a","ts":"2026-11-20T10:00:00.000000Z","id":""}"#,

@@ -26,64 +26,61 @@ extension AuditEvent {
                 func string(_ range: ClosedRange<Int>? = nil) -> Bool {
                     value.kind == .string && range.map { $0.contains(Int(value.end - value.start)) } ?? true
                 }
+                // Names are compared as bytes (the `Field` names, spelled out as static strings).
                 switch name.count {
-                case 2 where name.elementsEqual(Field.ts.utf8):
+                case 2 where name.equals("ts"):
                     guard value.kind == .string else { return nil }
                     let text = tape.text(value)
-                    let ts: Timestamp
-                    switch Timestamp.parse(String(decoding: text, as: UTF8.self)) {
-                    case .success(let parsed): ts = parsed
-                    case .failure: return nil
-                    }
                     // Written in the stored form already (otherwise validation rewrites it).
-                    guard text.count == Timestamp.descriptionLength, ts.description.utf8.elementsEqual(text) else { return nil }
+                    guard text.count == Timestamp.descriptionLength, case .success(let ts) = Timestamp.parse(utf8: text),
+                        ts.descriptionEquals(text)
+                    else { return nil }
                     timestamp = ts
-                case 2 where name.elementsEqual(Field.id.utf8):
+                case 2 where name.equals("id"):
                     guard string(1...128), tape.text(value).allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return nil }
-                case 6 where name.elementsEqual(Field.action.utf8):
+                case 6 where name.equals("action"):
                     guard string(1...256) else { return nil }
                     sawAction = true
-                case 5 where name.elementsEqual(Field.level.utf8), 6 where name.elementsEqual(Field.source.utf8),
-                    7 where name.elementsEqual(Field.outcome.utf8), 10 where name.elementsEqual(Field.requestID.utf8),
-                    14 where name.elementsEqual(Field.transactionID.utf8), 13 where name.elementsEqual(Field.customerCode.utf8),
-                    14 where name.elementsEqual(Field.correlationID.utf8):
+                case 5 where name.equals("level"), 6 where name.equals("source"), 7 where name.equals("outcome"),
+                    10 where name.equals("request_id"), 14 where name.equals("transaction_id"),
+                    13 where name.equals("customer_code"), 14 where name.equals("correlation_id"):
                     guard string(1...256) else { return nil }
-                case 7 where name.elementsEqual(Field.message.utf8):
+                case 7 where name.equals("message"):
                     guard string() else { return nil }
-                case 8 where name.elementsEqual(Field.metadata.utf8):
+                case 8 where name.equals("metadata"):
                     guard value.kind == .object else { return nil }
-                case 5 where name.elementsEqual(Field.actor.utf8):
+                case 5 where name.equals("actor"):
                     guard value.kind == .object,
                         Self.members(of: valueIndex, tape, entries, allValid: { name, entry in
-                            guard name.elementsEqual("type".utf8) || name.elementsEqual("id".utf8) else { return true }
+                            guard name.equals("type") || name.equals("id") else { return true }
                             return entry.kind == .string && entry.end - entry.start <= 256
                         })
                     else { return nil }
-                case 4 where name.elementsEqual(Field.http.utf8):
+                case 4 where name.equals("http"):
                     guard value.kind == .object,
                         Self.members(of: valueIndex, tape, entries, allValid: { name, entry in
-                            if name.elementsEqual("method".utf8) { return entry.kind == .string && (1...32).contains(entry.end - entry.start) }
-                            if name.elementsEqual("path".utf8) { return entry.kind == .string }
-                            if name.elementsEqual("status".utf8) {
+                            if name.equals("method") { return entry.kind == .string && (1...32).contains(entry.end - entry.start) }
+                            if name.equals("path") { return entry.kind == .string }
+                            if name.equals("status") {
                                 guard entry.kind == .number, let n = Self.number(tape.text(entry)), n.rounded(.towardZero) == n else { return false }
                                 return (100...599).contains(n)
                             }
-                            if name.elementsEqual("duration_ms".utf8) {
+                            if name.equals("duration_ms") {
                                 guard entry.kind == .number, let n = Self.number(tape.text(entry)) else { return false }
                                 return n >= 0
                             }
                             return true
                         })
                     else { return nil }
-                case 5 where name.elementsEqual(Field.error.utf8):
+                case 5 where name.equals("error"):
                     guard value.kind == .object,
                         Self.members(of: valueIndex, tape, entries, allValid: { name, entry in
-                            if name.elementsEqual("code".utf8) {
+                            if name.equals("code") {
                                 if entry.kind == .string { return true }
                                 guard entry.kind == .number, let n = Self.number(tape.text(entry)) else { return false }
                                 return n.rounded(.towardZero) == n
                             }
-                            if name.elementsEqual("message".utf8) { return entry.kind == .string }
+                            if name.equals("message") { return entry.kind == .string }
                             return true
                         })
                     else { return nil }

@@ -46,6 +46,15 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// The length of ``description``.
     static let descriptionLength = 27
 
+    /// Whether `text` is ``description``, without building the string.
+    func descriptionEquals(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard text.count == Self.descriptionLength else { return false }
+        return withUnsafeTemporaryAllocation(byteCount: Self.descriptionLength, alignment: 1) { buffer in
+            writeDescription(to: buffer)
+            return memcmp(buffer.baseAddress!, text.baseAddress!, Self.descriptionLength) == 0
+        }
+    }
+
     private func writeDescription(to out: UnsafeMutableRawBufferPointer) {
         let clamped = min(max(microsecondsSinceEpoch, Self.minimum.microsecondsSinceEpoch), Self.maximum.microsecondsSinceEpoch)
         var seconds = clamped.quotientAndRemainder(dividingBy: 1_000_000)

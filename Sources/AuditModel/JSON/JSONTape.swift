@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A flat view of one JSON text that is already in the form most events arrive in: the values stay
 /// where they are in the input, as byte ranges, and the canonical encoding is written by copying
 /// those ranges in RFC 8785 member order.
@@ -60,10 +68,9 @@ package struct JSONTape {
     /// Whether the text is an object with a member of this name.
     package func hasTopLevelMember(_ name: StaticString) -> Bool {
         guard let root = entries.first, root.kind == .object else { return false }
-        let wanted = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
         var member = 1
         for _ in 0..<Int(root.count) {
-            if text(entries[member]).elementsEqual(wanted) { return true }
+            if text(entries[member]).equals(name) { return true }
             member = Int(entries[member + 1].next)
         }
         return false
@@ -418,5 +425,13 @@ package struct JSONTape {
             i += 1
         }
         return lengthA < lengthB
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether these bytes are the UTF-8 of `literal`.
+    @inline(__always)
+    package func equals(_ literal: StaticString) -> Bool {
+        count == literal.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, literal.utf8Start, count) == 0)
     }
 }
