@@ -9,10 +9,14 @@ extension Redactor {
     /// and answers false as soon as any of them could lead to a change, so a false answer only means
     /// "walk the tree". The tape must have been read with a depth limit no higher than the rules'
     /// (``maxDepth``), so that no value is dropped for its depth.
-    package func leavesUnchanged(_ tape: JSONTape) -> Bool {
+    ///
+    /// - Parameter cache: names found inert on earlier calls (``makeInertNameCache()``, one per
+    ///   thread); ignored unless this redactor made it.
+    package func leavesUnchanged(_ tape: JSONTape, remembering cache: InertNameCache? = nil) -> Bool {
         guard let first = tape.entries.first, first.kind == .object else { return false }
+        let cache = cache.flatMap { $0.rules === rules ? $0 : nil }
         return tape.entries.withUnsafeBufferPointer { entries in
-            TapeCheck(rules: rules, tape: tape, entries: entries).object(at: 0)
+            TapeCheck(rules: rules, tape: tape, entries: entries, inert: cache).object(at: 0)
         }
     }
 
@@ -71,6 +75,7 @@ private struct TapeCheck {
     let rules: CompiledRules
     let tape: JSONTape
     let entries: UnsafeBufferPointer<JSONTape.Entry>
+    let inert: Redactor.InertNameCache?
 
     func object(at index: Int) -> Bool {
         let count = Int(entries[index].count)
@@ -84,7 +89,7 @@ private struct TapeCheck {
             case .object: shape = .object
             default: shape = .other
             }
-            guard Self.nameUnchanged(tape.text(entries[name]), shape, rules: rules), self.value(at: name + 1) else { return false }
+            guard nameUnchanged(tape.text(entries[name]), shape), self.value(at: name + 1) else { return false }
             name = next(name + 1)
         }
         return true
@@ -101,10 +106,29 @@ private struct TapeCheck {
         }
     }
 
+    /// ``nameUnchanged(_:_:rules:)``, answered from the cache for a name found inert before, and
+    /// remembering a name found inert now.
+    private func nameUnchanged(_ key: UnsafeBufferPointer<UInt8>, _ value: MemberShape) -> Bool {
+        guard let inert else { return Self.nameUnchanged(key, value, rules: rules) }
+        if inert.contains(key) { return true }
+        let match = rules.matcher.lookup(key)
+        guard Self.nameUnchanged(key, value, match: match, rules: rules) else { return false }
+        // Unchanged without a rule naming it (no match, or the keep list): whatever its value.
+        if match.map({ $0.rule < 0 }) ?? true { inert.insert(key) }
+        return true
+    }
+
     /// The walk's checks of a member's name: a secret name, or a long name holding a secret (the walk
     /// renames those).
     static func nameUnchanged(_ key: UnsafeBufferPointer<UInt8>, _ value: MemberShape, rules: CompiledRules) -> Bool {
-        switch rules.matcher.lookup(key) {
+        nameUnchanged(key, value, match: rules.matcher.lookup(key), rules: rules)
+    }
+
+    /// As ``nameUnchanged(_:_:rules:)``, with the name's entry in the rules' table already looked up.
+    static func nameUnchanged(
+        _ key: UnsafeBufferPointer<UInt8>, _ value: MemberShape, match: FieldNameMatcher.Match?, rules: CompiledRules
+    ) -> Bool {
+        switch match {
         case .some(let match) where match.rule >= 0:
             if match.isWeak {
                 // Ambiguous names (`key`, `code`): only random-looking strings go; other values are walked.

@@ -138,6 +138,7 @@ struct RedactionFastPathTests {
         }
         var unchanged = 0
         var compared = 0
+        let cache = redactor.makeInertNameCache()
         for n in 0..<12000 {
             // Around eight members, where the `{name, value}` check starts and stops.
             let top = members(Int.random(in: 1...10, using: &generator))
@@ -160,10 +161,26 @@ struct RedactionFastPathTests {
             if let tape = bytes.withUnsafeBufferPointer({ JSONTape($0, maxDepth: redactor.maxDepth, maxBytes: 1 << 20) }) {
                 compared += 1
                 #expect(redactor.leavesUnchanged(tape) == direct, "\(before)")
+                // Names remembered as inert from earlier events change no answer.
+                #expect(redactor.leavesUnchanged(tape, remembering: cache) == direct, "\(before)")
             }
         }
         #expect(unchanged > 900)
         #expect(compared > 1500)
+    }
+
+    @Test("a name cache answers only for the rules that filled it")
+    func inertNameCacheBelongsToItsRules() throws {
+        var rules = RedactionRules.default
+        rules.fieldRules.append(.init(name: "flavour", exact: ["flavour"], contains: [], redactsAnyInlineValue: true))
+        let strict = Redactor(rules: rules)
+        let line = Array(#"{"action":"a","flavour":"vanilla"}"#.utf8)
+        let tape = try #require(line.withUnsafeBufferPointer { JSONTape($0, maxDepth: 8, maxBytes: 1 << 20) })
+        let cache = redactor.makeInertNameCache()
+        #expect(redactor.leavesUnchanged(tape, remembering: cache))
+        #expect(cache.contains(line.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[15..<22]) }), "flavour is inert by default")
+        #expect(!strict.leavesUnchanged(tape, remembering: cache), "another redactor's cache was used")
+        #expect(!strict.leavesUnchanged(tape, remembering: strict.makeInertNameCache()))
     }
 
     @Test("after 32 lines in a row on the full path, one line in 16 tries the fast path, until one takes it")

@@ -81,10 +81,12 @@ public struct EventIngestor: Sendable {
         }
     }
 
-    /// Prepares one line for appending: through ``prepareEncoded(_:)`` when it can, else ``prepare(_:)``.
-    /// Either way the record appended is the same.
-    package func prepareForAppend(_ line: UnsafeRawBufferPointer) -> Result<Prepared, Rejection> {
-        if let (bytes, timestamp) = prepareEncoded(line) { return .success(.encoded(bytes, timestamp: timestamp)) }
+    /// Prepares one line for appending: through ``prepareEncoded(_:remembering:)`` when it can, else
+    /// ``prepare(_:)``. Either way the record appended is the same.
+    ///
+    /// - Parameter cache: the calling thread's ``Redactor/InertNameCache`` from this ingestor's redactor.
+    package func prepareForAppend(_ line: UnsafeRawBufferPointer, remembering cache: Redactor.InertNameCache? = nil) -> Result<Prepared, Rejection> {
+        if let (bytes, timestamp) = prepareEncoded(line, remembering: cache) { return .success(.encoded(bytes, timestamp: timestamp)) }
         return prepare(line).map { .event($0.0, $0.1) }
     }
 
@@ -93,10 +95,10 @@ public struct EventIngestor: Sendable {
     /// the event's canonical bytes and time, for ``StoreWriter/append(canonicalEvent:timestamp:redaction:)``,
     /// which stores exactly what ``prepare(_:)`` and ``StoreWriter/append(_:redaction:)`` would. Nil
     /// sends the line down ``prepare(_:)``, which gives the authoritative result or rejection.
-    package func prepareEncoded(_ line: UnsafeRawBufferPointer) -> (bytes: [UInt8], timestamp: Timestamp)? {
+    package func prepareEncoded(_ line: UnsafeRawBufferPointer, remembering cache: Redactor.InertNameCache? = nil) -> (bytes: [UInt8], timestamp: Timestamp)? {
         guard line.count <= limits.maxEventBytes,
             let tape = JSONTape(line.bindMemory(to: UInt8.self), maxDepth: min(limits.maxDepth, redactor.maxDepth), maxBytes: limits.maxEventBytes),
-            redactor.leavesUnchanged(tape), let timestamp = AuditEvent.timestampIfValidAsIs(tape), let bytes = tape.canonicalBytes()
+            redactor.leavesUnchanged(tape, remembering: cache), let timestamp = AuditEvent.timestampIfValidAsIs(tape), let bytes = tape.canonicalBytes()
         else { return nil }
         return (bytes, timestamp)
     }

@@ -31,6 +31,7 @@ final class IngestPipeline: @unchecked Sendable {
             var reader = LineReader(descriptor: descriptor, maxLineBytes: ingestor.limits.maxEventBytes)
             var batch: [Item] = []
             batch.reserveCapacity(Self.batchSize)
+            let names = ingestor.redactor.makeInertNameCache()
             func hand(_ items: [Item]) {
                 queue.wait(until: { $0.batches.count < Self.maxBatches }, timeout: nil) { $0.batches.append(items) }
                 queue.broadcast()
@@ -47,7 +48,7 @@ final class IngestPipeline: @unchecked Sendable {
                         batch.append(.rejected(line: number, EventIngestor.Rejection(reason: "event is \(bytes) bytes, over the limit of \(ingestor.limits.maxEventBytes) bytes")))
                     case .line(let bytes):
                         if bytes.isEmpty || bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-                        switch ingestor.prepareForAppend(bytes) {
+                        switch ingestor.prepareForAppend(bytes, remembering: names) {
                         case .success(let prepared): batch.append(.prepared(line: number, prepared))
                         case .failure(let rejection): batch.append(.rejected(line: number, rejection))
                         }
