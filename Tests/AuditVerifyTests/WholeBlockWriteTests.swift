@@ -31,7 +31,7 @@ struct WholeBlockWriteTests {
     }
 
     func manifests(_ store: String) throws -> [SegmentManifest] {
-        try [1, 2].map { try SegmentManifest(bytes: FileSystem.readFile(StoreLayout(root: store).manifest($0))) }
+        try (1...2).filter { FileSystem.exists(StoreLayout(root: store).manifest($0)) }.map { try SegmentManifest(bytes: FileSystem.readFile(StoreLayout(root: store).manifest($0))) }
     }
 
     @Test("the same blocks, records and a clean verification, with most blocks written whole")
@@ -60,23 +60,72 @@ struct WholeBlockWriteTests {
 
         // Most of the queued store's blocks were compressed whole: their bytes are not what zlib's stream
         // with its sync flushes gives (the streamed store's blocks are).
-        func wholeBlocks(_ store: String) throws -> Int {
-            var count = 0
-            for (i, manifest) in try manifests(store).enumerated() {
-                let file = try FileSystem.readFile(StoreLayout(root: store).segment(UInt64(i + 1)))
-                for (j, block) in manifest.blocks.enumerated() {
-                    let end = j + 1 < manifest.blocks.count ? manifest.blocks[j + 1].offset : file.count
-                    let member = Array(file[block.offset..<end])
-                    let bytes = try member.withUnsafeBytes { try Gzip.inflateMember($0, at: 0, maxOutput: 1 << 20) }.bytes
-                    var whole: [UInt8] = []
-                    try bytes.withUnsafeBytes { try GzipDeflater(level: 6).writeWholeMember($0, into: &whole) }
-                    if whole == member { count += 1 }
-                }
-            }
-            return count
-        }
         let total = b.reduce(0) { $0 + $1.blocks.count }
         #expect(try wholeBlocks(streamed) == 0)
         #expect(try wholeBlocks(queued) > total / 2, "of \(total) blocks")
+    }
+
+    /// How many of the store's blocks are exactly what one libdeflate call gives for their records.
+    func wholeBlocks(_ store: String) throws -> Int {
+        var count = 0
+        for (i, manifest) in try manifests(store).enumerated() {
+            let file = try FileSystem.readFile(StoreLayout(root: store).segment(UInt64(i + 1)))
+            for (j, block) in manifest.blocks.enumerated() {
+                let end = j + 1 < manifest.blocks.count ? manifest.blocks[j + 1].offset : file.count
+                let member = Array(file[block.offset..<end])
+                let bytes = try member.withUnsafeBytes { try Gzip.inflateMember($0, at: 0, maxOutput: 1 << 20) }.bytes
+                var whole: [UInt8] = []
+                try bytes.withUnsafeBytes { try GzipDeflater(level: 6).writeWholeMember($0, into: &whole) }
+                if whole == member { count += 1 }
+            }
+        }
+        return count
+    }
+
+    @Test("a group commit of at least the short-block minimum is a block of its own, compressed in one call")
+    func shortBlocks() throws {
+        let dir = TemporaryDirectory()
+        // The flusher waits for 64 KiB (or close) before it writes: records go in until it has taken a
+        // first batch (at least 64 KiB, at most about 200 KB: under one default block of 256 KiB), then
+        // ten more and close, whose batch ends at the seal.
+        func store(_ name: String, shortBlockMinimum: Int) throws -> String {
+            let path = dir.child(name)
+            let writer = try StoreWriter(path: path, key: key, configuration: Fixtures.configuration {
+                $0.groupCommitWindow = 30
+                $0.shortBlockMinimumBytes = shortBlockMinimum
+            })
+            var n = 0
+            while writer.durableSeq == 0, n < 500 {
+                n += 1
+                try writer.append(Fixtures.event(n))
+            }
+            try writer.waitUntilDurable(1)
+            for _ in 0..<10 {
+                n += 1
+                try writer.append(Fixtures.event(n))
+            }
+            try writer.close()
+            count = n
+            return path
+        }
+        var count = 0
+        let short = try store("short", shortBlockMinimum: 16 << 10)
+        let shortCount = count
+        let streamed = try store("streamed", shortBlockMinimum: 1 << 30)
+        for (store, count) in [(short, shortCount), (streamed, count)] {
+            let report = Verifier(path: store, trustedKeys: [key.publicKey]).run()
+            #expect(report.findings.isEmpty, "\(store): \(report.findings)")
+            #expect(report.recordsChecked == count)
+            #expect(try Fixtures.records(store).count == count)
+        }
+        let shortBlocks = try SegmentManifest(bytes: FileSystem.readFile(StoreLayout(root: short).manifest(1))).blocks
+        let streamedBlocks = try SegmentManifest(bytes: FileSystem.readFile(StoreLayout(root: streamed).manifest(1))).blocks
+        // Each batch before the seal (one, or more if the flusher took another 64 KiB before the loop
+        // saw the first acknowledged) became a block of its own; the last one ends at the seal.
+        #expect(shortBlocks.count >= 2)
+        #expect(try wholeBlocks(short) == shortBlocks.count)
+        // Without short blocks the batches stream into one block, which only the seal ends.
+        #expect(streamedBlocks.count == 1)
+        #expect(try wholeBlocks(streamed) == 0)
     }
 }

@@ -58,7 +58,7 @@ extension StoreWriter {
             switch item {
             case .record(let seq, let line, let chainHead, let keys):
                 if memberFirstSeq == nil, configuration.durability != .fsyncEachEvent,
-                    let count = wholeBlockLength(items, from: next - 1)
+                    let count = wholeMemberLength(items, from: next - 1)
                 {
                     try writeWholeBlock(items[(next - 1)..<(next - 1 + count)], buffer: &block, into: &out)
                     batchHasDurable = true
@@ -116,23 +116,26 @@ extension StoreWriter {
         }
     }
 
-    /// How many records from `start` on make up a whole block (it ends after the record that takes it
-    /// to ``Configuration/blockBytes``, as a block written record by record does), if they are all in
-    /// this batch before any seal.
-    private func wholeBlockLength(_ items: [Pending], from start: Int) -> Int? {
+    /// How many records from `start` on this batch can write as one member, compressed in one call: a
+    /// whole block (it ends after the record that takes it to ``Configuration/blockBytes``, as a block
+    /// written record by record does); the records before a seal (which ends their block anyway); or
+    /// the rest of the batch, when it holds at least ``Configuration/shortBlockMinimumBytes`` (a
+    /// short block). Nil: stream them, into a block the next batch continues.
+    private func wholeMemberLength(_ items: [Pending], from start: Int) -> Int? {
         var bytes = 0
         for i in start..<items.count {
-            guard case .record(_, let line, _, _) = items[i] else { return nil }
+            guard case .record(_, let line, _, _) = items[i] else { return i > start ? i - start : nil }
             bytes += line.count
             if bytes >= configuration.blockBytes { return i - start + 1 }
         }
-        return nil
+        return bytes >= configuration.shortBlockMinimumBytes ? items.count - start : nil
     }
 
     /// Writes a block whose records are all in this batch as one member, compressed in one call
-    /// (``GzipDeflater/writeWholeMember(_:into:)``, libdeflate): the writer falls behind only when its
-    /// appenders outpace it, and then most of a batch is whole blocks. The block's boundaries, its
-    /// records and its index entries are exactly those the record-by-record path would give.
+    /// (``GzipDeflater/writeWholeMember(_:into:)``, libdeflate): whole blocks when the writer is behind
+    /// its appenders, the last block before a seal, and a short block for a group commit of at least
+    /// ``Configuration/shortBlockMinimumBytes`` (``wholeMemberLength(_:from:)``). Its records and
+    /// index entries are exactly those the record-by-record path would give.
     private func writeWholeBlock(_ records: ArraySlice<Pending>, buffer: inout [UInt8], into out: inout [UInt8]) throws(AuditStoreError) {
         buffer.removeAll(keepingCapacity: true)
         memberStart = fileBytes + out.count
