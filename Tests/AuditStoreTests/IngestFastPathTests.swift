@@ -23,6 +23,9 @@ struct IngestFastPathTests {
             #expect(report.isEmpty, "the fast path took a line the redactor changes: \(line)", sourceLocation: sourceLocation)
             #expect(String(decoding: fast.bytes, as: UTF8.self) == CanonicalJSON.string(.object(event.fields)), sourceLocation: sourceLocation)
             #expect(fast.timestamp == event.timestamp, sourceLocation: sourceLocation)
+            // The members the encoder noted are where a scan of its bytes finds them.
+            let scanned = fast.bytes.withUnsafeBytes { RawEvent(line: $0, event: 0..<$0.count) }
+            #expect(scanned.map { $0.members.elementsEqual(fast.members) { $0 == $1 } } == true, "\(line)", sourceLocation: sourceLocation)
         }
         return true
     }

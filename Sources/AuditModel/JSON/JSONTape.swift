@@ -319,20 +319,44 @@ package struct JSONTape {
 
     /// The RFC 8785 encoding of the text, or nil when an object repeats a member name.
     package func canonicalBytes() -> [UInt8]? {
+        canonicalBytes(recordingMembers: false)?.bytes
+    }
+
+    /// ``canonicalBytes()``, with where each top-level member's name (without its quotes) and value are
+    /// in them, in their order: what a reader of the bytes would otherwise scan for.
+    package func canonicalBytesAndMembers() -> (bytes: [UInt8], members: [(key: Range<Int>, value: Range<Int>)])? {
+        canonicalBytes(recordingMembers: true)
+    }
+
+    private func canonicalBytes(recordingMembers: Bool) -> (bytes: [UInt8], members: [(key: Range<Int>, value: Range<Int>)])? {
         // The canonical form is never longer than the text: it copies every byte it writes from the
         // text (brackets, separators, strings, a prefix of each number) and drops the whitespace.
         var complete = true
+        var members: [(key: Range<Int>, value: Range<Int>)] = []
         let out = [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
-            var writer = Writer(next: buffer.baseAddress!)
+            var writer = Writer(start: buffer.baseAddress!, recordsMembers: recordingMembers)
             complete = entries.withUnsafeBufferPointer { entries in encode(0, entries, &writer) }
             count = complete ? writer.next - buffer.baseAddress! : 0
+            members = writer.members
         }
-        return complete ? out : nil
+        return complete ? (out, members) : nil
     }
 
     /// Writes into space known to be large enough.
     private struct Writer {
+        let start: UnsafeMutablePointer<UInt8>
         var next: UnsafeMutablePointer<UInt8>
+        /// Set: the top-level object's members go into `members`.
+        let recordsMembers: Bool
+        var members: [(key: Range<Int>, value: Range<Int>)] = []
+
+        init(start: UnsafeMutablePointer<UInt8>, recordsMembers: Bool) {
+            self.start = start
+            self.next = start
+            self.recordsMembers = recordsMembers
+        }
+
+        var offset: Int { next - start }
 
         @inline(__always)
         mutating func byte(_ byte: UInt8) {
@@ -393,6 +417,8 @@ package struct JSONTape {
                     sorted.sort { precedes(entries[Int($0)], entries[Int($1)]) }
                 }
                 out.byte(UInt8(ascii: "{"))
+                let recording = index == 0 && out.recordsMembers
+                if recording { out.members.reserveCapacity(count) }
                 for k in 0..<count {
                     let key = entries[Int(sorted[k])]
                     if k > 0 {
@@ -400,10 +426,14 @@ package struct JSONTape {
                         out.byte(UInt8(ascii: ","))
                     }
                     out.byte(UInt8(ascii: "\""))
+                    let keyStart = out.offset
                     out.copy(text(key))
+                    let keyEnd = out.offset
                     out.byte(UInt8(ascii: "\""))
                     out.byte(UInt8(ascii: ":"))
+                    let valueStart = out.offset
                     guard encode(Int(sorted[k]) + 1, entries, &out) else { return false }
+                    if recording { out.members.append((keyStart..<keyEnd, valueStart..<out.offset)) }
                 }
                 out.byte(UInt8(ascii: "}"))
                 return true

@@ -69,13 +69,13 @@ public struct EventIngestor: Sendable {
     /// One line ready to append: its canonical bytes when it took the fast path, the validated event
     /// and its redaction report otherwise.
     package enum Prepared {
-        case encoded([UInt8], timestamp: Timestamp)
+        case encoded([UInt8], timestamp: Timestamp, members: RawEvent)
         case event(AuditEvent, RedactionReport)
 
         /// Appends it; returns the record's sequence number.
         package func append(to writer: StoreWriter) throws(AuditStoreError) -> UInt64 {
             switch self {
-            case .encoded(let bytes, let timestamp): try writer.append(canonicalEvent: bytes, timestamp: timestamp)
+            case .encoded(let bytes, let timestamp, let members): try writer.append(canonicalEvent: bytes, timestamp: timestamp, members: members)
             case .event(let event, let report): try writer.append(event, redaction: report.isEmpty ? nil : report.jsonValue)
             }
         }
@@ -86,21 +86,26 @@ public struct EventIngestor: Sendable {
     ///
     /// - Parameter cache: the calling thread's ``Redactor/InertNameCache`` from this ingestor's redactor.
     package func prepareForAppend(_ line: UnsafeRawBufferPointer, remembering cache: Redactor.InertNameCache? = nil) -> Result<Prepared, Rejection> {
-        if let (bytes, timestamp) = prepareEncoded(line, remembering: cache) { return .success(.encoded(bytes, timestamp: timestamp)) }
+        if let (bytes, timestamp, members) = prepareEncoded(line, remembering: cache) {
+            return .success(.encoded(bytes, timestamp: timestamp, members: RawEvent(members: members)))
+        }
         return prepare(line).map { .event($0.0, $0.1) }
     }
 
     /// The fast path for the common line: read without building a tree (``JSONTape``), nothing to
     /// redact (the redactor's own checks on the bytes), valid as it is (``AuditEvent/timestampIfValidAsIs(_:)``):
-    /// the event's canonical bytes and time, for ``StoreWriter/append(canonicalEvent:timestamp:redaction:)``,
+    /// the event's canonical bytes, time and top-level members, for ``StoreWriter/append(canonicalEvent:timestamp:members:redaction:)``,
     /// which stores exactly what ``prepare(_:)`` and ``StoreWriter/append(_:redaction:)`` would. Nil
     /// sends the line down ``prepare(_:)``, which gives the authoritative result or rejection.
-    package func prepareEncoded(_ line: UnsafeRawBufferPointer, remembering cache: Redactor.InertNameCache? = nil) -> (bytes: [UInt8], timestamp: Timestamp)? {
+    package func prepareEncoded(
+        _ line: UnsafeRawBufferPointer, remembering cache: Redactor.InertNameCache? = nil
+    ) -> (bytes: [UInt8], timestamp: Timestamp, members: [(key: Range<Int>, value: Range<Int>)])? {
         guard line.count <= limits.maxEventBytes,
             let tape = JSONTape(line.bindMemory(to: UInt8.self), maxDepth: min(limits.maxDepth, redactor.maxDepth), maxBytes: limits.maxEventBytes),
-            redactor.leavesUnchanged(tape, remembering: cache), let timestamp = AuditEvent.timestampIfValidAsIs(tape), let bytes = tape.canonicalBytes()
+            redactor.leavesUnchanged(tape, remembering: cache), let timestamp = AuditEvent.timestampIfValidAsIs(tape),
+            let (bytes, members) = tape.canonicalBytesAndMembers()
         else { return nil }
-        return (bytes, timestamp)
+        return (bytes, timestamp, members)
     }
 
     /// Prepares and appends one line; returns the record's sequence number.

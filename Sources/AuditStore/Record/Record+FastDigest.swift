@@ -164,6 +164,12 @@ extension Record {
 package struct RawEvent: Sendable {
     package var members: [(key: Range<Int>, value: Range<Int>)] = []
 
+    /// Members found by whoever wrote the event's bytes (``JSONTape/canonicalBytesAndMembers()``): each
+    /// name's range without its quotes, and its value's range.
+    package init(members: [(key: Range<Int>, value: Range<Int>)]) {
+        self.members = members
+    }
+
     package init?(line: UnsafeRawBufferPointer, event: Range<Int>) {
         var scanner = RawJSON(bytes: line.bindMemory(to: UInt8.self))
         scanner.index = event.lowerBound

@@ -381,13 +381,19 @@ public final class StoreWriter: @unchecked Sendable {
     ///
     /// - Parameter timestamp: the event's `ts`, which the bytes hold in its normalised form.
     @discardableResult
-    package func append(canonicalEvent event: [UInt8], timestamp: Timestamp, redaction: JSONValue? = nil) throws(AuditStoreError) -> UInt64 {
+    ///
+    /// - Parameter members: the event's top-level members, when its writer knows them
+    ///   (``RawEvent/init(members:)``); found by scanning the bytes otherwise.
+    package func append(canonicalEvent event: [UInt8], timestamp: Timestamp, members known: RawEvent? = nil, redaction: JSONValue? = nil) throws(AuditStoreError) -> UInt64 {
         guard event.count < configuration.maxRecordBytes else {
             throw AuditStoreError(.invalidEvent, "the event is \(event.count) bytes, so its record is over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root)
         }
         let parser = JSONParser(limits: .init(maxDepth: 1024, maxBytes: configuration.maxRecordBytes))
+        assert(known == nil || event.withUnsafeBytes { bytes in
+            RawEvent(line: bytes, event: 0..<bytes.count).map { $0.members.elementsEqual(known!.members) { $0 == $1 } } ?? false
+        }, "the members given are not the event's")
         let found: (members: RawEvent, hasID: Bool, keys: SegmentIndex.RecordKeys?)? = event.withUnsafeBytes { bytes in
-            guard let members = RawEvent(line: bytes, event: 0..<bytes.count) else { return nil }
+            guard let members = known ?? RawEvent(line: bytes, event: 0..<bytes.count) else { return nil }
             let hasID: Bool
             if case .absent = members.fieldBytes(AuditEvent.Field.id, line: bytes) { hasID = false } else { hasID = true }
             return (members, hasID, SegmentIndex.RecordKeys(rawLine: bytes, members: members, timestamp: timestamp.microsecondsSinceEpoch))
