@@ -192,6 +192,19 @@ struct RecordTests {
         let expected = SegmentIndex.fingerprint(String(decoding: [UInt8(ascii: "a"), 0xC3, 0x28, UInt8(ascii: "b")], as: UTF8.self))
         #expect(keys?.fingerprint(.requestID) == expected)
         #expect(expected != [UInt8(ascii: "a"), 0xC3, 0x28, UInt8(ascii: "b")].withUnsafeBytes { SegmentIndex.fingerprint($0) })
+        // A key that is not a plain string (a number, an escape) is left to the record model; other
+        // members and absent keys are not.
+        for text in [#"{"request_id":7}"#, #"{"a":1,"customer_code":"x\"y"}"#, #"{"correlation_id":null}"#] {
+            let keys = try Array(text.utf8).withUnsafeBytes { raw in
+                SegmentIndex.RecordKeys(rawLine: raw, members: try #require(RawEvent(line: raw, event: 0..<raw.count)), timestamp: 0)
+            }
+            #expect(keys == nil, "\(text)")
+        }
+        let four = #"{"correlation_id":"c","customer_code":"k","n":[1],"request_id":"r","transaction_id":"t"}"#
+        let keysOfFour = try Array(four.utf8).withUnsafeBytes { raw in
+            SegmentIndex.RecordKeys(rawLine: raw, members: try #require(RawEvent(line: raw, event: 0..<raw.count)), timestamp: 0)
+        }
+        #expect(keysOfFour == SegmentIndex.RecordKeys(event: ["correlation_id": "c", "customer_code": "k", "request_id": "r", "transaction_id": "t"], timestamp: 0))
         #expect(Timestamp(rfc3339UTF8: UnsafeRawBufferPointer(start: nil, count: 0)) == nil)
         for text in ["2025-11-20T10:00:00Z", "2025-11-20T10:00:00.5+01:00", "2025-11-20T10:00:0\u{e9}Z", "2025-02-30T10:00:00Z"] {
             let viaBytes = Array(text.utf8).withUnsafeBytes { Timestamp(rfc3339UTF8: $0) }

@@ -109,16 +109,28 @@ package enum SegmentIndex {
         /// is present but not a plain string, so the caller reads it through the record model.
         package init?(rawLine: UnsafeRawBufferPointer, members: RawEvent, timestamp: Int64) {
             self.timestamp = timestamp
-            for field in Field.allCases {
-                switch members.fieldBytes(field.name, line: rawLine) {
-                case .absent: continue
-                case .other: return nil
-                case .plain(let range):
-                    let bytes = UnsafeRawBufferPointer(rebasing: rawLine[range])
-                    // The fingerprint of the string the record model reads: the bytes themselves when
-                    // they are ASCII, otherwise their UTF-8 decoding (which repairs invalid sequences).
-                    set(field, bytes.allSatisfy { $0 < 0x80 } ? SegmentIndex.fingerprint(bytes) : SegmentIndex.fingerprint(String(decoding: bytes, as: UTF8.self)))
+            // One pass over the members, a name compared only with the field of its length (as above).
+            let line = rawLine.bindMemory(to: UInt8.self)
+            let names = RawJSON(bytes: line)
+            for member in members.members {
+                let field: Field
+                switch member.key.count {
+                case 10 where names.bytes(member.key, equal: "request_id"): field = .requestID
+                case 13 where names.bytes(member.key, equal: "customer_code"): field = .customerCode
+                case 14 where names.bytes(member.key, equal: "transaction_id"): field = .transactionID
+                case 14 where names.bytes(member.key, equal: "correlation_id"): field = .correlationID
+                default: continue
                 }
+                // The first member of a name counts (as ``RawEvent/fieldBytes(_:line:)`` finds it).
+                guard present & (1 << UInt8(field.rawValue)) == 0 else { continue }
+                // Nil for a key that is not a plain string: the caller reads it through the record model.
+                var scanner = RawJSON(bytes: line)
+                scanner.index = member.value.lowerBound
+                guard let range = scanner.plainString(), scanner.index == member.value.upperBound else { return nil }
+                let bytes = UnsafeRawBufferPointer(rebasing: rawLine[range])
+                // The fingerprint of the string the record model reads: the bytes themselves when
+                // they are ASCII, otherwise their UTF-8 decoding (which repairs invalid sequences).
+                set(field, bytes.allSatisfy { $0 < 0x80 } ? SegmentIndex.fingerprint(bytes) : SegmentIndex.fingerprint(String(decoding: bytes, as: UTF8.self)))
             }
         }
 

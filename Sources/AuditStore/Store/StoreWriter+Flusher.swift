@@ -47,10 +47,19 @@ extension StoreWriter {
 
     private func process(_ items: [Pending]) throws(AuditStoreError) {
         guard !items.isEmpty else { return }
-        var out: [UInt8] = []
+        var out = flushBuffer
+        var block = blockBuffer
+        flushBuffer = []
+        blockBuffer = []
+        defer {
+            out.removeAll(keepingCapacity: true)
+            block.removeAll(keepingCapacity: true)
+            // A buffer grown past a few blocks (a very long batch) is not kept.
+            flushBuffer = out.capacity <= 4 << 20 ? out : []
+            blockBuffer = block.capacity <= 4 << 20 ? block : []
+        }
         out.reserveCapacity(64 << 10)
         var batchHasDurable = false
-        var block: [UInt8] = []
         var next = 0
         while next < items.count {
             let item = items[next]
@@ -61,6 +70,8 @@ extension StoreWriter {
                     let count = wholeMemberLength(items, from: next - 1)
                 {
                     try writeWholeBlock(items[(next - 1)..<(next - 1 + count)], buffer: &block, into: &out)
+                    // A long batch (the writer behind its appenders) goes out a megabyte at a time.
+                    if out.count >= 1 << 20 { try writeOut(&out) }
                     batchHasDurable = true
                     next += count - 1
                     continue

@@ -255,6 +255,10 @@ public final class StoreWriter: @unchecked Sendable {
     var checkpointSealed: Bool
     var segmentHasRecords: Bool
     var segmentClosed = false
+    /// A batch's compressed bytes before they are written, and a whole block's records before they are
+    /// compressed: kept from batch to batch (allocated afresh, their pages were faulted in each time).
+    var flushBuffer: [UInt8] = []
+    var blockBuffer: [UInt8] = []
 
     private let idPrefix: String
 
