@@ -23,8 +23,8 @@ extension AuditSink {
     /// cannot be built even without its mapped fields is counted as an error and as dropped.
     func submitLog(level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, error: JSONObject?) {
         let now = Timestamp.now()
-        if error == nil, let bytes = encodeLog(level: level, message: message, source: configuration.source ?? source, logger: logger, metadata: metadata, now: now) {
-            submitLog(Item(payload: .encoded(bytes, timestamp: now), redaction: RedactionReport(), idempotencyKey: nil, isAudit: false, completion: nil))
+        if error == nil, let (bytes, members) = encodeLogAndMembers(level: level, message: message, source: configuration.source ?? source, logger: logger, metadata: metadata, now: now) {
+            submitLog(Item(payload: .encoded(bytes, timestamp: now, members: RawEvent(members: members)), redaction: RedactionReport(), idempotencyKey: nil, isAudit: false, completion: nil))
             return
         }
         let object = Self.logEvent(level: level, message: message, source: configuration.source ?? source, logger: logger, error: error, now: now)
@@ -59,6 +59,15 @@ extension AuditSink {
     /// equal), in one pass over the members; nil sends the event down the general path, which handles
     /// everything else.
     package func encodeLog(level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, now: Timestamp) -> [UInt8]? {
+        encodeLogAndMembers(level: level, message: message, source: source, logger: logger, metadata: metadata, now: now)?.bytes
+    }
+
+    /// ``encodeLog(level:message:source:logger:metadata:now:)``, with where each top-level member's name
+    /// (without its quotes) and value are in the bytes, for ``StoreWriter``, which would otherwise scan
+    /// them for it.
+    package func encodeLogAndMembers(
+        level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, now: Timestamp
+    ) -> (bytes: [UInt8], members: [(key: Range<Int>, value: Range<Int>)])? {
         typealias Slot = LogEventLayout.Slot
         // The top-level members have known names, so their order is fixed: a value per slot, the
         // mapped fields replacing the handler's own (as `merge` does).
@@ -136,24 +145,40 @@ extension AuditSink {
         guard redactor.leavesUnchanged(strings: top, object: rest.isEmpty ? nil : (AuditEvent.Field.metadata, rest), inertNames: inert) else { return nil }
 
         var out = CanonicalJSON.Writer(capacity: 128 + message.utf8.count + 48 * (top.count + rest.count))
+        var members: [(key: Range<Int>, value: Range<Int>)] = []
+        members.reserveCapacity(top.count + 1)
         out.append(UInt8(ascii: "{"))
         var metadataWritten = rest.isEmpty
         for (slot, member) in zip(slots, top) {
             if !metadataWritten, slot.rawValue >= Slot.outcome.rawValue {
-                Self.writeMetadata(rest, to: &out)
+                Self.write(LogEventLayout.metadataName, to: &out, noting: &members) { Self.writeMetadata(rest, to: &$0) }
                 metadataWritten = true
             }
-            LogEventLayout.names[slot.rawValue].withUnsafeBufferPointer { out.append(json: $0) }
-            out.appendString(member.value)
+            Self.write(LogEventLayout.names[slot.rawValue], to: &out, noting: &members) { $0.appendString(member.value) }
         }
-        if !metadataWritten { Self.writeMetadata(rest, to: &out) }  // never: `source` sorts after it
+        if !metadataWritten {  // never: `source` sorts after it
+            Self.write(LogEventLayout.metadataName, to: &out, noting: &members) { Self.writeMetadata(rest, to: &$0) }
+        }
         out.append(UInt8(ascii: "}"))
-        return out.bytes()
+        return (out.bytes(), members)
     }
 
     /// `,"metadata":{…}` with the members in key order.
+    /// Writes a member from its `name` (`,"name":`, or without the comma for the first) and `value`,
+    /// noting where its name (without quotes) and its value are.
+    private static func write(
+        _ name: [UInt8], to out: inout CanonicalJSON.Writer, noting members: inout [(key: Range<Int>, value: Range<Int>)],
+        value: (inout CanonicalJSON.Writer) -> Void
+    ) {
+        let start = out.count
+        name.withUnsafeBufferPointer { out.append(json: $0) }
+        let valueStart = out.count
+        value(&out)
+        members.append(((start + (name.first == UInt8(ascii: ",") ? 2 : 1))..<(valueStart - 2), valueStart..<out.count))
+    }
+
+    /// The `metadata` object's value (its name is written by the caller).
     private static func writeMetadata(_ members: [(key: String, value: String)], to out: inout CanonicalJSON.Writer) {
-        LogEventLayout.metadataName.withUnsafeBufferPointer { out.append(json: $0) }
         for (i, member) in members.enumerated() {
             out.append(i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
             out.appendString(member.key)

@@ -72,7 +72,7 @@ public final class AuditSink: @unchecked Sendable {
         enum Payload {
             case event(AuditEvent)
             /// A log event encoded canonically on the caller's thread, with its `ts` (the fast path).
-            case encoded([UInt8], timestamp: Timestamp)
+            case encoded([UInt8], timestamp: Timestamp, members: RawEvent)
         }
 
         var payload: Payload
@@ -365,7 +365,8 @@ public final class AuditSink: @unchecked Sendable {
             let seq: UInt64
             switch item.payload {
             case .event(let event): seq = try current.writer.append(event, redaction: redaction)
-            case .encoded(let bytes, let timestamp): seq = try current.writer.append(canonicalEvent: bytes, timestamp: timestamp, redaction: redaction)
+            case .encoded(let bytes, let timestamp, let members):
+                seq = try current.writer.append(canonicalEvent: bytes, timestamp: timestamp, members: members, redaction: redaction)
             }
             if let key = item.idempotencyKey { drainIdempotency.remember(key, seq: seq, now: now) }
             if tally.firstSeq == nil { tally.firstSeq = seq }

@@ -56,6 +56,10 @@ struct LogFastPathTests {
             #expect(!general.redacted)
             let fast = try #require(Self.fast(sink, message: message, metadata: metadata, now: now), "the fast path declined \(metadata)")
             #expect(String(decoding: fast, as: UTF8.self) == String(decoding: general.bytes, as: UTF8.self))
+            // The members it notes for the writer are where a scan of its bytes finds them.
+            let noted = try #require(sink.encodeLogAndMembers(level: "info", message: message, source: "payments", logger: "svc", metadata: metadata, now: now))
+            let scanned = try #require(noted.bytes.withUnsafeBytes { RawEvent(line: $0, event: 0..<$0.count) })
+            #expect(scanned.members.elementsEqual(noted.members) { $0 == $1 }, "\(metadata)")
         }
     }
 

@@ -82,6 +82,9 @@ extension CanonicalJSON {
             CanonicalJSON.writeString(string, to: &buffer)
         }
 
+        /// The number of bytes written so far.
+        package var count: Int { buffer.count }
+
         /// The bytes written.
         package consuming func bytes() -> [UInt8] {
             var out: [UInt8] = []
