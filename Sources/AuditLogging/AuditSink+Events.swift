@@ -163,7 +163,6 @@ extension AuditSink {
         return (out.bytes(), members)
     }
 
-    /// `,"metadata":{…}` with the members in key order.
     /// Writes a member from its `name` (`,"name":`, or without the comma for the first) and `value`,
     /// noting where its name (without quotes) and its value are.
     private static func write(
@@ -177,7 +176,8 @@ extension AuditSink {
         members.append(((start + (name.first == UInt8(ascii: ",") ? 2 : 1))..<(valueStart - 2), valueStart..<out.count))
     }
 
-    /// The `metadata` object's value (its name is written by the caller).
+    /// The `metadata` object's value, `{…}` with the members in key order (its name is written by the
+    /// caller).
     private static func writeMetadata(_ members: [(key: String, value: String)], to out: inout CanonicalJSON.Writer) {
         for (i, member) in members.enumerated() {
             out.append(i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))

@@ -19,7 +19,7 @@ extension Redactor {
     ///
     /// One cache per thread: it is a mutable class, not `Sendable`. It belongs to the rules of the
     /// redactor that made it (``Redactor/makeInertNameCache()``), and is ignored by any other.
-    public final class InertNameCache {
+    package final class InertNameCache {
         static let slotCount = 256
         static let maxNameBytes = 32
 
@@ -77,7 +77,7 @@ extension Redactor {
     }
 
     /// A cache for ``leavesUnchanged(_:remembering:)`` on one thread.
-    public func makeInertNameCache() -> InertNameCache {
+    package func makeInertNameCache() -> InertNameCache {
         InertNameCache(rules: rules)
     }
 }

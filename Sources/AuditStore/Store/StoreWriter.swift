@@ -383,11 +383,11 @@ public final class StoreWriter: @unchecked Sendable {
     /// never build the event's tree. The record is the one ``append(_:redaction:)`` writes for the
     /// parsed event (an event without an `id` gets the store's).
     ///
-    /// - Parameter timestamp: the event's `ts`, which the bytes hold in its normalised form.
+    /// - Parameters:
+    ///   - timestamp: the event's `ts`, which the bytes hold in its normalised form.
+    ///   - members: the event's top-level members, when its writer knows them
+    ///     (``RawEvent/init(members:)``); found by scanning the bytes otherwise.
     @discardableResult
-    ///
-    /// - Parameter members: the event's top-level members, when its writer knows them
-    ///   (``RawEvent/init(members:)``); found by scanning the bytes otherwise.
     package func append(canonicalEvent event: [UInt8], timestamp: Timestamp, members known: RawEvent? = nil, redaction: JSONValue? = nil) throws(AuditStoreError) -> UInt64 {
         guard event.count < configuration.maxRecordBytes else {
             throw AuditStoreError(.invalidEvent, "the event is \(event.count) bytes, so its record is over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root)
