@@ -10,13 +10,13 @@ extension Redactor {
     /// "walk the tree". The tape must have been read with a depth limit no higher than the rules'
     /// (``maxDepth``), so that no value is dropped for its depth.
     ///
-    /// - Parameter cache: names found inert on earlier calls (``makeInertNameCache()``, one per
-    ///   thread); ignored unless this redactor made it.
-    package func leavesUnchanged(_ tape: JSONTape, remembering cache: InertNameCache? = nil) -> Bool {
+    /// - Parameter cache: what earlier calls found (``makeCheckCache()``, one per thread); ignored
+    ///   unless this redactor made it.
+    package func leavesUnchanged(_ tape: JSONTape, remembering cache: CheckCache? = nil) -> Bool {
         guard let first = tape.entries.first, first.kind == .object else { return false }
         let cache = cache.flatMap { $0.rules === rules ? $0 : nil }
         return tape.entries.withUnsafeBufferPointer { entries in
-            TapeCheck(rules: rules, tape: tape, entries: entries, inert: cache).object(at: 0)
+            TapeCheck(rules: rules, tape: tape, entries: entries, cache: cache).object(at: 0)
         }
     }
 
@@ -75,7 +75,7 @@ private struct TapeCheck {
     let rules: CompiledRules
     let tape: JSONTape
     let entries: UnsafeBufferPointer<JSONTape.Entry>
-    let inert: Redactor.InertNameCache?
+    let cache: Redactor.CheckCache?
 
     func object(at index: Int) -> Bool {
         let count = Int(entries[index].count)
@@ -109,7 +109,7 @@ private struct TapeCheck {
     /// ``nameUnchanged(_:_:rules:)``, answered from the cache for a name found inert before, and
     /// remembering a name found inert now.
     private func nameUnchanged(_ key: UnsafeBufferPointer<UInt8>, _ value: MemberShape) -> Bool {
-        guard let inert else { return Self.nameUnchanged(key, value, rules: rules) }
+        guard let inert = cache?.inertNames else { return Self.nameUnchanged(key, value, rules: rules) }
         if inert.contains(key) { return true }
         let match = rules.matcher.lookup(key)
         guard Self.nameUnchanged(key, value, match: match, rules: rules) else { return false }
@@ -203,8 +203,14 @@ private struct TapeCheck {
         return true
     }
 
+    /// ``stringUnchanged(_:rules:)``, answered from the cache for a string found clean before (the
+    /// answer depends on nothing but the string and the rules), and remembering one found clean now.
     private func stringUnchanged(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        Self.stringUnchanged(text, rules: rules)
+        guard text.count >= 4, let clean = cache?.cleanStrings else { return Self.stringUnchanged(text, rules: rules) }
+        if clean.contains(text) { return true }
+        guard Self.stringUnchanged(text, rules: rules) else { return false }
+        clean.insert(text)
+        return true
     }
 
     @inline(__always)

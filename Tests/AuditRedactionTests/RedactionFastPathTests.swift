@@ -138,7 +138,7 @@ struct RedactionFastPathTests {
         }
         var unchanged = 0
         var compared = 0
-        let cache = redactor.makeInertNameCache()
+        let cache = redactor.makeCheckCache()
         for n in 0..<12000 {
             // Around eight members, where the `{name, value}` check starts and stops.
             let top = members(Int.random(in: 1...10, using: &generator))
@@ -169,18 +169,46 @@ struct RedactionFastPathTests {
         #expect(compared > 1500)
     }
 
-    @Test("a name cache answers only for the rules that filled it")
-    func inertNameCacheBelongsToItsRules() throws {
+    @Test("the check cache remembers inert names and clean strings, and answers only for the rules that filled it")
+    func checkCacheBelongsToItsRules() throws {
         var rules = RedactionRules.default
         rules.fieldRules.append(.init(name: "flavour", exact: ["flavour"], contains: [], redactsAnyInlineValue: true))
         let strict = Redactor(rules: rules)
         let line = Array(#"{"action":"a","flavour":"vanilla"}"#.utf8)
         let tape = try #require(line.withUnsafeBufferPointer { JSONTape($0, maxDepth: 8, maxBytes: 1 << 20) })
-        let cache = redactor.makeInertNameCache()
+        let cache = redactor.makeCheckCache()
         #expect(redactor.leavesUnchanged(tape, remembering: cache))
-        #expect(cache.contains(line.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[15..<22]) }), "flavour is inert by default")
+        line.withUnsafeBufferPointer { bytes in
+            #expect(cache.inertNames.contains(UnsafeBufferPointer(rebasing: bytes[15..<22])), "flavour is inert by default")
+            #expect(cache.cleanStrings.contains(UnsafeBufferPointer(rebasing: bytes[25..<32])), "vanilla is clean")
+        }
         #expect(!strict.leavesUnchanged(tape, remembering: cache), "another redactor's cache was used")
-        #expect(!strict.leavesUnchanged(tape, remembering: strict.makeInertNameCache()))
+        #expect(!strict.leavesUnchanged(tape, remembering: strict.makeCheckCache()))
+        // A string holding a secret is never remembered as clean, however often it is seen.
+        let secret = Array(#"{"note":"key sk_live_4eC39HqLyjWDarjtT1zdp7dc"}"#.utf8)
+        let secretTape = try #require(secret.withUnsafeBufferPointer { JSONTape($0, maxDepth: 8, maxBytes: 1 << 20) })
+        for _ in 0..<3 { #expect(!redactor.leavesUnchanged(secretTape, remembering: cache)) }
+        secret.withUnsafeBufferPointer { bytes in
+            #expect(!cache.cleanStrings.contains(UnsafeBufferPointer(rebasing: bytes[9..<(bytes.count - 2)])))
+        }
+    }
+
+    @Test("a bounded byte set keeps what fits, and a colliding string replaces the one before")
+    func bytesSet() {
+        let set = BytesSet(slots: 4, maxBytes: 8)
+        func has(_ s: String) -> Bool { Array(s.utf8).withUnsafeBufferPointer { set.contains($0) } }
+        func add(_ s: String) { Array(s.utf8).withUnsafeBufferPointer { set.insert($0) } }
+        add("abc")
+        #expect(has("abc") && !has("abd") && !has("ab") && !has(""))
+        add("123456789")  // longer than 8 bytes: not kept
+        #expect(!has("123456789"))
+        add("")
+        #expect(!has(""))
+        // Four slots: of many strings, at most four are held, and each held one is exact.
+        let words = (0..<100).map { "w\($0)" }
+        for w in words { add(w) }
+        let held = words.filter(has)
+        #expect(!held.isEmpty && held.count <= 4)
     }
 
     @Test("after 32 lines in a row on the full path, one line in 16 tries the fast path, until one takes it")

@@ -84,8 +84,8 @@ public struct EventIngestor: Sendable {
     /// Prepares one line for appending: through ``prepareEncoded(_:remembering:)`` when it can, else
     /// ``prepare(_:)``. Either way the record appended is the same.
     ///
-    /// - Parameter cache: the calling thread's ``Redactor/InertNameCache`` from this ingestor's redactor.
-    package func prepareForAppend(_ line: UnsafeRawBufferPointer, remembering cache: Redactor.InertNameCache? = nil) -> Result<Prepared, Rejection> {
+    /// - Parameter cache: the calling thread's ``Redactor/CheckCache`` from this ingestor's redactor.
+    package func prepareForAppend(_ line: UnsafeRawBufferPointer, remembering cache: Redactor.CheckCache? = nil) -> Result<Prepared, Rejection> {
         if let (bytes, timestamp, members) = prepareEncoded(line, remembering: cache) {
             return .success(.encoded(bytes, timestamp: timestamp, members: RawEvent(members: members)))
         }
@@ -98,7 +98,7 @@ public struct EventIngestor: Sendable {
     /// which stores exactly what ``prepare(_:)`` and ``StoreWriter/append(_:redaction:)`` would. Nil
     /// sends the line down ``prepare(_:)``, which gives the authoritative result or rejection.
     package func prepareEncoded(
-        _ line: UnsafeRawBufferPointer, remembering cache: Redactor.InertNameCache? = nil
+        _ line: UnsafeRawBufferPointer, remembering cache: Redactor.CheckCache? = nil
     ) -> (bytes: [UInt8], timestamp: Timestamp, members: [(key: Range<Int>, value: Range<Int>)])? {
         guard line.count <= limits.maxEventBytes,
             let tape = JSONTape(line.bindMemory(to: UInt8.self), maxDepth: min(limits.maxDepth, redactor.maxDepth), maxBytes: limits.maxEventBytes),

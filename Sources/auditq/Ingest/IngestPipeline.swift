@@ -31,7 +31,7 @@ final class IngestPipeline: @unchecked Sendable {
             var reader = LineReader(descriptor: descriptor, maxLineBytes: ingestor.limits.maxEventBytes)
             var batch: [Item] = []
             batch.reserveCapacity(Self.batchSize)
-            let names = ingestor.redactor.makeInertNameCache()
+            let names = ingestor.redactor.makeCheckCache()
             func hand(_ items: [Item]) {
                 queue.wait(until: { $0.batches.count < Self.maxBatches }, timeout: nil) { $0.batches.append(items) }
                 queue.broadcast()
