@@ -41,7 +41,8 @@ package struct RedactionFilter: Sendable {
     /// often as `gate` (kept across the lines of one input) says is worth it.
     package func process(_ line: UnsafeRawBufferPointer, lineNumber: Int, gate: inout FastPathGate) -> Output {
         if gate.shouldTry() {
-            let unchanged = canonicalIfUnchanged(line)
+            if gate.cache == nil { gate.cache = redactor.makeCheckCache() }
+            let unchanged = canonicalIfUnchanged(line, remembering: gate.cache)
             gate.record(taken: unchanged != nil)
             if let unchanged { return Output(line: unchanged, error: nil) }
         }
@@ -85,11 +86,13 @@ package struct RedactionFilter: Sendable {
     /// from the input bytes. Nil (and the caller takes the tree path, which gives the same bytes
     /// for such a line) when the line is outside the tape's subset, holds anything the redactor
     /// could change, or already has a `redaction` member.
-    package func canonicalIfUnchanged(_ line: UnsafeRawBufferPointer) -> [UInt8]? {
+    ///
+    /// - Parameter cache: the calling thread's ``Redactor/CheckCache`` from this filter's redactor.
+    package func canonicalIfUnchanged(_ line: UnsafeRawBufferPointer, remembering cache: Redactor.CheckCache? = nil) -> [UInt8]? {
         let bytes = line.bindMemory(to: UInt8.self)
         let depth = min(parser.limits.maxDepth, redactor.maxDepth)
         guard let tape = JSONTape(bytes, maxDepth: depth, maxBytes: parser.limits.maxBytes),
-            !tape.hasTopLevelMember("redaction"), redactor.leavesUnchanged(tape)
+            !tape.hasTopLevelMember("redaction"), redactor.leavesUnchanged(tape, remembering: cache)
         else { return nil }
         return tape.canonicalBytes()
     }
@@ -106,8 +109,11 @@ package struct RedactionFilter: Sendable {
     /// and the checks on top of the full path (about 40% more), so after 32 lines in a row that
     /// took the full path (a producer that puts a secret in every event) only one line in 16 tries
     /// it, until one takes it again. The output does not depend on it.
-    package struct FastPathGate: Sendable {
+    /// Also carries the input's ``Redactor/CheckCache`` (made on first use), so one gate belongs to
+    /// one thread.
+    package struct FastPathGate {
         private var missed = 0
+        var cache: Redactor.CheckCache?
 
         package init() {}
 
