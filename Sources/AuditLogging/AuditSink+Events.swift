@@ -23,7 +23,7 @@ extension AuditSink {
     /// cannot be built even without its mapped fields is counted as an error and as dropped.
     func submitLog(level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, error: JSONObject?) {
         let now = Timestamp.now()
-        if error == nil, let (bytes, members) = encodeLogAndMembers(level: level, message: message, source: configuration.source ?? source, logger: logger, metadata: metadata, now: now) {
+        if error == nil, let (bytes, members) = encodeLog(level: level, message: message, source: configuration.source ?? source, logger: logger, metadata: metadata, now: now) {
             submitLog(Item(payload: .encoded(bytes, timestamp: now, members: RawEvent(members: members)), redaction: RedactionReport(), idempotencyKey: nil, isAudit: false, completion: nil))
             return
         }
@@ -57,15 +57,9 @@ extension AuditSink {
     /// fields, and nothing the redactor would change. Writes the event exactly as
     /// ``prepare(_:metadata:formatted:)`` followed by canonical encoding would (a test holds the two
     /// equal), in one pass over the members; nil sends the event down the general path, which handles
-    /// everything else.
-    package func encodeLog(level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, now: Timestamp) -> [UInt8]? {
-        encodeLogAndMembers(level: level, message: message, source: source, logger: logger, metadata: metadata, now: now)?.bytes
-    }
-
-    /// ``encodeLog(level:message:source:logger:metadata:now:)``, with where each top-level member's name
-    /// (without its quotes) and value are in the bytes, for ``StoreWriter``, which would otherwise scan
-    /// them for it.
-    package func encodeLogAndMembers(
+    /// everything else. With the bytes: where each top-level member's name (without its quotes) and
+    /// value are in them, for ``StoreWriter``, which would otherwise scan them for it.
+    package func encodeLog(
         level: String, message: String, source: String, logger: String, metadata: Logger.Metadata, now: Timestamp
     ) -> (bytes: [UInt8], members: [(key: Range<Int>, value: Range<Int>)])? {
         typealias Slot = LogEventLayout.Slot

@@ -118,7 +118,7 @@ struct LoggingBench: ParsableCommand {
         var encoded = [(bytes: [UInt8], members: [(key: Range<Int>, value: Range<Int>)])](repeating: ([], []), count: distinct)
         t = monotonicSeconds()
         for n in 0..<events {
-            guard let event = sink.encodeLogAndMembers(level: "info", message: "payment captured", source: "auditq_bench", logger: "payments", metadata: all[n % distinct], now: now) else {
+            guard let event = sink.encodeLog(level: "info", message: "payment captured", source: "auditq_bench", logger: "payments", metadata: all[n % distinct], now: now) else {
                 throw ValidationError("the fast path declined a bench event")
             }
             encoded[n % distinct] = event

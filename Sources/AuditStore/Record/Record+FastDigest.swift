@@ -275,7 +275,7 @@ struct RawJSON {
 
     /// Whether the bytes at `range` are exactly `literal` (a member name, compared without building a string).
     func bytes(_ range: Range<Int>, equal literal: StaticString) -> Bool {
-        range.count == literal.utf8CodeUnitCount && memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
+        UnsafeBufferPointer(rebasing: bytes[range]).equals(literal)
     }
 
     func name(_ range: Range<Int>) -> Substring {
