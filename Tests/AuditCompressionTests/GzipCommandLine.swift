@@ -1,19 +1,11 @@
+import AuditTestSupport
 import Foundation
 import Testing
 
 /// Runs the system `gzip` binary on files in a private temporary directory.
 final class GzipCommandLine {
-    let directory: URL
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("auditcompression-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: directory)
-    }
+    private let temporary = TemporaryDirectory(prefix: "auditcompression")
+    var directory: URL { URL(fileURLWithPath: temporary.path, isDirectory: true) }
 
     func write(_ name: String, _ bytes: [UInt8]) throws {
         try Data(bytes).write(to: directory.appendingPathComponent(name))

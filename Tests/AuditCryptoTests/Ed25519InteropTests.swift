@@ -8,7 +8,7 @@ import Testing
 struct Ed25519InteropTests {
     @Test("a key from `openssl genpkey -algorithm ed25519` loads and matches openssl's public key")
     func loadsOpenSSLKey() throws {
-        let cli = try OpenSSLCommandLine()
+        let cli = OpenSSLCommandLine()
         try cli.require("genpkey", "-algorithm", "ed25519", "-out", "key.pem")
         try cli.require("pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem")
 
@@ -21,7 +21,7 @@ struct Ed25519InteropTests {
 
     @Test("our signature verifies with `openssl pkeyutl -verify`, and a tampered one does not")
     func opensslVerifiesOurs() throws {
-        let cli = try OpenSSLCommandLine()
+        let cli = OpenSSLCommandLine()
         let key = try Ed25519.PrivateKey()
         let message = Array("{\"seq\":1,\"actor\":\"alice\"}\n".utf8)
         try cli.write("pub.pem", key.publicKey.pemRepresentation)
@@ -41,7 +41,7 @@ struct Ed25519InteropTests {
 
     @Test("openssl's signature verifies with ours and is byte-identical (Ed25519 is deterministic)")
     func weVerifyOpenSSLs() throws {
-        let cli = try OpenSSLCommandLine()
+        let cli = OpenSSLCommandLine()
         try cli.require("genpkey", "-algorithm", "ed25519", "-out", "key.pem")
         let message = Array(repeating: Array("segment block ".utf8), count: 100).flatMap { $0 }
         try cli.write("msg", message)
@@ -57,7 +57,7 @@ struct Ed25519InteropTests {
 
     @Test("our PEM private key is readable by openssl and gives the same public key")
     func opensslReadsOurs() throws {
-        let cli = try OpenSSLCommandLine()
+        let cli = OpenSSLCommandLine()
         let key = try Ed25519.PrivateKey()
         try cli.write("key.pem", key.pemRepresentation)
         let result = try cli.require("pkey", "-in", "key.pem", "-pubout")
@@ -66,7 +66,7 @@ struct Ed25519InteropTests {
 
     @Test("keyID matches the documented openssl | sha256sum pipeline")
     func keyIDPipeline() throws {
-        let cli = try OpenSSLCommandLine()
+        let cli = OpenSSLCommandLine()
         let key = try Ed25519.PrivateKey()
         try cli.write("key.pub", key.publicKey.pemRepresentation)
         let result = try cli.shell("openssl pkey -pubin -in key.pub -outform DER | tail -c 32 | sha256sum | cut -c1-32")
@@ -76,7 +76,7 @@ struct Ed25519InteropTests {
 
     @Test("EC and X25519 keys are rejected with notEd25519, naming the type but never the key")
     func wrongKeyType() throws {
-        let cli = try OpenSSLCommandLine()
+        let cli = OpenSSLCommandLine()
         try cli.require("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ec.pem")
         try cli.require("pkey", "-in", "ec.pem", "-pubout", "-out", "ec.pub")
         try cli.require("genpkey", "-algorithm", "X25519", "-out", "x.pem")
@@ -104,7 +104,7 @@ struct Ed25519InteropTests {
 
     @Test("a passphrase-protected key is rejected with encryptedPEM instead of prompting")
     func encryptedKey() throws {
-        let cli = try OpenSSLCommandLine()
+        let cli = OpenSSLCommandLine()
         try cli.require("genpkey", "-algorithm", "ed25519", "-aes-256-cbc", "-pass", "pass:correct horse", "-out", "enc.pem")
         let pem = try cli.readText("enc.pem")
         #expect(pem.hasPrefix("-----BEGIN ENCRYPTED PRIVATE KEY-----"))

@@ -1,3 +1,4 @@
+import AuditTestSupport
 import Foundation
 import Testing
 
@@ -9,17 +10,8 @@ final class OpenSSLCommandLine {
         var stderr: String
     }
 
-    let directory: URL
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("auditcrypto-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: directory)
-    }
+    private let temporary = TemporaryDirectory(prefix: "auditcrypto")
+    var directory: URL { URL(fileURLWithPath: temporary.path, isDirectory: true) }
 
     func path(_ name: String) -> String {
         directory.appendingPathComponent(name).path

@@ -44,7 +44,7 @@ struct DamagedFileTests {
     @Test("no crash, a documented status, and the damaged file named", arguments: cases)
     func damaged(_ damage: Case) throws {
         let fixture = try Self.fixture.get()
-        let scratch = try ScratchDirectory("auditq-damaged")
+        let scratch = ScratchDirectory("auditq-damaged")
         let store = scratch.path("store")
         try FileManager.default.copyItem(atPath: fixture.store, toPath: store)
         try damage.damage.apply(to: store + "/" + damage.file)

@@ -5,7 +5,7 @@ import Testing
 struct DemoCommandTests {
     @Test("builds a verified demo store; running it again in the same directory works")
     func demoTwice() throws {
-        let dir = try ScratchDirectory()
+        let dir = ScratchDirectory()
         let demo = dir.path("demo")
         for run in 1...2 {
             let result = try AuditQProcess.run("demo", "--dir", demo, "--events", "300")
@@ -21,7 +21,7 @@ struct DemoCommandTests {
 
     @Test("refuses a non-empty directory that is not a demo, deleting nothing")
     func refusesForeignDirectory() throws {
-        let dir = try ScratchDirectory()
+        let dir = ScratchDirectory()
         let precious = dir.path("precious.txt")
         try Data("keep me\n".utf8).write(to: URL(fileURLWithPath: precious))
         try FileManager.default.createDirectory(atPath: dir.path("store"), withIntermediateDirectories: false)

@@ -34,7 +34,7 @@ struct FullDiskTests {
         arguments: scenarios
     )
     func fullDiskThenResume(_ scenario: Scenario) throws {
-        let scratch = try ScratchDirectory("auditq-full-disk")
+        let scratch = ScratchDirectory("auditq-full-disk")
         let key = scratch.path("ingest.key")
         let generated = try AuditQProcess.run("keys", "generate", "--out", key)
         try #require(generated.status == 0, "\(generated.summary)")
@@ -124,7 +124,7 @@ struct MaintenanceFullDiskTests {
     )
     func fullDiskThenRerun(_ scenario: Scenario) throws {
         let reference = try RetentionCrashTests.small.get()
-        let scratch = try ScratchDirectory("auditq-full-disk-maintenance")
+        let scratch = ScratchDirectory("auditq-full-disk-maintenance")
         let mountPoint = scratch.path("disk")
         let out = scratch.path("out")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)

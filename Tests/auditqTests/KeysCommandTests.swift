@@ -5,7 +5,7 @@ import Testing
 struct KeysCommandTests {
     @Test("writes a 0600 private key and a public key that openssl parses and derives from it")
     func generatesKeyPair() throws {
-        let dir = try ScratchDirectory()
+        let dir = ScratchDirectory()
         let key = dir.path("k.pem")
         let result = try AuditQProcess.run("keys", "generate", "--out", key)
         #expect(result.status == 0, "\(result.summary)")
@@ -26,7 +26,7 @@ struct KeysCommandTests {
 
     @Test("refuses to overwrite an existing key, with a clear message, leaving both files untouched")
     func refusesOverwrite() throws {
-        let dir = try ScratchDirectory()
+        let dir = ScratchDirectory()
         let key = dir.path("k.pem")
         try #require(try AuditQProcess.run("keys", "generate", "--out", key).status == 0)
         let privateBefore = try Data(contentsOf: URL(fileURLWithPath: key))
@@ -42,7 +42,7 @@ struct KeysCommandTests {
 
     @Test("refuses when only FILE.pub exists, and does not create FILE")
     func refusesWhenPublicKeyExists() throws {
-        let dir = try ScratchDirectory()
+        let dir = ScratchDirectory()
         let key = dir.path("k.pem")
         try Data("not a key\n".utf8).write(to: URL(fileURLWithPath: key + ".pub"))
 

@@ -15,7 +15,7 @@ struct MaintenanceReaderTests {
         var publicKey: String { key + ".pub" }
 
         init(sourceLocation: SourceLocation = #_sourceLocation) throws {
-            directory = try ScratchDirectory("auditq-maintenance")
+            directory = ScratchDirectory("auditq-maintenance")
             store = directory.path("demo/store")
             key = directory.path("demo/keys/demo.key")
             let demo = try AuditQProcess.run("demo", "--dir", directory.path("demo"), "--events", "3000")

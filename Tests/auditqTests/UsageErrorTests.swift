@@ -20,7 +20,7 @@ struct UsageErrorTests {
         ["no-such-command"],
     ])
     func unknownOption(_ arguments: [String]) throws {
-        let dir = try ScratchDirectory()
+        let dir = ScratchDirectory()
         let result = try AuditQProcess.run(arguments, in: dir.url)
         #expect(result.status == 64, "\(result.summary)")
         #expect(!FileManager.default.fileExists(atPath: dir.path("x")), "a usage error must not create the store")
@@ -28,7 +28,7 @@ struct UsageErrorTests {
 
     @Test("cat of a nonexistent store exits 2 with a message naming the path")
     func catMissingStore() throws {
-        let dir = try ScratchDirectory()
+        let dir = ScratchDirectory()
         let missing = dir.path("no-store-here")
         let result = try AuditQProcess.run("cat", "--store", missing)
         #expect(result.status == 2, "\(result.summary)")

@@ -22,7 +22,7 @@ final class RetentionFixture: Sendable {
     var publicKey: String { key + ".pub" }
 
     init(events: Int, perSegment: Int, spacing: Int, ledgerFrom: Int) throws {
-        directory = try ScratchDirectory("auditq-retention")
+        directory = ScratchDirectory("auditq-retention")
         key = directory.path("signing.key")
         policy = directory.path("policy.yaml")
         store = directory.path("store")
@@ -50,7 +50,7 @@ final class RetentionFixture: Sendable {
     }
 
     func copy(of source: String? = nil) throws -> Copy {
-        let directory = try ScratchDirectory("auditq-retention-case")
+        let directory = ScratchDirectory("auditq-retention-case")
         let path = directory.path("store")
         try FileManager.default.copyItem(atPath: source ?? store, toPath: path)
         return Copy(directory: directory, store: path)

@@ -1,22 +1,19 @@
+import AuditTestSupport
 import Foundation
 
-/// A private directory under the system temporary directory, removed when the value goes away, so
-/// tests running in parallel never share files.
+/// A private directory under the system temporary directory (a ``TemporaryDirectory``), removed
+/// when the value goes away or, for a suite's static fixture, when the test process exits.
 final class ScratchDirectory: Sendable {
-    let url: URL
+    private let directory: TemporaryDirectory
 
-    init(_ label: String = "auditq-cli") throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("\(label)-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
+    var url: URL { URL(fileURLWithPath: directory.path, isDirectory: true) }
 
-    deinit {
-        try? FileManager.default.removeItem(at: url)
+    init(_ label: String = "auditq-cli") {
+        directory = TemporaryDirectory(prefix: label)
     }
 
     /// The path of `name` inside the directory.
     func path(_ name: String) -> String {
-        url.appendingPathComponent(name).path
+        directory.child(name)
     }
 }

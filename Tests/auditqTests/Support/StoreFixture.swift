@@ -13,7 +13,7 @@ final class StoreFixture: Sendable {
     var publicKey: String { key + ".pub" }
 
     init(sourceLocation: SourceLocation = #_sourceLocation) throws {
-        directory = try ScratchDirectory()
+        directory = ScratchDirectory()
         key = directory.path("signing.key")
         store = directory.path("store")
         let generated = try AuditQProcess.run("keys", "generate", "--out", key)
