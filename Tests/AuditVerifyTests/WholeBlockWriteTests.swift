@@ -19,6 +19,9 @@ struct WholeBlockWriteTests {
         let path = dir.child(name)
         let writer = try StoreWriter(path: path, key: key, configuration: Fixtures.configuration {
             $0.blockBytes = 1024
+            // Only whole blocks: no short block, and no streamed block ended early by a large group
+            // commit, so both paths must give the same block boundaries.
+            $0.shortBlockMinimumBytes = 1 << 30
             // Queued: the flusher waits for 64 KiB (or close) rather than a short window.
             if queued { $0.groupCommitWindow = 30 }
             $0.segmentMaxEvents = 250
@@ -127,5 +130,37 @@ struct WholeBlockWriteTests {
         // Without short blocks the batches stream into one block, which only the seal ends.
         #expect(streamedBlocks.count == 1)
         #expect(try wholeBlocks(streamed) == 0)
+    }
+
+    @Test("a block streamed by small group commits ends when one of at least the short-block minimum arrives")
+    func streamedBlockEndsEarly() throws {
+        let dir = TemporaryDirectory()
+        // One durable record (a group commit of one: streamed, its block left open), then 300 more
+        // appended at once: the flusher takes them when 64 KiB are queued or after 50 ms, a batch far
+        // over the 16 KiB minimum (and all 301 fit in one default 256 KiB block).
+        func store(_ name: String, shortBlockMinimum: Int) throws -> [SegmentManifest.Block] {
+            let path = dir.child(name)
+            let writer = try StoreWriter(path: path, key: key, configuration: Fixtures.configuration {
+                $0.groupCommitWindow = 0.05
+                $0.shortBlockMinimumBytes = shortBlockMinimum
+            })
+            try writer.appendDurably(Fixtures.event(1))
+            for n in 2...301 { try writer.append(Fixtures.event(n)) }
+            try writer.close()
+            let report = Verifier(path: path, trustedKeys: [key.publicKey]).run()
+            #expect(report.findings.isEmpty, "\(name): \(report.findings)")
+            #expect(report.recordsChecked == 301)
+            #expect(try Fixtures.records(path).count == 301)
+            let blocks = try SegmentManifest(bytes: FileSystem.readFile(StoreLayout(root: path).manifest(1))).blocks
+            #expect(try wholeBlocks(path) == blocks.count - 1, "only the first block is streamed")
+            return blocks
+        }
+        let early = try store("early", shortBlockMinimum: 16 << 10)
+        // The streamed block holds only what came before the large group commit; the rest are whole.
+        #expect(early.count >= 2)
+        #expect(early.first.map { ($0.firstSeq, $0.count) }.map { $0.0 == 1 && $0.1 < 301 } == true)
+        // Without that rule every batch continues the streamed block, which only the seal ends.
+        let streamed = try store("streamed", shortBlockMinimum: 1 << 30)
+        #expect(streamed.count == 1)
     }
 }

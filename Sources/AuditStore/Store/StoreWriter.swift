@@ -45,8 +45,9 @@ public final class StoreWriter: @unchecked Sendable {
         public var blockBytes: Int = 256 << 10
         /// A group commit whose records start a block and hold at least this many bytes (but less than
         /// ``blockBytes``) writes them as a block of their own, compressed in one call, instead of
-        /// streaming them into a block that later group commits continue. One call (libdeflate) costs
-        /// about half of streaming (zlib) at the same level; a shorter block compresses a little worse.
+        /// streaming them into a block that later group commits continue; a block that smaller group
+        /// commits were streaming ends before them. One call (libdeflate) costs about half of
+        /// streaming (zlib) at the same level; a shorter block compresses a little worse.
         public var shortBlockMinimumBytes: Int = 64 << 10
         /// zlib level, 1 (fastest) to 9 (smallest).
         public var compressionLevel: Int32 = 6
