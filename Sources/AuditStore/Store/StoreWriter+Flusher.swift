@@ -10,7 +10,9 @@ extension StoreWriter {
             let checkpointWait = max(0.001, nextCheckpointDue() - monotonicSeconds())
             state.withLock { $0.flusherWaiting = true }
             if state.withLock({ $0.abandoned }) { break }
-            let (items, closing) = state.wait(
+            let closing: Bool
+            var items: [Pending]
+            (items, closing) = state.wait(
                 until: { s in
                     s.closing || s.failure != nil
                         || ((!s.queue.isEmpty || !s.unhashed.isEmpty) && (s.queuedBytes >= 64 << 10 || monotonicSeconds() - s.firstQueuedAt >= window))
@@ -27,6 +29,11 @@ extension StoreWriter {
             state.broadcast()
             do {
                 try process(items)
+                // Given back for the appending thread to free (``State/spent``); kept here, and freed
+                // here, only if it has not taken the last one yet.
+                state.withLock { s in
+                    if s.spent.isEmpty { swap(&s.spent, &items) }
+                }
                 if state.withLock({ $0.abandoned }) { break }
                 try checkpointIfDue()
                 if closing {

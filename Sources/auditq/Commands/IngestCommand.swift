@@ -125,7 +125,10 @@ struct IngestCommand: ParsableCommand {
         // The last input line taken (stored or rejected), for the resume line after an interrupt.
         var lastLine = 0
         do {
-            while let batch = try pipeline.next() {
+            // Each batch goes back to the pipeline when done with, to be freed on the thread that made it.
+            var spent: [IngestPipeline.Item] = []
+            while let batch = try pipeline.next(returning: consume spent) {
+                spent = batch
                 unacknowledged.forget(through: writer.durableSeq)
                 for item in batch {
                     switch item {
