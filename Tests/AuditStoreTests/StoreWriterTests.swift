@@ -161,6 +161,38 @@ struct StoreWriterTests {
         #expect(throws: Never.self) { try SigningKey(contentsOfFile: keyPath) }
     }
 
+    @Test("a written batch goes back to the next append, to be freed on the thread that allocated its lines")
+    func spentBatchTakenByAppend() throws {
+        let dir = TemporaryDirectory()
+        // The flusher writes when 64 KiB are queued and otherwise sleeps for seconds (long window and
+        // checkpoint interval), so the batch it gives back waits for an append.
+        let writer = try StoreWriter(path: dir.child("store"), key: Fixtures.key(), configuration: Fixtures.configuration {
+            $0.groupCommitWindow = 30
+            $0.checkpointInterval = 10
+            $0.idleCheckpointInterval = 10
+        })
+        defer { try? writer.close() }
+        for n in 1...300 { _ = try writer.append(Fixtures.event(n)) }
+        let deadline = Date().addingTimeInterval(5)
+        while writer.state.withLock({ $0.spent.isEmpty }), Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(!writer.state.withLock { $0.spent.isEmpty }, "no written batch was given back")
+        _ = try writer.append(Fixtures.event(301))
+        #expect(writer.state.withLock { $0.spent.isEmpty }, "the append did not take the batch")
+    }
+
+    @Test("an idle writer keeps no written batch: the flusher frees what no append took")
+    func spentBatchFreedWhenIdle() throws {
+        let dir = TemporaryDirectory()
+        let writer = try StoreWriter(path: dir.child("store"), key: Fixtures.key(), configuration: Fixtures.configuration())
+        defer { try? writer.close() }
+        var last: UInt64 = 0
+        for n in 1...50 { last = try writer.append(Fixtures.event(n)) }
+        try writer.waitUntilDurable(last)
+        let deadline = Date().addingTimeInterval(5)
+        while !writer.state.withLock({ $0.spent.isEmpty }), Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(writer.state.withLock { $0.spent.isEmpty }, "an idle writer still holds a written batch")
+    }
+
     @Test("16 threads appending concurrently: every record once, in one valid chain")
     func concurrentAppenders() async throws {
         let dir = TemporaryDirectory()

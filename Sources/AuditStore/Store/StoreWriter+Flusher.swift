@@ -12,6 +12,9 @@ extension StoreWriter {
             if state.withLock({ $0.abandoned }) { break }
             let closing: Bool
             var items: [Pending]
+            // The last batch given back, when no append has come to take it (``State/spent``): freed
+            // here, so an idle writer holds no spent records.
+            var unclaimed: [Pending] = []
             (items, closing) = state.wait(
                 until: { s in
                     s.closing || s.failure != nil
@@ -20,6 +23,7 @@ extension StoreWriter {
                 timeout: min(checkpointWait, window > 0 ? window : checkpointWait)
             ) { s in
                 s.flusherWaiting = false
+                if s.queue.isEmpty, s.unhashed.isEmpty { swap(&unclaimed, &s.spent) }
                 hashUnhashed(&s)
                 let items = s.queue
                 s.queue = []

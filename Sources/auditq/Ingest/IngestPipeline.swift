@@ -84,12 +84,9 @@ final class IngestPipeline: @unchecked Sendable {
         queue.broadcast()
     }
 
-    /// The next batch in input order, or nil at the end of input (or after ``stop()``). Rethrows a read error.
-    func next() throws -> [Item]? {
-        try next(returning: [])
-    }
-
-    /// ``next()``, giving back the batch the caller has finished with, to be freed on the reading thread.
+    /// The next batch in input order, or nil at the end of input (or after ``stop()``). Rethrows a read
+    /// error. `spent`, the batch before, which the caller has finished with, is freed on the reading
+    /// thread.
     func next(returning spent: consuming [Item]) throws -> [Item]? {
         var spent = spent
         let (batch, failure): ([Item]?, (any Error)?) = queue.wait(until: { !$0.batches.isEmpty || $0.finished || $0.stopped }, timeout: nil) { s in
