@@ -35,10 +35,11 @@ extension StoreWriter {
                 try process(items)
                 // Given back for the appending thread to free (``State/spent``); kept here, and freed
                 // here, only if it has not taken the last one yet.
-                state.withLock { s in
+                let abandoned = state.withLock { s in
                     if s.spent.isEmpty { swap(&s.spent, &items) }
+                    return s.abandoned
                 }
-                if state.withLock({ $0.abandoned }) { break }
+                if abandoned { break }
                 try checkpointIfDue()
                 if closing {
                     try finishAtClose()

@@ -38,13 +38,13 @@ final class IngestPipeline: @unchecked Sendable {
             batch.reserveCapacity(Self.batchSize)
             let names = ingestor.redactor.makeCheckCache()
             func hand(_ items: [Item]) {
-                let spent = queue.wait(until: { $0.batches.count < Self.maxBatches }, timeout: nil) { s in
+                // Freed when this returns, on this thread (``Shared/spent``).
+                var spent: [[Item]] = []
+                queue.wait(until: { $0.batches.count < Self.maxBatches }, timeout: nil) { s in
                     s.batches.append(items)
-                    defer { s.spent.removeAll() }
-                    return s.spent
+                    swap(&spent, &s.spent)
                 }
                 queue.broadcast()
-                _ = consume spent
             }
             do {
                 try reader.forEach(beforeRead: {
