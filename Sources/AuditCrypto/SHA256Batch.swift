@@ -125,18 +125,20 @@ public struct SHA256Batch: Sendable {
             if case .multiBuffer(let lanes) = implementation {
                 assert(MemoryLayout<SHA256Digest>.stride == SHA256Digest.byteCount)
                 let base = buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-                var pointers = [UnsafePointer<UInt8>?]()
-                pointers.reserveCapacity(ends.count)
-                var lengths = [Int]()
-                lengths.reserveCapacity(ends.count)
-                var start = 0
-                for end in ends {
-                    pointers.append((base + start).assumingMemoryBound(to: UInt8.self))
-                    lengths.append(end - start)
-                    start = end
-                }
-                let status = digests.withUnsafeMutableBytes { out in
-                    auditq_sha256_multi(Int32(lanes), ends.count, pointers, lengths, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                // On the stack for the usual batch (the writer's groups are 32 messages): two arrays
+                // per batch were a tenth of the writer's allocations.
+                let status = withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>?.self, capacity: ends.count) { pointers in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: ends.count) { lengths in
+                        var start = 0
+                        for (i, end) in ends.enumerated() {
+                            pointers.initializeElement(at: i, to: (base + start).assumingMemoryBound(to: UInt8.self))
+                            lengths.initializeElement(at: i, to: end - start)
+                            start = end
+                        }
+                        return digests.withUnsafeMutableBytes { out in
+                            auditq_sha256_multi(Int32(lanes), ends.count, pointers.baseAddress, lengths.baseAddress, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                        }
+                    }
                 }
                 precondition(status == 0, "SHA256Batch: \(implementation) is not available on this CPU")
                 return

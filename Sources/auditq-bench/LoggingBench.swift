@@ -170,7 +170,7 @@ struct LoggingBench: ParsableCommand {
                 guard SegmentIndex.RecordKeys(rawLine: raw, members: members, timestamp: now.microsecondsSinceEpoch) != nil
                 else { throw ValidationError("unreadable pre-encoded event") }
                 return Record.encodeUnhashed(
-                    seq: UInt64(n + 1), canonicalEvent: raw, members: members, assignedID: "0123456789abcdef-\(n)",
+                    seq: UInt64(n + 1), canonicalEvent: raw, members: members, assignedID: Record.AssignedID(prefix: Array("0123456789abcdef-".utf8), seq: UInt64(n + 1)),
                     personalData: plan, redaction: nil
                 )
             }

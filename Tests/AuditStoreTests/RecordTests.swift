@@ -53,7 +53,8 @@ struct RecordTests {
     func canonicalEventMatchesTree() throws {
         // `id` among the personal-data paths too, so the spliced member's range is marked like any other.
         // Paths with empty parts too (the writer splits without dropping them): they name `""` members.
-        let withID = (personalData.map(\.0) + ["id", "zz", "metadata.nested.x", "metadata.", ""]).sorted()
+        // And names that need escapes: their values are found as the tree's encoding marks them.
+        let withID = (personalData.map(\.0) + ["id", "zz", "metadata.nested.x", "metadata.", "", "actor.i\"d", "metadata.a\\b"]).sorted()
             .map { ($0, $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init)) }
         var rng = SystemRandomNumberGenerator()
         var events: [JSONObject] = [
@@ -65,6 +66,8 @@ struct RecordTests {
             ["customer_code": "C", "metadata": "not an object"],  // paths through a string: no value
             ["metadata": ["email": .null, "ip": [:], "name": ["x": 1]]],  // null, an empty object, an object
             ["": "empty name", "metadata": ["": "empty name inside"]],
+            // Names that need escapes beside personal data, in an object with one path and in one with several.
+            ["actor": ["i\"d": 1, "id": "u1"], "metadata": ["a\\b": 2, "ip": "10.0.0.1", "name": "Ada"]],
             [:],
         ]
         for n in 0..<200 {
@@ -78,8 +81,8 @@ struct RecordTests {
             for (n, event) in events.enumerated() {
                 let leaf = SHA256Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })!
                 let redaction: JSONValue? = n % 2 == 0 ? ["rules": ["bearer-token": 1]] : nil
-                let id = "0123456789abcdef-\(n)"
-                let expected = Record.encodeNew(seq: UInt64(n + 1), event: event, assignedID: id, personalData: pd, redaction: redaction, leafKey: leaf)
+                let id = Record.AssignedID(prefix: Array("0123456789abcdef-".utf8), seq: UInt64(n + 1))
+                let expected = Record.encodeNew(seq: UInt64(n + 1), event: event, assignedID: id.description, personalData: pd, redaction: redaction, leafKey: leaf)
                 var bytes: [UInt8] = []
                 CanonicalJSON.encode(event, into: &bytes)
                 let encoded = try bytes.withUnsafeBytes { raw in

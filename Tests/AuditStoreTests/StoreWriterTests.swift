@@ -39,11 +39,11 @@ struct StoreWriterTests {
         let dir = TemporaryDirectory()
         let writer = try StoreWriter(path: dir.child("store"), key: Fixtures.key(), configuration: Fixtures.configuration())
         defer { try? writer.close() }
-        let prefix = try #require(writer.assignedID(1).split(separator: "-").first).description
+        let prefix = try #require(writer.assignedID(1).description.split(separator: "-").first).description
         #expect(prefix.count == 16 && prefix.allSatisfy(\.isHexDigit))
         for (seq, digits) in [(1, "000000000001"), (9, "000000000009"), (10, "000000000010"), (123_456_789_012, "123456789012"),
                               (1_234_567_890_123, "1234567890123"), (UInt64.max, String(UInt64.max))] as [(UInt64, String)] {
-            #expect(writer.assignedID(seq) == prefix + "-" + digits)
+            #expect(writer.assignedID(seq).description == prefix + "-" + digits)
         }
     }
 

@@ -66,8 +66,8 @@ extension AuditEvent {
                                 return (100...599).contains(n)
                             }
                             if name.equals("duration_ms") {
-                                guard entry.kind == .number, let n = Self.number(tape.text(entry)) else { return false }
-                                return n >= 0
+                                // Not negative: no minus sign (the tape holds no `-0`), without reading the value.
+                                return entry.kind == .number && tape.text(entry).first != UInt8(ascii: "-")
                             }
                             return true
                         })
@@ -108,6 +108,22 @@ extension AuditEvent {
 
     /// A number's value from its text on the tape (its canonical form, so it reads back exactly).
     private static func number(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        // Up to 15 digits (the tape's limit for a canonical integer) are read here, exactly: most numbers
+        // an event has (`http.status`, `error.code`) are small integers, and strtod cost more than the
+        // rest of the checks.
+        if text.count <= 15, !text.isEmpty {
+            var value: Int64 = 0
+            var allDigits = true
+            for byte in text {
+                let digit = byte &- UInt8(ascii: "0")
+                if digit > 9 {
+                    allDigits = false
+                    break
+                }
+                value = value * 10 + Int64(digit)
+            }
+            if allDigits { return Double(value) }
+        }
         guard text.count < 64 else { return nil }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
             for i in 0..<text.count { buffer[i] = CChar(bitPattern: text[i]) }

@@ -168,8 +168,20 @@ public enum CanonicalJSON {
 
     /// Writes an integer's decimal digits straight into `out`.
     static func writeInteger<Out: Output & ~Copyable>(_ value: Int64, to out: inout Out) {
-        var magnitude = value.magnitude
         if value < 0 { out.append(UInt8(ascii: "-")) }
+        writeDigits(value.magnitude, minimumWidth: 1, to: &out)
+    }
+
+    /// Appends the decimal digits of `value`, zero-padded to `minimumWidth` (at most 24) digits: a JSON
+    /// integer when `minimumWidth` is 1.
+    public static func appendDecimal(_ value: UInt64, minimumWidth: Int = 1, to out: inout [UInt8]) {
+        writeDigits(value, minimumWidth: minimumWidth, to: &out)
+    }
+
+    @inline(__always)
+    private static func writeDigits<Out: Output & ~Copyable>(_ value: UInt64, minimumWidth: Int, to out: inout Out) {
+        var magnitude = value
+        // 24 bytes: UInt64.max has 20 digits.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buffer in
@@ -178,6 +190,10 @@ public enum CanonicalJSON {
                 magnitude /= 10
                 count += 1
             } while magnitude > 0
+            while count < min(minimumWidth, 24) {
+                buffer[23 - count] = UInt8(ascii: "0")
+                count += 1
+            }
             out.appendBytes(UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]).assumingMemoryBound(to: UInt8.self))
         }
     }

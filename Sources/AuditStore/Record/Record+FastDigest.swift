@@ -14,7 +14,9 @@ extension Record {
     /// personal-data values inside `event`, then hashes the line with each value's range replaced by its
     /// commitment, which is the sealed form exactly when the line is canonical. Returns nil, so that the
     /// caller takes the general path (``init(stored:)`` and ``digest(leafKey:)``), for anything unusual:
-    /// `erased` or `salts` members, escaped member names, or a shape that is not a record.
+    /// `erased` or `salts` members, a record member name or `pd` path with escapes, or a shape that is not a
+    /// record. (The event's member names may have escapes: they are compared as written, which in canonical
+    /// JSON is one spelling per name, and a `pd` path read here has none.)
     ///
     /// Sound for verification: the hash covers every byte of the line outside the personal-data values,
     /// and each value through its salted commitment, so any change to the line changes the digest.
@@ -131,15 +133,22 @@ extension Record {
 
     /// Writes `commitment`'s 64 hex digits into `text`, a copy of ``commitmentTemplate``.
     static func fillCommitment(_ commitment: SHA256Digest, into text: UnsafeMutableBufferPointer<UInt8>) {
-        let hexStart = text.count - 65
-        hexDigits.withUnsafeBufferPointer { hexDigits in
+        precondition(text.count >= 65)
+        let hex = UnsafeMutableRawPointer(text.baseAddress! + (text.count - 65))
+        // Two digits per byte, one table load and one store (three commitments per record).
+        hexPairs.withUnsafeBufferPointer { pairs in
             commitment.withUnsafeBytes { digest in
                 for i in 0..<digest.count {
-                    text[hexStart + 2 * i] = hexDigits[Int(digest[i] >> 4)]
-                    text[hexStart + 2 * i + 1] = hexDigits[Int(digest[i] & 0xF)]
+                    hex.storeBytes(of: pairs[Int(digest[i])], toByteOffset: 2 * i, as: UInt16.self)
                 }
             }
         }
+    }
+
+    /// Each byte's two hex digits as they lie in memory (the high digit first).
+    private static let hexPairs: [UInt16] = (0..<256).map { byte in
+        let high = UInt16(hexDigits[byte >> 4]), low = UInt16(hexDigits[byte & 0xF])
+        return UInt16(littleEndian: high | low << 8)
     }
 
     /// What a top-level event member looks like in the raw line.
@@ -161,6 +170,10 @@ extension Record {
 
 /// The top-level members of a record's event, found in one pass over the raw line, so that every later
 /// lookup (the timestamp, the indexed keys, personal-data values) is a short scan of byte ranges.
+///
+/// Names are compared as written in the line, escapes included: the bytes are canonical JSON, where a
+/// name has exactly one spelling, so a name to look up must be given in that spelling
+/// (``Record/PersonalDataPlan`` keeps its paths so).
 package struct RawEvent: Sendable {
     package var members: [(key: Range<Int>, value: Range<Int>)] = []
 
@@ -182,7 +195,7 @@ package struct RawEvent: Sendable {
         if scanner.consume(UInt8(ascii: "}")) { return }
         members.reserveCapacity(16)
         repeat {
-            guard let key = scanner.plainString(), scanner.consume(UInt8(ascii: ":")) else { return nil }
+            guard let key = scanner.memberName(), scanner.consume(UInt8(ascii: ":")) else { return nil }
             let start = scanner.index
             guard scanner.skipValue() else { return nil }
             members.append((key, start..<scanner.index))
@@ -257,6 +270,18 @@ struct RawJSON {
 
     /// A string without escapes; returns the range of its content.
     mutating func plainString() -> Range<Int>? {
+        string(allowingEscapes: false)
+    }
+
+    /// A member name, escapes allowed; returns the range of its content as written (escapes included).
+    /// In canonical JSON a name has one spelling, so comparing these bytes with a name's canonical
+    /// encoding (``CanonicalJSON/appendString(_:to:)`` without the quotes) compares the names.
+    mutating func memberName() -> Range<Int>? {
+        string(allowingEscapes: true)
+    }
+
+    @inline(__always)
+    private mutating func string(allowingEscapes: Bool) -> Range<Int>? {
         guard consume(UInt8(ascii: "\"")) else { return nil }
         let start = index
         while index < bytes.count {
@@ -264,7 +289,11 @@ struct RawJSON {
             case UInt8(ascii: "\""):
                 index += 1
                 return start..<(index - 1)
-            case UInt8(ascii: "\\"), 0..<0x20:
+            case UInt8(ascii: "\\"):
+                guard allowingEscapes else { return nil }
+                // The escaped character (a quote or backslash included); `\uXXXX`'s digits follow as plain bytes.
+                index += 2
+            case 0..<0x20:
                 return nil
             default:
                 index += 1
@@ -346,7 +375,7 @@ struct RawJSON {
             if scanner.consume(UInt8(ascii: "}")) { return nil }
             var found: Range<Int>?
             repeat {
-                guard let key = scanner.plainString(), scanner.consume(UInt8(ascii: ":")) else { return nil }
+                guard let key = scanner.memberName(), scanner.consume(UInt8(ascii: ":")) else { return nil }
                 let start = scanner.index
                 guard scanner.skipValue() else { return nil }
                 if key.count == name.count, name.isEmpty || memcmp(bytes.baseAddress! + key.lowerBound, name.baseAddress!, name.count) == 0 {

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import AuditCrypto
 import AuditModel
 
@@ -213,7 +220,7 @@ extension Record {
             marking: marks ?? CanonicalJSON.PathMarks(personalData.map(\.components))
         )
         let present = personalData.indices.filter { ranges[$0] != nil }
-        appendEnvelope(to: &line, personalData: personalData, present: present, redaction: redaction, seq: seq)
+        appendEnvelope(to: &line, present: present, redaction: redaction, seq: seq) { CanonicalJSON.appendString(personalData[$0].path, to: &$1) }
         // Ranges are disjoint and increase with the sorted path order only by accident; sort by offset.
         let spans = present.map { (value: ranges[$0]!, path: $0) }.sorted { $0.value.lowerBound < $1.value.lowerBound }
         return Unhashed(line: line, personalData: spans)
@@ -231,7 +238,7 @@ extension Record {
         seq: UInt64,
         canonicalEvent event: UnsafeRawBufferPointer,
         members: RawEvent,
-        assignedID: String?,
+        assignedID: AssignedID?,
         personalData plan: PersonalDataPlan,
         redaction: JSONValue?,
         leafKey: SHA256Digest
@@ -246,44 +253,45 @@ extension Record {
         seq: UInt64,
         canonicalEvent event: UnsafeRawBufferPointer,
         members: RawEvent,
-        assignedID: String?,
+        assignedID: AssignedID?,
         personalData plan: PersonalDataPlan,
         redaction: JSONValue?
     ) -> Unhashed {
-        let prefix = #"{"event":"#.utf8
+        let prefix: StaticString = #"{"event":"#
         // Where the id goes: before the first member whose name sorts after `id` (names compare as
         // bytes against an ASCII name exactly as RFC 8785 orders them), else before the closing brace.
         var splice = event.count - 1
         var after: (key: Range<Int>, value: Range<Int>)?
         if assignedID != nil {
             after = members.members.first { key in
-                let name = UnsafeRawBufferPointer(rebasing: event[key.key])
-                return !name.lexicographicallyPrecedes("id".utf8) && !name.elementsEqual("id".utf8)
+                // After `id`: a greater first two bytes, or `id` and more.
+                let order = memcmp(event.baseAddress! + key.key.lowerBound, "id", min(key.key.count, 2))
+                return order > 0 || (order == 0 && key.key.count > 2)
             }
             if let after { splice = after.key.lowerBound - 1 }
         }
         var line: [UInt8] = []
-        line.reserveCapacity(prefix.count + event.count + 224)
-        line.append(contentsOf: prefix)
+        line.reserveCapacity(prefix.utf8CodeUnitCount + event.count + 224)
+        append(prefix, to: &line)
         line.append(contentsOf: event[..<splice])
         // The id member, written in place; `idValue` is its value's range in the line.
         let idStart = line.count
         var idValue = 0..<0
         if let assignedID {
             if after == nil, !members.members.isEmpty { line.append(UInt8(ascii: ",")) }
-            line.append(contentsOf: #""id":"#.utf8)
-            let valueStart = line.count
-            CanonicalJSON.appendString(assignedID, to: &line)
+            append(#""id":""#, to: &line)
+            let valueStart = line.count - 1
+            assignedID.append(to: &line)  // nothing to escape
+            line.append(UInt8(ascii: "\""))
             idValue = valueStart..<line.count
             if after != nil { line.append(UInt8(ascii: ",")) }
         }
         let idLength = line.count - idStart
         line.append(contentsOf: event[splice...])
         // An offset in `event` as an offset in the line.
-        func shifted(_ offset: Int) -> Int { prefix.count + offset + (offset >= splice ? idLength : 0) }
+        func shifted(_ offset: Int) -> Int { prefix.utf8CodeUnitCount + offset + (offset >= splice ? idLength : 0) }
 
-        var present: [Int] = []
-        present.reserveCapacity(plan.entries.count)
+        // In path order (the order of `pd`); sorted by offset at the end.
         var spans: [(value: Range<Int>, path: Int)] = []
         spans.reserveCapacity(plan.entries.count)
         // The object of the last two-part path: the sorted paths under one object (`metadata.*`) share
@@ -298,7 +306,15 @@ extension Record {
                 switch entry.lookup {
                 case .top(let name):
                     found = name.withUnsafeBytes { members.locate(path: $0, line: event) }
-                case .inner(let object, let name, let sameObjectAsBefore):
+                case .inner(let object, let name, let sameObjectAsBefore, let shared):
+                    if !shared {
+                        // The only path into its object: found by one scan, without listing the members.
+                        let value = object.withUnsafeBytes { members.value($0, line: event) }
+                        found = value.flatMap { value in
+                            name.withUnsafeBufferPointer { RawJSON(bytes: event.bindMemory(to: UInt8.self)).locate(path: $0, inObjectAt: value) }
+                        }
+                        break
+                    }
                     if !sameObjectAsBefore {
                         inner = object.withUnsafeBytes { members.value($0, line: event) }.flatMap { RawEvent(line: event, event: $0) }
                     }
@@ -310,10 +326,9 @@ extension Record {
                 let start = shifted(range.lowerBound)
                 span = start..<start + range.count
             }
-            present.append(index)
             spans.append((span, index))
         }
-        appendEnvelope(to: &line, personalData: plan.paths, present: present, redaction: redaction, seq: seq)
+        appendEnvelope(to: &line, present: spans.lazy.map(\.path), redaction: redaction, seq: seq) { $1.append(contentsOf: plan.pathsJSON[$0]) }
         spans.sort { $0.value.lowerBound < $1.value.lowerBound }
         return Unhashed(line: line, personalData: spans)
     }
@@ -334,12 +349,14 @@ extension Record {
     }
 
     /// A store's personal-data paths prepared for finding their values in raw event bytes: each path's
-    /// parts as bytes, and for two-part paths whether the object is the previous two-part path's.
+    /// parts as canonical JSON writes them (``RawEvent`` compares names so), and for two-part paths
+    /// whether another path goes into the same object.
     package struct PersonalDataPlan: Sendable {
         enum Lookup: Sendable {
             case top([UInt8])
-            /// `object.name`; `sameObjectAsBefore` when the previous two-part path has the same object.
-            case inner(object: [UInt8], name: [UInt8], sameObjectAsBefore: Bool)
+            /// `object.name`; `sameObjectAsBefore` when the previous two-part path has the same object,
+            /// `shared` when another does (the object's members are then listed once for all of them).
+            case inner(object: [UInt8], name: [UInt8], sameObjectAsBefore: Bool, shared: Bool)
             /// Three parts or more, found through the general `locate`.
             case deep([UInt8])
         }
@@ -352,49 +369,75 @@ extension Record {
         let paths: [(path: String, components: [String])]
         /// Each path's UTF-8 bytes (what its salt hashes).
         package let pathBytes: [[UInt8]]
+        /// Each path as a JSON string, quotes included (an entry of `pd`).
+        let pathsJSON: [[UInt8]]
         let entries: [Entry]
 
         /// - Parameter paths: sorted, with their parts (as the writer holds them).
         package init(_ paths: [(path: String, components: [String])]) {
             self.paths = paths
             self.pathBytes = paths.map { Array($0.path.utf8) }
+            func json(_ text: String) -> [UInt8] {
+                var json: [UInt8] = []
+                CanonicalJSON.appendString(text, to: &json)
+                return json
+            }
+            self.pathsJSON = paths.map { json($0.path) }
+            // Names as canonical JSON writes them (escapes included), to compare with the bytes.
+            func written(_ name: String) -> [UInt8] { Array(json(name).dropFirst().dropLast()) }
             var previousObject: String?
-            entries = paths.map { entry in
+            // Sorted paths: those into one object are neighbours.
+            let objects = paths.map { $0.components.count == 2 ? $0.components[0] : nil }
+            entries = paths.enumerated().map { i, entry in
                 let lookup: Lookup
                 switch entry.components.count {
                 case 1:
-                    lookup = .top(Array(entry.path.utf8))
+                    lookup = .top(written(entry.path))
                 case 2:
-                    lookup = .inner(object: Array(entry.components[0].utf8), name: Array(entry.components[1].utf8), sameObjectAsBefore: previousObject == entry.components[0])
+                    let sameObjectAsBefore = previousObject == entry.components[0]
+                    let sameObjectAfter = i + 1 < objects.count && objects[i + 1] == entry.components[0]
+                    lookup = .inner(
+                        object: written(entry.components[0]), name: written(entry.components[1]),
+                        sameObjectAsBefore: sameObjectAsBefore, shared: sameObjectAsBefore || sameObjectAfter
+                    )
                     previousObject = entry.components[0]
                 default:
-                    lookup = .deep(Array(entry.path.utf8))
+                    lookup = .deep(written(entry.path))
                 }
                 return Entry(isID: entry.path == AuditEvent.Field.id, lookup: lookup)
             }
         }
     }
 
-    /// The members after `event`: the personal-data paths present (indices into `personalData`), the
-    /// redaction report, `seq`, `v`.
+    /// The members after `event`: the personal-data paths present (indices into the store's sorted
+    /// paths, each written as a JSON string by `writePath`), the redaction report, `seq`, `v`.
     private static func appendEnvelope(
-        to line: inout [UInt8], personalData: [(path: String, components: [String])], present: [Int], redaction: JSONValue?, seq: UInt64
+        to line: inout [UInt8], present: some Collection<Int>, redaction: JSONValue?, seq: UInt64,
+        writePath: (Int, inout [UInt8]) -> Void
     ) {
         if !present.isEmpty {
-            line.append(contentsOf: #","pd":["#.utf8)
-            for (i, index) in present.enumerated() {
-                if i > 0 { line.append(UInt8(ascii: ",")) }
-                CanonicalJSON.appendString(personalData[index].path, to: &line)
+            append(#","pd":["#, to: &line)
+            var first = true
+            for index in present {
+                if !first { line.append(UInt8(ascii: ",")) }
+                first = false
+                writePath(index, &line)
             }
             line.append(UInt8(ascii: "]"))
         }
         if let redaction {
-            line.append(contentsOf: #","redaction":"#.utf8)
+            append(#","redaction":"#, to: &line)
             CanonicalJSON.encode(redaction, into: &line)
         }
-        line.append(contentsOf: #","seq":"#.utf8)
-        line.append(contentsOf: String(seq).utf8)
-        line.append(contentsOf: #","v":1}"#.utf8)
+        append(#","seq":"#, to: &line)
+        CanonicalJSON.appendDecimal(seq, to: &line)
+        append(#","v":1}"#, to: &line)
+    }
+
+    /// Appends JSON text given as a literal (one copy; a `String`'s UTF-8 view is appended piece by piece).
+    @inline(__always)
+    private static func append(_ literal: StaticString, to line: inout [UInt8]) {
+        line.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 }
 

@@ -266,7 +266,8 @@ public final class StoreWriter: @unchecked Sendable {
     var flushBuffer: [UInt8] = []
     var blockBuffer: [UInt8] = []
 
-    private let idPrefix: String
+    /// The prefix of the ids this store assigns (``Record/AssignedID``).
+    private let idPrefix: [UInt8]
 
     /// The store's id.
     public var storeID: String { descriptor.storeID }
@@ -305,7 +306,7 @@ public final class StoreWriter: @unchecked Sendable {
             self.storeLayout = layout
             self.layout = layout.root
             self.descriptor = descriptor
-            self.idPrefix = String(descriptor.storeID.prefix(16)) + "-"
+            self.idPrefix = Record.AssignedID.prefix(storeID: descriptor.storeID)
             self.personalData = descriptor.personalDataPaths.sorted().map { ($0, $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init)) }
             self.personalDataMarks = CanonicalJSON.PathMarks(personalData.map(\.components))
             self.personalDataPlan = Record.PersonalDataPlan(personalData)
@@ -378,7 +379,7 @@ public final class StoreWriter: @unchecked Sendable {
         return try append(timestamp: event.timestamp, keys: keys) { seq in
             // As `event.assignID`, but spliced in while encoding: inserting would copy the event's members.
             Record.encodeUnhashed(
-                seq: seq, event: event.fields, assignedID: hasID ? nil : assignedID(seq),
+                seq: seq, event: event.fields, assignedID: hasID ? nil : assignedID(seq).description,
                 personalData: personalData, marks: personalDataMarks, redaction: redaction
             )
         }
@@ -560,32 +561,9 @@ public final class StoreWriter: @unchecked Sendable {
         if let failure = state.withLock({ $0.failure }) { throw failure }
     }
 
-    /// The id of an event that arrived without one: the store id's first 16 hex digits and the sequence
-    /// number, zero-padded to 12 digits, so ids sort in arrival order and stay unique across stores. Deriving
-    /// it from the sequence number (not random bits) keeps it nearly free in compressed segments.
-    func assignedID(_ seq: UInt64) -> String {
-        // Written as bytes: concatenating strings cost more than the rest of the id.
-        var digits = seq
-        var width = 1
-        while digits >= 10 {
-            digits /= 10
-            width += 1
-        }
-        let prefix = idPrefix.utf8
-        let count = prefix.count + max(12, width)
-        return String(unsafeUninitializedCapacity: count) { buffer in
-            var i = buffer.initialize(fromContentsOf: prefix)
-            while i < count - width {
-                buffer[i] = UInt8(ascii: "0")
-                i += 1
-            }
-            var rest = seq
-            for j in stride(from: count - 1, through: count - width, by: -1) {
-                buffer[j] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            }
-            return count
-        }
+    /// The id of an event that arrived without one (``Record/AssignedID``).
+    func assignedID(_ seq: UInt64) -> Record.AssignedID {
+        Record.AssignedID(prefix: idPrefix, seq: seq)
     }
 
     /// Stops like a killed process would after its last fsync: everything queued is written and made
