@@ -80,10 +80,34 @@ package struct JSONTape {
 
     /// Whether the whole input is one value in the subset.
     private mutating func read(maxDepth: Int) -> Bool {
+        // The open containers' entries, on the stack for the usual depth (an array here was one of the
+        // few allocations per ingested line).
+        let capacity = max(1, min(maxDepth, bytes.count))
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: capacity) { read(maxDepth: min(maxDepth, capacity), open: OpenContainers(storage: $0)) }
+    }
+
+    /// A stack of entry indices in caller-provided storage.
+    private struct OpenContainers {
+        let storage: UnsafeMutableBufferPointer<Int>
+        var count = 0
+
+        var last: Int? { count > 0 ? storage[count - 1] : nil }
+
+        mutating func append(_ index: Int) {
+            storage[count] = index
+            count += 1
+        }
+
+        mutating func removeLast() -> Int {
+            count -= 1
+            return storage[count]
+        }
+    }
+
+    private mutating func read(maxDepth: Int, open: OpenContainers) -> Bool {
+        var open = open
         let n = bytes.count
         var i = Self.skipSpace(bytes, 0)
-        var open: [Int] = []
-        open.reserveCapacity(8)
         value: while true {
             guard i < n else { return false }
             let byte = bytes[i]
@@ -99,7 +123,7 @@ package struct JSONTape {
                     i += 1
                     close(open.removeLast(), at: i)
                 } else {
-                    entries[open[open.count - 1]].count = 1
+                    entries[open.last!].count = 1
                     if isObject {
                         guard let next = readName(at: i) else { return false }
                         i = next

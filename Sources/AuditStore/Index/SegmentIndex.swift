@@ -65,6 +65,27 @@ package enum SegmentIndex {
             h ^= UInt64(byte)
             h &*= 0x0000_0100_0000_01b3
         }
+        return finish(h)
+    }
+
+    /// ``fingerprint(_:)`` of a JSON string's content as written, in the same pass that checks it is the
+    /// string's value: nil when it has an escape, a control character or a byte outside ASCII (the caller
+    /// then reads the string).
+    @inline(__always)
+    static func fingerprint(plainASCII bytes: UnsafeRawBufferPointer) -> UInt32? {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var unusual = false
+        for byte in bytes {
+            h ^= UInt64(byte)
+            h &*= 0x0000_0100_0000_01b3
+            unusual = unusual || byte >= 0x80 || byte < 0x20 || byte == UInt8(ascii: "\\")
+        }
+        return unusual ? nil : finish(h)
+    }
+
+    @inline(__always)
+    private static func finish(_ fnv: UInt64) -> UInt32 {
+        var h = fnv
         h ^= h >> 33
         h &*= 0xff51_afd7_ed55_8ccd
         h ^= h >> 33
@@ -123,14 +144,21 @@ package enum SegmentIndex {
                 }
                 // The first member of a name counts (as ``RawEvent/fieldBytes(_:line:)`` finds it).
                 guard present & (1 << UInt8(field.rawValue)) == 0 else { continue }
+                // The usual key, a string of ASCII without escapes, in one pass: its bytes are the text.
+                let value = member.value
+                if value.count >= 2, line[value.lowerBound] == UInt8(ascii: "\""), line[value.upperBound - 1] == UInt8(ascii: "\""),
+                    let fingerprint = SegmentIndex.fingerprint(plainASCII: UnsafeRawBufferPointer(rebasing: rawLine[(value.lowerBound + 1)..<(value.upperBound - 1)]))
+                {
+                    set(field, fingerprint)
+                    continue
+                }
                 // Nil for a key that is not a plain string: the caller reads it through the record model.
                 var scanner = RawJSON(bytes: line)
-                scanner.index = member.value.lowerBound
-                guard let range = scanner.plainString(), scanner.index == member.value.upperBound else { return nil }
-                let bytes = UnsafeRawBufferPointer(rebasing: rawLine[range])
-                // The fingerprint of the string the record model reads: the bytes themselves when
-                // they are ASCII, otherwise their UTF-8 decoding (which repairs invalid sequences).
-                set(field, bytes.allSatisfy { $0 < 0x80 } ? SegmentIndex.fingerprint(bytes) : SegmentIndex.fingerprint(String(decoding: bytes, as: UTF8.self)))
+                scanner.index = value.lowerBound
+                guard let range = scanner.plainString(), scanner.index == value.upperBound else { return nil }
+                // Outside ASCII: the fingerprint of the string the record model reads, the UTF-8
+                // decoding of the bytes (which repairs invalid sequences).
+                set(field, SegmentIndex.fingerprint(String(decoding: UnsafeRawBufferPointer(rebasing: rawLine[range]), as: UTF8.self)))
             }
         }
 
