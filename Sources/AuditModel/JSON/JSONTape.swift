@@ -391,8 +391,23 @@ package struct JSONTape {
         @inline(__always)
         mutating func copy(_ text: UnsafeBufferPointer<UInt8>) {
             guard let base = text.baseAddress else { return }
-            next.update(from: base, count: text.count)
-            next += text.count
+            let count = text.count
+            // Most texts are a few to a few dozen bytes: eight at a time, the last eight overlapping,
+            // instead of a call to memmove each.
+            if count >= 8, count <= 64 {
+                let source = UnsafeRawPointer(base), target = UnsafeMutableRawPointer(next)
+                var i = 0
+                while i + 8 < count {
+                    target.storeBytes(of: source.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+                    i += 8
+                }
+                target.storeBytes(of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
+            } else if count < 8 {
+                for i in 0..<count { next[i] = base[i] }
+            } else {
+                next.update(from: base, count: count)
+            }
+            next += count
         }
     }
 
@@ -428,14 +443,22 @@ package struct JSONTape {
                 }
                 var sorted = UnsafeMutableBufferPointer(rebasing: names[0..<count])
                 if count <= 24 {
-                    for k in 1..<max(count, 1) {
-                        let current = sorted[k]
-                        var j = k
-                        while j > 0, precedes(entries[Int(current)], entries[Int(sorted[j - 1])]) {
-                            sorted[j] = sorted[j - 1]
-                            j -= 1
+                    // Insertion sort, comparing names by their first eight bytes as one number first.
+                    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(count, 1)) { prefixes in
+                        for k in 0..<count { prefixes[k] = prefix(entries[Int(sorted[k])]) }
+                        for k in 1..<max(count, 1) {
+                            let current = sorted[k], currentPrefix = prefixes[k]
+                            var j = k
+                            while j > 0, currentPrefix < prefixes[j - 1]
+                                || (currentPrefix == prefixes[j - 1] && precedes(entries[Int(current)], entries[Int(sorted[j - 1])]))
+                            {
+                                sorted[j] = sorted[j - 1]
+                                prefixes[j] = prefixes[j - 1]
+                                j -= 1
+                            }
+                            sorted[j] = current
+                            prefixes[j] = currentPrefix
                         }
-                        sorted[j] = current
                     }
                 } else {
                     sorted.sort { precedes(entries[Int($0)], entries[Int($1)]) }
@@ -463,6 +486,23 @@ package struct JSONTape {
                 return true
             }
         }
+    }
+
+    /// A name's first eight bytes as a big-endian number, zero-padded: names whose prefixes differ are
+    /// in the order of their prefixes (a name has no zero byte, so a shorter one that is a prefix of a
+    /// longer one gets the smaller number).
+    @inline(__always)
+    private func prefix(_ entry: Entry) -> UInt64 {
+        let length = Int(entry.end - entry.start)
+        let start = Int(entry.start)
+        var value: UInt64 = 0
+        if length >= 8 || start + 8 <= bytes.count {
+            value = UInt64(bigEndian: UnsafeRawPointer(bytes.baseAddress! + start).loadUnaligned(as: UInt64.self))
+            if length < 8 { value &= ~(UInt64.max >> (8 * length)) }
+        } else {
+            for i in 0..<length { value |= UInt64(bytes[start + i]) << (56 - 8 * i) }
+        }
+        return value
     }
 
     /// Byte order of two ASCII member names.
