@@ -13,7 +13,7 @@ struct SHA256BatchTests {
         // Enough copies that every lane of 16 holds each vector at some point, with lanes refilled mid-run.
         for i in 0..<(4 * 17) {
             let message = SHA256Tests.vectors[i % SHA256Tests.vectors.count].message
-            var bytes = Array(message.utf8)
+            let bytes = Array(message.utf8)
             bytes.withUnsafeBytes { batch.append($0) }
         }
         var digests: [SHA256Digest] = []
@@ -67,12 +67,23 @@ struct SHA256BatchTests {
     @Test("a message written into the batch's buffer")
     func appendWriting() {
         var batch = SHA256Batch()
-        batch.append(writing: { $0.append(contentsOf: "ab".utf8) })
-        let index = batch.append(writing: { $0.append(contentsOf: "abc".utf8) })
+        "ab".utf8.withContiguousStorageIfAvailable { ab in batch.append(maxBytes: 8) { $0.append(ab) } }
+        // Written in two parts, with room to spare: the message is what was written.
+        let index = batch.append(maxBytes: 100) { message in
+            "a".utf8.withContiguousStorageIfAvailable { message.append($0) }
+            "bc".utf8.withContiguousStorageIfAvailable { message.append($0) }
+        }
         #expect(index == 1)
+        // Past the first growth of the buffer, and after removeAll, which keeps it.
+        let long = [UInt8](repeating: 0x61, count: 10_000)
+        long.withUnsafeBytes { _ = batch.append($0) }
         var digests: [SHA256Digest] = []
         batch.digests(into: &digests)
-        #expect(digests == [SHA256.hash("ab"), SHA256.hash("abc")])
+        #expect(digests == [SHA256.hash("ab"), SHA256.hash("abc"), SHA256.hash(long)])
+        batch.removeAll()
+        "xyz".utf8.withContiguousStorageIfAvailable { xyz in batch.append(maxBytes: 3) { $0.append(xyz) } }
+        batch.digests(into: &digests)
+        #expect(digests == [SHA256.hash("xyz")])
     }
 
     @Test("the preferred implementation is one this CPU runs")

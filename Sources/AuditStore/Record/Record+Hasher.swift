@@ -80,17 +80,19 @@ extension Record {
                     continue
                 }
                 record.withLine { line in
-                    batch.append { out in
+                    batch.append(maxBytes: line.count + personalData.count * replacement.count) { out in
                         var cursor = 0
                         for span in personalData {
                             precondition(span.value.lowerBound >= cursor, "personal-data values overlap")
-                            SHA256Batch.append(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]), to: &out)
-                            replacement.withUnsafeMutableBufferPointer { Record.fillCommitment(commitments[k], into: $0) }
-                            out.append(contentsOf: replacement)
+                            out.append(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]))
+                            replacement.withUnsafeMutableBufferPointer { replacement in
+                                Record.fillCommitment(commitments[k], into: replacement)
+                                out.append(UnsafeBufferPointer(replacement))
+                            }
                             cursor = span.value.upperBound
                             k += 1
                         }
-                        SHA256Batch.append(UnsafeRawBufferPointer(rebasing: line[cursor...]), to: &out)
+                        out.append(UnsafeRawBufferPointer(rebasing: line[cursor...]))
                     }
                 }
             }
