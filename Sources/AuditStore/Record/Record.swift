@@ -294,41 +294,49 @@ extension Record {
         // In path order (the order of `pd`); sorted by offset at the end.
         var spans: [(value: Range<Int>, path: Int)] = []
         spans.reserveCapacity(plan.entries.count)
-        // The object of the last two-part path: the sorted paths under one object (`metadata.*`) share
-        // one scan of it.
-        var inner: RawEvent?
-        for (index, entry) in plan.entries.enumerated() {
-            let span: Range<Int>
-            if idLength > 0, entry.isID {
-                span = idValue
-            } else {
-                let found: Range<Int>?
-                switch entry.lookup {
-                case .top(let name):
-                    found = name.withUnsafeBytes { members.locate(path: $0, line: event) }
-                case .inner(let object, let name, let sameObjectAsBefore, let shared):
-                    if !shared {
-                        // The only path into its object: found by one scan, without listing the members.
-                        let value = object.withUnsafeBytes { members.value($0, line: event) }
-                        found = value.flatMap { value in
-                            name.withUnsafeBufferPointer { RawJSON(bytes: event.bindMemory(to: UInt8.self)).locate(path: $0, inObjectAt: value) }
+        // The plan's entries hold ranges into one byte buffer, so that walking them retains nothing
+        // (arrays inside each entry cost about a dozen retains and releases per record).
+        plan.text.withUnsafeBytes { text in
+            plan.entries.withUnsafeBufferPointer { entries in
+                // The object of the last two-part path: the sorted paths under one object (`metadata.*`)
+                // share one scan of it.
+                var inner: RawEvent?
+                for index in entries.indices {
+                    let entry = entries[index]
+                    let span: Range<Int>
+                    if idLength > 0, entry.isID {
+                        span = idValue
+                    } else {
+                        let name = UnsafeRawBufferPointer(rebasing: text[entry.name])
+                        let found: Range<Int>?
+                        switch entry.kind {
+                        case .top, .deep:
+                            found = members.locate(path: name, line: event)
+                        case .inner(let sameObjectAsBefore, let shared):
+                            let object = UnsafeRawBufferPointer(rebasing: text[entry.object])
+                            if !shared {
+                                // The only path into its object: found by one scan, without listing the members.
+                                found = members.value(object, line: event).flatMap { value in
+                                    RawJSON(bytes: event.bindMemory(to: UInt8.self)).locate(path: name.bindMemory(to: UInt8.self), inObjectAt: value)
+                                }
+                            } else {
+                                if !sameObjectAsBefore {
+                                    inner = members.value(object, line: event).flatMap { RawEvent(line: event, event: $0) }
+                                }
+                                found = inner.flatMap { $0.locate(path: name, line: event) }
+                            }
                         }
-                        break
+                        guard let range = found else { continue }
+                        let start = shifted(range.lowerBound)
+                        span = start..<start + range.count
                     }
-                    if !sameObjectAsBefore {
-                        inner = object.withUnsafeBytes { members.value($0, line: event) }.flatMap { RawEvent(line: event, event: $0) }
-                    }
-                    found = inner.flatMap { inner in name.withUnsafeBytes { inner.locate(path: $0, line: event) } }
-                case .deep(let path):
-                    found = path.withUnsafeBytes { members.locate(path: $0, line: event) }
+                    spans.append((span, index))
                 }
-                guard let range = found else { continue }
-                let start = shifted(range.lowerBound)
-                span = start..<start + range.count
+                appendEnvelope(to: &line, present: spans.lazy.map(\.path), redaction: redaction, seq: seq) { index, line in
+                    line.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[entries[index].json]).bindMemory(to: UInt8.self))
+                }
             }
-            spans.append((span, index))
         }
-        appendEnvelope(to: &line, present: spans.lazy.map(\.path), redaction: redaction, seq: seq) { $1.append(contentsOf: plan.pathsJSON[$0]) }
         spans.sort { $0.value.lowerBound < $1.value.lowerBound }
         return Unhashed(line: line, personalData: spans)
     }
@@ -352,60 +360,70 @@ extension Record {
     /// parts as canonical JSON writes them (``RawEvent`` compares names so), and for two-part paths
     /// whether another path goes into the same object.
     package struct PersonalDataPlan: Sendable {
-        enum Lookup: Sendable {
-            case top([UInt8])
+        enum Kind: Sendable {
+            /// One part, or three and more (found through the general `locate`).
+            case top, deep
             /// `object.name`; `sameObjectAsBefore` when the previous two-part path has the same object,
             /// `shared` when another does (the object's members are then listed once for all of them).
-            case inner(object: [UInt8], name: [UInt8], sameObjectAsBefore: Bool, shared: Bool)
-            /// Three parts or more, found through the general `locate`.
-            case deep([UInt8])
+            case inner(sameObjectAsBefore: Bool, shared: Bool)
         }
 
+        /// One path, its texts as ranges in ``text``.
         struct Entry: Sendable {
             var isID: Bool
-            var lookup: Lookup
+            var kind: Kind
+            /// The path (`.top`, `.deep`) or its last part (`.inner`), as canonical JSON writes names.
+            var name: Range<Int>
+            /// `.inner`: the object's name.
+            var object: Range<Int>
+            /// The path as a JSON string, quotes included (an entry of `pd`).
+            var json: Range<Int>
         }
 
         let paths: [(path: String, components: [String])]
         /// Each path's UTF-8 bytes (what its salt hashes).
         package let pathBytes: [[UInt8]]
-        /// Each path as a JSON string, quotes included (an entry of `pd`).
-        let pathsJSON: [[UInt8]]
+        /// The texts the entries point into.
+        let text: [UInt8]
         let entries: [Entry]
 
         /// - Parameter paths: sorted, with their parts (as the writer holds them).
         package init(_ paths: [(path: String, components: [String])]) {
             self.paths = paths
             self.pathBytes = paths.map { Array($0.path.utf8) }
-            func json(_ text: String) -> [UInt8] {
+            var text: [UInt8] = []
+            /// Appends `name` as a JSON string (`quoted`) or as canonical JSON writes a name inside its
+            /// quotes (escapes included, to compare with the bytes); returns its range.
+            func add(_ name: String, quoted: Bool) -> Range<Int> {
                 var json: [UInt8] = []
-                CanonicalJSON.appendString(text, to: &json)
-                return json
+                CanonicalJSON.appendString(name, to: &json)
+                let start = text.count
+                text.append(contentsOf: quoted ? json[...] : json.dropFirst().dropLast())
+                return start..<text.count
             }
-            self.pathsJSON = paths.map { json($0.path) }
-            // Names as canonical JSON writes them (escapes included), to compare with the bytes.
-            func written(_ name: String) -> [UInt8] { Array(json(name).dropFirst().dropLast()) }
             var previousObject: String?
             // Sorted paths: those into one object are neighbours.
             let objects = paths.map { $0.components.count == 2 ? $0.components[0] : nil }
             entries = paths.enumerated().map { i, entry in
-                let lookup: Lookup
+                var kind = Kind.top
+                var name = add(entry.path, quoted: false)
+                var object = 0..<0
                 switch entry.components.count {
                 case 1:
-                    lookup = .top(written(entry.path))
+                    break
                 case 2:
                     let sameObjectAsBefore = previousObject == entry.components[0]
                     let sameObjectAfter = i + 1 < objects.count && objects[i + 1] == entry.components[0]
-                    lookup = .inner(
-                        object: written(entry.components[0]), name: written(entry.components[1]),
-                        sameObjectAsBefore: sameObjectAsBefore, shared: sameObjectAsBefore || sameObjectAfter
-                    )
+                    kind = .inner(sameObjectAsBefore: sameObjectAsBefore, shared: sameObjectAsBefore || sameObjectAfter)
+                    object = add(entry.components[0], quoted: false)
+                    name = add(entry.components[1], quoted: false)
                     previousObject = entry.components[0]
                 default:
-                    lookup = .deep(written(entry.path))
+                    kind = .deep
                 }
-                return Entry(isID: entry.path == AuditEvent.Field.id, lookup: lookup)
+                return Entry(isID: entry.path == AuditEvent.Field.id, kind: kind, name: name, object: object, json: add(entry.path, quoted: true))
             }
+            self.text = text
         }
     }
 
