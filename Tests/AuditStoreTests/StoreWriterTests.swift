@@ -165,18 +165,24 @@ struct StoreWriterTests {
     func spentBatchTakenByAppend() throws {
         let dir = TemporaryDirectory()
         // The flusher writes when 64 KiB are queued and otherwise sleeps for seconds (long window and
-        // checkpoint interval), so the batch it gives back waits for an append.
+        // checkpoint interval), so the batch it gives back waits for an append. Appends stop as soon as
+        // 64 KiB are in: one batch is written, and no later append can take it before the check (with a
+        // fixed count, a second batch could be written and taken while the appends went on).
         let writer = try StoreWriter(path: dir.child("store"), key: Fixtures.key(), configuration: Fixtures.configuration {
             $0.groupCommitWindow = 30
             $0.checkpointInterval = 10
             $0.idleCheckpointInterval = 10
         })
         defer { try? writer.close() }
-        for n in 1...300 { _ = try writer.append(Fixtures.event(n)) }
+        var n = 0
+        repeat {
+            n += 1
+            _ = try writer.append(Fixtures.event(n))
+        } while writer.state.withLock({ $0.appendedBytes }) < 64 << 10
         let deadline = Date().addingTimeInterval(5)
         while writer.state.withLock({ $0.spent.isEmpty }), Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
         #expect(!writer.state.withLock { $0.spent.isEmpty }, "no written batch was given back")
-        _ = try writer.append(Fixtures.event(301))
+        _ = try writer.append(Fixtures.event(n + 1))
         #expect(writer.state.withLock { $0.spent.isEmpty }, "the append did not take the batch")
     }
 
