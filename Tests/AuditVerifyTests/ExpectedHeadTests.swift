@@ -45,7 +45,7 @@ struct ExpectedHeadTests {
         let dir = TemporaryDirectory()
         let store = dir.child("store")
         try write(store, 1...20)
-        let older = try FileManager.default.bytes(store + "/head.json")
+        let older = FileManager.default.bytes(store + "/head.json")
         try write(store, 21...40)
         let saved = try head(store)
         let layout = StoreLayout(root: store)
