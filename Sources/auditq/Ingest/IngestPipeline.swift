@@ -2,6 +2,9 @@ import AuditModel
 import AuditRedaction
 import AuditStore
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads, parses, redacts and validates input lines on a second thread while the caller appends the
 /// prepared events, so the two halves of ingestion use two cores. Order is kept: one producer, one
@@ -33,6 +36,7 @@ final class IngestPipeline: @unchecked Sendable {
     /// Starts reading `descriptor` on a background thread.
     init(descriptor: Int32, ingestor: EventIngestor) {
         DispatchQueue(label: "auditq.ingest.prepare").async { [queue] in
+            Self.yieldToLaterStages()
             var reader = LineReader(descriptor: descriptor, maxLineBytes: ingestor.limits.maxEventBytes)
             var batch: [Item] = []
             batch.reserveCapacity(Self.batchSize)
@@ -75,6 +79,24 @@ final class IngestPipeline: @unchecked Sendable {
             queue.withLock { $0.finished = true }
             queue.broadcast()
         }
+    }
+
+    /// Lowers the reading thread one nice level below the process. Compression, two stages further on,
+    /// is the slowest stage: with equal shares of two cores among three busy threads it fell behind,
+    /// its queue filled (``StoreWriter/Configuration/maxQueuedBytes``), and a run ended with one core
+    /// idle while it drained (about 0.2 s of a 5.5 s run of 1,000,000 events). One level is enough for
+    /// it to keep up; the reading thread, first in line, loses nothing it does not get back once the
+    /// queues are full (docs/performance.md, Ingest, session 10). Linux only: elsewhere a process's
+    /// priority is not per thread.
+    private static func yieldToLaterStages() {
+        #if os(Linux)
+        // `who` 0 with PRIO_PROCESS is the calling thread on Linux. getpriority can return -1 for a
+        // nice level of -1: errno tells the two apart.
+        errno = 0
+        let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        guard errno == 0 else { return }
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, min(current + 1, 19))
+        #endif
     }
 
     /// Ends the input early (an interrupt): ``next()`` returns nil from now on, and batches read but not
