@@ -85,9 +85,9 @@ final class IngestPipeline: @unchecked Sendable {
     /// is the slowest stage: with equal shares of two cores among three busy threads it fell behind,
     /// its queue filled (``StoreWriter/Configuration/maxQueuedBytes``), and a run ended with one core
     /// idle while it drained (about 0.2 s of a 5.5 s run of 1,000,000 events). One level is enough for
-    /// it to keep up; the reading thread, first in line, loses nothing it does not get back once the
-    /// queues are full (docs/performance.md, Ingest, session 10). Linux only: elsewhere a process's
-    /// priority is not per thread.
+    /// it to keep up; the reading thread gives way only while the flusher has work, and would have
+    /// stopped at a full queue anyway (docs/performance.md, Ingest, session 10). Linux only: elsewhere a
+    /// process's priority is not per thread.
     private static func yieldToLaterStages() {
         #if os(Linux)
         // `who` 0 with PRIO_PROCESS is the calling thread on Linux. getpriority can return -1 for a
