@@ -36,7 +36,11 @@ struct RecordTests {
             ["http": ["status": 200], "z": 1],  // ... between them
             [:],
         ]
-        for pd in [personalData, withID] {
+        // Two paths into one object with a deeper path between them (sorted order): the first must list
+        // the object's members for the second, which the deeper one does not.
+        let apart = ["actor.id", "metadata.email", "metadata.nested.x", "metadata.phone"]
+            .map { ($0, $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init)) }
+        for pd in [personalData, withID, apart] {
             for (n, event) in events.enumerated() {
                 let id = "0123456789abcdef-00000000000\(n)"
                 var assigned = event
@@ -65,6 +69,7 @@ struct RecordTests {
             ["i": 1, "ia": 2, "idx": 3, "id_": 4],  // names that share its first letters
             ["customer_code": "C", "metadata": "not an object"],  // paths through a string: no value
             ["metadata": ["email": .null, "ip": [:], "name": ["x": 1]]],  // null, an empty object, an object
+            ["actor": ["id": "u1"], "metadata": ["email": "a@example.com", "nested": ["x": 1], "phone": "+2348012345678"]],
             ["": "empty name", "metadata": ["": "empty name inside"]],
             // Names that need escapes beside personal data, in an object with one path and in one with several.
             ["actor": ["i\"d": 1, "id": "u1"], "metadata": ["a\\b": 2, "ip": "10.0.0.1", "name": "Ada"]],
@@ -77,7 +82,11 @@ struct RecordTests {
             event["id"] = nil
             events.append(event)
         }
-        for pd in [personalData, withID] {
+        // Two paths into one object with a deeper path between them (sorted order): the first must list
+        // the object's members for the second, which the deeper one does not.
+        let apart = ["actor.id", "metadata.email", "metadata.nested.x", "metadata.phone"]
+            .map { ($0, $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init)) }
+        for pd in [personalData, withID, apart] {
             for (n, event) in events.enumerated() {
                 let leaf = SHA256Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })!
                 let redaction: JSONValue? = n % 2 == 0 ? ["rules": ["bearer-token": 1]] : nil

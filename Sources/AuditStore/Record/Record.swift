@@ -310,7 +310,7 @@ extension Record {
                         let name = UnsafeRawBufferPointer(rebasing: text[entry.name])
                         let found: Range<Int>?
                         switch entry.kind {
-                        case .top, .deep:
+                        case .path:
                             found = members.locate(path: name, line: event)
                         case .inner(let sameObjectAsBefore, let shared):
                             let object = UnsafeRawBufferPointer(rebasing: text[entry.object])
@@ -361,10 +361,11 @@ extension Record {
     /// whether another path goes into the same object.
     package struct PersonalDataPlan: Sendable {
         enum Kind: Sendable {
-            /// One part, or three and more (found through the general `locate`).
-            case top, deep
+            /// One part, or three and more: found through the general `locate`.
+            case path
             /// `object.name`; `sameObjectAsBefore` when the previous two-part path has the same object,
-            /// `shared` when another does (the object's members are then listed once for all of them).
+            /// `shared` when another two-part path does (the object's members are then listed once, by
+            /// the first of them, for all of them).
             case inner(sameObjectAsBefore: Bool, shared: Bool)
         }
 
@@ -372,7 +373,7 @@ extension Record {
         struct Entry: Sendable {
             var isID: Bool
             var kind: Kind
-            /// The path (`.top`, `.deep`) or its last part (`.inner`), as canonical JSON writes names.
+            /// The path (`.path`) or its last part (`.inner`), as canonical JSON writes names.
             var name: Range<Int>
             /// `.inner`: the object's name.
             var object: Range<Int>
@@ -401,27 +402,23 @@ extension Record {
                 text.append(contentsOf: quoted ? json[...] : json.dropFirst().dropLast())
                 return start..<text.count
             }
-            var previousObject: String?
-            // Sorted paths: those into one object are neighbours.
+            // Each two-part path's object. Sorted, the two-part paths into one object are neighbours among
+            // the two-part paths (a longer path into the object may sort between them).
             let objects = paths.map { $0.components.count == 2 ? $0.components[0] : nil }
+            var previousObject: String?
             entries = paths.enumerated().map { i, entry in
-                var kind = Kind.top
-                var name = add(entry.path, quoted: false)
-                var object = 0..<0
-                switch entry.components.count {
-                case 1:
-                    break
-                case 2:
-                    let sameObjectAsBefore = previousObject == entry.components[0]
-                    let sameObjectAfter = i + 1 < objects.count && objects[i + 1] == entry.components[0]
-                    kind = .inner(sameObjectAsBefore: sameObjectAsBefore, shared: sameObjectAsBefore || sameObjectAfter)
-                    object = add(entry.components[0], quoted: false)
-                    name = add(entry.components[1], quoted: false)
-                    previousObject = entry.components[0]
-                default:
-                    kind = .deep
+                let json = add(entry.path, quoted: true)
+                guard entry.components.count == 2 else {
+                    return Entry(isID: entry.path == AuditEvent.Field.id, kind: .path, name: add(entry.path, quoted: false), object: 0..<0, json: json)
                 }
-                return Entry(isID: entry.path == AuditEvent.Field.id, kind: kind, name: name, object: object, json: add(entry.path, quoted: true))
+                let object = entry.components[0]
+                let sameObjectAsBefore = previousObject == object
+                let nextObject = objects[(i + 1)...].first { $0 != nil } ?? nil
+                previousObject = object
+                return Entry(
+                    isID: false, kind: .inner(sameObjectAsBefore: sameObjectAsBefore, shared: sameObjectAsBefore || nextObject == object),
+                    name: add(entry.components[1], quoted: false), object: add(object, quoted: false), json: json
+                )
             }
             self.text = text
         }
