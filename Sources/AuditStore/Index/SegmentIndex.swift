@@ -60,12 +60,7 @@ package enum SegmentIndex {
     /// record a lookup returns is compared with the key itself.
     @inline(__always)
     package static func fingerprint(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            h ^= UInt64(byte)
-            h &*= 0x0000_0100_0000_01b3
-        }
-        return finish(h)
+        finish(fnv(bytes).hash)
     }
 
     /// ``fingerprint(_:)`` of a JSON string's content as written, in the same pass that checks it is the
@@ -73,6 +68,13 @@ package enum SegmentIndex {
     /// then reads the string).
     @inline(__always)
     static func fingerprint(plainASCII bytes: UnsafeRawBufferPointer) -> UInt32? {
+        let (hash, unusual) = fnv(bytes)
+        return unusual ? nil : finish(hash)
+    }
+
+    /// FNV-1a-64 of the bytes, and whether any is outside ASCII, a control character or a backslash.
+    @inline(__always)
+    private static func fnv(_ bytes: UnsafeRawBufferPointer) -> (hash: UInt64, unusual: Bool) {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         var unusual = false
         for byte in bytes {
@@ -80,7 +82,7 @@ package enum SegmentIndex {
             h &*= 0x0000_0100_0000_01b3
             unusual = unusual || byte >= 0x80 || byte < 0x20 || byte == UInt8(ascii: "\\")
         }
-        return unusual ? nil : finish(h)
+        return (h, unusual)
     }
 
     @inline(__always)

@@ -99,7 +99,7 @@ final class IngestPipeline: @unchecked Sendable {
         #endif
     }
 
-    /// Ends the input early (an interrupt): ``next()`` returns nil from now on, and batches read but not
+    /// Ends the input early (an interrupt): ``next(returning:)`` returns nil from now on, and batches read but not
     /// taken are never handed out. The reading thread may stay blocked in `read` until the process exits.
     func stop() {
         queue.withLock { $0.stopped = true }
