@@ -185,8 +185,10 @@ extension Verifier {
             let start = Int(first - firstSeq)
             if deriver.leafKeys(start..<start + parsedLines.count, batch: &batch, into: &leafKeys) { rangeStart = first }
         }
-        var inputs: [Record.ReadLine] = []
-        inputs.reserveCapacity(parsedLines.count)
+        var group = Record.Group()
+        group.reserveCapacity(records: parsedLines.count, lineBytes: lines.first?.count ?? 0)
+        var groupLeafKeys: [SHA256Digest] = []
+        groupLeafKeys.reserveCapacity(parsedLines.count)
         var hashed: [Int] = []
         hashed.reserveCapacity(parsedLines.count)
         // The personal-data paths of the block's records, each once, as the hasher takes them.
@@ -211,11 +213,12 @@ extension Verifier {
                     return (value: span.value, path: paths.count - 1)
                 }
             }
-            inputs.append(Record.ReadLine(line: lines[i], personalData: personalData, leafKey: leafKey))
+            group.append(line: lines[i], values: personalData)
+            groupLeafKeys.append(leafKey)
             hashed.append(i)
         }
         var hasher = Record.Hasher()
-        hasher.hash(lines: inputs, paths: paths)
+        hasher.hash(group, leafKeys: groupLeafKeys, paths: paths)
         for (k, i) in hashed.enumerated() {
             records[i]!.digest = hasher.digests[k]
             records[i]!.leafHash = hasher.leafHashes[k]

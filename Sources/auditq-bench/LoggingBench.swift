@@ -141,22 +141,15 @@ struct LoggingBench: ParsableCommand {
         var merkle = MerkleTree.Builder()
         // As the writer does: records encoded one by one, hashed in groups, then chained in order.
         var hasher = Record.Hasher()
-        struct Input: Record.HashInput {
-            var unhashed: Record.Unhashed
-            var leafKey: SHA256Digest
-            var line: [UInt8] { unhashed.line }
-            var personalData: [(value: Range<Int>, path: Int)] { unhashed.personalData }
-        }
-        var group: [Input] = []
+        var group = Record.Group()
         var keyBatch = SHA256Batch()
         var keys: [SHA256Digest] = []
         var firstLeaf = 0
         func hashGroup() {
             _ = deriver.leafKeys(firstLeaf..<firstLeaf + group.count, batch: &keyBatch, into: &keys)
-            for i in group.indices { group[i].leafKey = keys[i] }
             firstLeaf += group.count
-            hasher.hash(group, paths: plan.pathBytes)
-            for i in group.indices {
+            hasher.hash(group, leafKeys: keys, paths: plan.pathBytes)
+            for i in 0..<group.count {
                 head = Chain.next(previous: head, recordDigest: hasher.digests[i])
                 merkle.append(leafHash: hasher.leafHashes[i])
             }
@@ -166,16 +159,15 @@ struct LoggingBench: ParsableCommand {
         for n in 0..<events {
             // The members as the encoder noted them (the writer does not scan for them).
             let members = RawEvent(members: encoded[n % distinct].members)
-            let unhashed = try encoded[n % distinct].bytes.withUnsafeBytes { raw in
+            try encoded[n % distinct].bytes.withUnsafeBytes { raw in
                 guard SegmentIndex.RecordKeys(rawLine: raw, members: members, timestamp: now.microsecondsSinceEpoch) != nil
                 else { throw ValidationError("unreadable pre-encoded event") }
-                return Record.encodeUnhashed(
+                Record.encode(
                     seq: UInt64(n + 1), canonicalEvent: raw, members: members, assignedID: Record.AssignedID(prefix: Array("0123456789abcdef-".utf8), seq: UInt64(n + 1)),
-                    personalData: plan, redaction: nil
+                    personalData: plan, redaction: nil, into: &group
                 )
             }
-            lines[n % distinct] = unhashed.line
-            group.append(Input(unhashed: unhashed, leafKey: .zero))
+            if n < distinct { lines[n] = Array(group.bytes[group.entries[group.count - 1].line]) }
             if group.count == StoreWriter.hashGroupSize { hashGroup() }
         }
         hashGroup()

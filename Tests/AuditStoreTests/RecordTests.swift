@@ -108,34 +108,42 @@ struct RecordTests {
     func groupsHashLikeSingleRecords(implementation: SHA256Batch.Implementation) throws {
         var rng = SystemRandomNumberGenerator()
         let plan = Record.PersonalDataPlan(personalData)
-        struct Input: Record.HashInput {
-            var unhashed: Record.Unhashed
-            var leafKey: SHA256Digest
-            var expected: SHA256Digest
-            var line: [UInt8] { unhashed.line }
-            var personalData: [(value: Range<Int>, path: Int)] { unhashed.personalData }
-        }
-        var records: [Input] = []
+        var records: [(event: JSONObject, unhashed: Record.Unhashed, leafKey: SHA256Digest, expected: SHA256Digest)] = []
         for n in 0..<120 {
             var event = Fixtures.event(n).fields
             if n % 5 == 0 { event = Fixtures.event(n, extra: ["metadata": ["name": "Ada", "email": "ada@example.com", "phone": .null]]).fields }
             if n % 7 == 0 { event = ["action": "no personal data", "ts": "2026-11-21T10:00:00.000000Z"] }  // no salts, the line itself
             if n % 11 == 0 { event["actor"] = "not-an-object" }
             let leaf = SHA256Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })!
-            let unhashed = Record.encodeUnhashed(seq: UInt64(n + 1), event: event, personalData: personalData, redaction: nil)
+            var alone = Record.Group()
+            Record.encode(seq: UInt64(n + 1), event: event, personalData: personalData, redaction: nil, into: &alone)
+            let unhashed = alone.unhashed(0)
             let model = Record(seq: UInt64(n + 1), event: event, personalDataPaths: personalData.map(\.0), redaction: nil)
             #expect(unhashed.line == model.storedBytes)
-            records.append(Input(unhashed: unhashed, leafKey: leaf, expected: try model.digest(leafKey: leaf)))
+            records.append((event, unhashed, leaf, try model.digest(leafKey: leaf)))
         }
         #expect(records.contains { $0.unhashed.personalData.isEmpty } && records.contains { $0.unhashed.personalData.count >= 3 })
         var hasher = Record.Hasher(implementation: implementation)
         // Groups smaller than the lanes, equal to them, and larger; the hasher reused across groups.
+        // Groups are built as the writer builds them (encoded into the group) and as the verifier does
+        // (lines read back), in turn.
         var start = 0
-        for size in [1, 7, 8, 16, 17, 32, 39] {
-            let group = records[start..<start + size]
-            hasher.hash(group, paths: plan.pathBytes)
-            #expect(hasher.digests == group.map(\.expected), "group of \(size) from \(start)")
-            #expect(hasher.leafHashes == group.map { MerkleTree.leafHash($0.expected) }, "group of \(size) from \(start)")
+        for (g, size) in [1, 7, 8, 16, 17, 32, 39].enumerated() {
+            let slice = records[start..<start + size]
+            var group = Record.Group()
+            for (k, record) in zip(slice.indices, slice) {
+                if g % 2 == 0 {
+                    Record.encode(seq: UInt64(k + 1), event: record.event, personalData: personalData, redaction: nil, into: &group)
+                } else {
+                    group.append(line: record.unhashed.line, values: record.unhashed.personalData)
+                }
+                let back = group.unhashed(group.count - 1)
+                #expect(back.line == record.unhashed.line && back.personalData.elementsEqual(record.unhashed.personalData) { $0 == $1 })
+            }
+            #expect(group.bytes == slice.flatMap { $0.unhashed.line + [0x0A] }, "each line followed by its newline")
+            hasher.hash(group, leafKeys: slice.map(\.leafKey), paths: plan.pathBytes)
+            #expect(hasher.digests == slice.map(\.expected), "group of \(size) from \(start)")
+            #expect(hasher.leafHashes == slice.map { MerkleTree.leafHash($0.expected) }, "group of \(size) from \(start)")
             start += size
         }
     }

@@ -12,7 +12,7 @@ extension Record {
         private var batch = SHA256Batch()
         private var salts: [SHA256Digest] = []
         private var commitments: [SHA256Digest] = []
-        /// The record digests of the last ``hash(count:personalData:record:)``, in order.
+        /// The record digests of the last ``hash(_:leafKeys:paths:)``, in order.
         package private(set) var digests: [SHA256Digest] = []
         /// Their Merkle leaf hashes (``MerkleTree/leafHash(_:)``).
         package private(set) var leafHashes: [SHA256Digest] = []
@@ -32,35 +32,43 @@ extension Record {
             }
         }
 
-        /// ``hash(_:paths:)`` for lines read from segments, specialised here: a generic call from
-        /// another module would run unspecialised.
-        package mutating func hash(lines: [ReadLine], paths: [[UInt8]]) {
-            hash(lines, paths: paths)
-        }
-
-        /// Hashes `records` (each with its leaf key, ``HashInput``); the results are in ``digests`` and
-        /// ``leafHashes``. A record's personal-data paths are indices into `paths`, their UTF-8 bytes.
-        package mutating func hash(_ records: some RandomAccessCollection<some HashInput>, paths: [[UInt8]]) {
-            // salt(p) = H(leafKey ‖ 0x02 ‖ p)
-            batch.removeAll()
-            for record in records {
-                for span in record.personalData {
-                    record.leafKey.withUnsafeBytes { key in
-                        withUnsafeBytes(of: UInt8(2)) { two in paths[span.path].withUnsafeBytes { _ = batch.append(key, two, $0) } }
+        /// Hashes the records of `group`, record `i` with the salts of `leafKeys[i]`; the results are in
+        /// ``digests`` and ``leafHashes``. A value's path is an index into `paths`, their UTF-8 bytes.
+        package mutating func hash(_ group: Group, leafKeys: [SHA256Digest], paths: [[UInt8]]) {
+            precondition(leafKeys.count >= group.count, "a leaf key for every record")
+            // Each of the group's arrays is read in place, once per group: nothing per record is
+            // retained or copied.
+            group.bytes.withUnsafeBytes { bytes in
+                group.entries.withUnsafeBufferPointer { entries in
+                    group.values.withUnsafeBufferPointer { values in
+                        leafKeys.withUnsafeBufferPointer { leafKeys in
+                            hash(bytes: bytes, entries: entries, values: values, leafKeys: leafKeys, paths: paths)
+                        }
                     }
                 }
             }
-            if !batch.isEmpty {
+        }
+
+        private mutating func hash(
+            bytes: UnsafeRawBufferPointer, entries: UnsafeBufferPointer<Group.Entry>,
+            values: UnsafeBufferPointer<(value: Range<Int>, path: Int)>, leafKeys: UnsafeBufferPointer<SHA256Digest>, paths: [[UInt8]]
+        ) {
+            if !values.isEmpty {
+                // salt(p) = H(leafKey ‖ 0x02 ‖ p)
+                batch.removeAll()
+                for (i, entry) in entries.enumerated() where !entry.values.isEmpty {
+                    leafKeys[i].withUnsafeBytes { key in
+                        for value in values[entry.values] {
+                            withUnsafeBytes(of: UInt8(2)) { two in paths[value.path].withUnsafeBytes { _ = batch.append(key, two, $0) } }
+                        }
+                    }
+                }
                 hashBatch(into: &salts)
                 // commitment(p) = H(salt(p) ‖ value bytes)
                 batch.removeAll()
-                var k = 0
-                for record in records {
-                    record.withLine { line in
-                        for span in record.personalData {
-                            salts[k].withUnsafeBytes { _ = batch.append($0, UnsafeRawBufferPointer(rebasing: line[span.value])) }
-                            k += 1
-                        }
+                salts.withUnsafeBufferPointer { salts in
+                    for (k, value) in values.enumerated() {
+                        salts[k].withUnsafeBytes { _ = batch.append($0, UnsafeRawBufferPointer(rebasing: bytes[value.value])) }
                     }
                 }
                 hashBatch(into: &commitments)
@@ -68,31 +76,31 @@ extension Record {
             // d = H(sealed form): the line with each value replaced by "commit:<hex commitment>".
             batch.removeAll()
             var sealedBytes = 0
-            for record in records { sealedBytes += record.withLine { $0.count } + record.personalData.count * Record.commitmentTemplate.count }
-            batch.reserveCapacity(messages: records.count, bytes: sealedBytes)
-            var k = 0
+            for entry in entries { sealedBytes += entry.line.count + entry.values.count * Record.commitmentTemplate.count }
+            batch.reserveCapacity(messages: entries.count, bytes: sealedBytes)
             // `"commit:` + 64 hex digits + `"`, rewritten for each value.
             var replacement = Record.commitmentTemplate
-            for record in records {
-                let personalData = record.personalData
-                guard !personalData.isEmpty else {
-                    record.withLine { _ = batch.append($0) }
-                    continue
-                }
-                record.withLine { line in
-                    batch.append(maxBytes: line.count + personalData.count * replacement.count) { out in
-                        var cursor = 0
-                        for span in personalData {
-                            precondition(span.value.lowerBound >= cursor, "personal-data values overlap")
-                            out.append(UnsafeRawBufferPointer(rebasing: line[cursor..<span.value.lowerBound]))
+            // Read in place: the array captured by the closure below would be retained per record.
+            let commitments = commitments
+            commitments.withUnsafeBufferPointer { commitments in
+                for entry in entries {
+                    guard !entry.values.isEmpty else {
+                        _ = batch.append(UnsafeRawBufferPointer(rebasing: bytes[entry.line]))
+                        continue
+                    }
+                    batch.append(maxBytes: entry.line.count + entry.values.count * replacement.count) { out in
+                        var cursor = entry.line.lowerBound
+                        for k in entry.values {
+                            let value = values[k].value
+                            precondition(value.lowerBound >= cursor && value.upperBound <= entry.line.upperBound, "personal-data values overlap or leave their line")
+                            out.append(UnsafeRawBufferPointer(rebasing: bytes[cursor..<value.lowerBound]))
                             replacement.withUnsafeMutableBufferPointer { replacement in
                                 Record.fillCommitment(commitments[k], into: replacement)
                                 out.append(UnsafeBufferPointer(replacement))
                             }
-                            cursor = span.value.upperBound
-                            k += 1
+                            cursor = value.upperBound
                         }
-                        out.append(UnsafeRawBufferPointer(rebasing: line[cursor...]))
+                        out.append(UnsafeRawBufferPointer(rebasing: bytes[cursor..<entry.line.upperBound]))
                     }
                 }
             }
@@ -104,38 +112,5 @@ extension Record {
             }
             hashBatch(into: &leafHashes)
         }
-    }
-
-    /// A line read from a segment, for ``Hasher/hash(lines:paths:)``.
-    package struct ReadLine: HashInput {
-        package var line: ArraySlice<UInt8>
-        package var personalData: [(value: Range<Int>, path: Int)]
-        package var leafKey: SHA256Digest
-
-        package init(line: ArraySlice<UInt8>, personalData: [(value: Range<Int>, path: Int)], leafKey: SHA256Digest) {
-            self.line = line
-            self.personalData = personalData
-            self.leafKey = leafKey
-        }
-    }
-
-    /// A record for ``Hasher``: its line, its personal-data values and its leaf key.
-    package protocol HashInput {
-        associatedtype Line: Sequence<UInt8>
-        /// The line without its newline: contiguous bytes (an array or an array slice).
-        var line: Line { get }
-        /// Each personal-data value's range in `line` (counted from its first byte) and the index of its
-        /// path in the `paths` given to ``Hasher/hash(_:paths:)``; sorted by offset, not overlapping.
-        var personalData: [(value: Range<Int>, path: Int)] { get }
-        var leafKey: SHA256Digest { get }
-    }
-}
-
-extension Record.HashInput {
-    func withLine<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        guard let result = line.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) else {
-            preconditionFailure("a record line to hash must be contiguous")
-        }
-        return result
     }
 }

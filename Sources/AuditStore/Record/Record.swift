@@ -198,32 +198,34 @@ extension Record {
         redaction: JSONValue?,
         leafKey: SHA256Digest
     ) -> (line: [UInt8], digest: SHA256Digest) {
-        encodeUnhashed(seq: seq, event: event, assignedID: assignedID, personalData: personalData, marks: marks, redaction: redaction)
-            .withDigest(leafKey: leafKey, paths: personalData)
+        var group = Group()
+        encode(seq: seq, event: event, assignedID: assignedID, personalData: personalData, marks: marks, redaction: redaction, into: &group)
+        return group.unhashed(0).withDigest(leafKey: leafKey, paths: personalData)
     }
 
-    /// ``encodeNew(seq:event:assignedID:personalData:marks:redaction:leafKey:)`` without the hashing: the
-    /// line and where its personal-data values are, for ``Hasher`` to seal and hash with other records.
-    package static func encodeUnhashed(
+    /// ``encodeNew(seq:event:assignedID:personalData:marks:redaction:leafKey:)`` without the hashing:
+    /// appends the line to `group`, and where its personal-data values are, for ``Hasher`` to seal and
+    /// hash with the group's other records (the writer's path).
+    package static func encode(
         seq: UInt64,
         event: JSONObject,
         assignedID: String? = nil,
         personalData: [(path: String, components: [String])],
         marks: CanonicalJSON.PathMarks? = nil,
-        redaction: JSONValue?
-    ) -> Unhashed {
-        var line: [UInt8] = []
-        line.reserveCapacity(1024)
-        line.append(contentsOf: #"{"event":"#.utf8)
-        let ranges = CanonicalJSON.encode(
-            event, adding: assignedID.map { JSONObject.Member(key: AuditEvent.Field.id, value: .string($0)) }, into: &line,
-            marking: marks ?? CanonicalJSON.PathMarks(personalData.map(\.components))
-        )
-        let present = personalData.indices.filter { ranges[$0] != nil }
-        appendEnvelope(to: &line, present: present, redaction: redaction, seq: seq) { CanonicalJSON.appendString(personalData[$0].path, to: &$1) }
-        // Ranges are disjoint and increase with the sorted path order only by accident; sort by offset.
-        let spans = present.map { (value: ranges[$0]!, path: $0) }.sorted { $0.value.lowerBound < $1.value.lowerBound }
-        return Unhashed(line: line, personalData: spans)
+        redaction: JSONValue?,
+        into group: inout Group
+    ) {
+        group.append { line, values in
+            append(#"{"event":"#, to: &line)
+            let ranges = CanonicalJSON.encode(
+                event, adding: assignedID.map { JSONObject.Member(key: AuditEvent.Field.id, value: .string($0)) }, into: &line,
+                marking: marks ?? CanonicalJSON.PathMarks(personalData.map(\.components))
+            )
+            let present = personalData.indices.filter { ranges[$0] != nil }
+            appendEnvelope(to: &line, present: present, redaction: redaction, seq: seq) { CanonicalJSON.appendString(personalData[$0].path, to: &$1) }
+            // The group sorts them by offset (path order is not offset order).
+            for index in present { values.append((ranges[index]!, index)) }
+        }
     }
 
     /// The write path for an event its producer already encoded canonically (the log handler's fast
@@ -243,20 +245,22 @@ extension Record {
         redaction: JSONValue?,
         leafKey: SHA256Digest
     ) -> (line: [UInt8], digest: SHA256Digest) {
-        encodeUnhashed(seq: seq, canonicalEvent: event, members: members, assignedID: assignedID, personalData: plan, redaction: redaction)
-            .withDigest(leafKey: leafKey, paths: plan.paths)
+        var group = Group()
+        encode(seq: seq, canonicalEvent: event, members: members, assignedID: assignedID, personalData: plan, redaction: redaction, into: &group)
+        return group.unhashed(0).withDigest(leafKey: leafKey, paths: plan.paths)
     }
 
     /// ``encodeNew(seq:canonicalEvent:members:assignedID:personalData:redaction:leafKey:)`` without the
-    /// hashing, for ``Hasher``.
-    package static func encodeUnhashed(
+    /// hashing: appends the record to `group`, for ``Hasher`` (the writer's path).
+    package static func encode(
         seq: UInt64,
         canonicalEvent event: UnsafeRawBufferPointer,
         members: RawEvent,
         assignedID: AssignedID?,
         personalData plan: PersonalDataPlan,
-        redaction: JSONValue?
-    ) -> Unhashed {
+        redaction: JSONValue?,
+        into group: inout Group
+    ) {
         let prefix: StaticString = #"{"event":"#
         // Where the id goes: before the first member whose name sorts after `id` (names compare as
         // bytes against an ASCII name exactly as RFC 8785 orders them), else before the closing brace.
@@ -270,75 +274,73 @@ extension Record {
             }
             if let after { splice = after.key.lowerBound - 1 }
         }
-        var line: [UInt8] = []
-        line.reserveCapacity(prefix.utf8CodeUnitCount + event.count + 224)
-        append(prefix, to: &line)
-        line.append(contentsOf: event[..<splice])
-        // The id member, written in place; `idValue` is its value's range in the line.
-        let idStart = line.count
-        var idValue = 0..<0
-        if let assignedID {
-            if after == nil, !members.members.isEmpty { line.append(UInt8(ascii: ",")) }
-            append(#""id":""#, to: &line)
-            let valueStart = line.count - 1
-            assignedID.append(to: &line)  // nothing to escape
-            line.append(UInt8(ascii: "\""))
-            idValue = valueStart..<line.count
-            if after != nil { line.append(UInt8(ascii: ",")) }
-        }
-        let idLength = line.count - idStart
-        line.append(contentsOf: event[splice...])
-        // An offset in `event` as an offset in the line.
-        func shifted(_ offset: Int) -> Int { prefix.utf8CodeUnitCount + offset + (offset >= splice ? idLength : 0) }
+        group.append { line, spans in
+            let base = line.count
+            append(prefix, to: &line)
+            line.append(contentsOf: event[..<splice])
+            // The id member, written in place; `idValue` is its value's range in the line.
+            let idStart = line.count
+            var idValue = 0..<0
+            if let assignedID {
+                if after == nil, !members.members.isEmpty { line.append(UInt8(ascii: ",")) }
+                append(#""id":""#, to: &line)
+                let valueStart = line.count - 1
+                assignedID.append(to: &line)  // nothing to escape
+                line.append(UInt8(ascii: "\""))
+                idValue = valueStart..<line.count
+                if after != nil { line.append(UInt8(ascii: ",")) }
+            }
+            let idLength = line.count - idStart
+            line.append(contentsOf: event[splice...])
+            // An offset in `event` as an offset in the line.
+            func shifted(_ offset: Int) -> Int { base + prefix.utf8CodeUnitCount + offset + (offset >= splice ? idLength : 0) }
 
-        // In path order (the order of `pd`); sorted by offset at the end.
-        var spans: [(value: Range<Int>, path: Int)] = []
-        spans.reserveCapacity(plan.entries.count)
-        // The plan's entries hold ranges into one byte buffer, so that walking them retains nothing
-        // (arrays inside each entry cost about a dozen retains and releases per record).
-        plan.text.withUnsafeBytes { text in
-            plan.entries.withUnsafeBufferPointer { entries in
-                // The object of the last two-part path: the sorted paths under one object (`metadata.*`)
-                // share one scan of it.
-                var inner: RawEvent?
-                for index in entries.indices {
-                    let entry = entries[index]
-                    let span: Range<Int>
-                    if idLength > 0, entry.isID {
-                        span = idValue
-                    } else {
-                        let name = UnsafeRawBufferPointer(rebasing: text[entry.name])
-                        let found: Range<Int>?
-                        switch entry.kind {
-                        case .path:
-                            found = members.locate(path: name, line: event)
-                        case .inner(let sameObjectAsBefore, let shared):
-                            let object = UnsafeRawBufferPointer(rebasing: text[entry.object])
-                            if !shared {
-                                // The only path into its object: found by one scan, without listing the members.
-                                found = members.value(object, line: event).flatMap { value in
-                                    RawJSON(bytes: event.bindMemory(to: UInt8.self)).locate(path: name.bindMemory(to: UInt8.self), inObjectAt: value)
+            // In path order (the order of `pd`); the group sorts them by offset.
+            let firstSpan = spans.count
+            // The plan's entries hold ranges into one byte buffer, so that walking them retains nothing
+            // (arrays inside each entry cost about a dozen retains and releases per record).
+            plan.text.withUnsafeBytes { text in
+                plan.entries.withUnsafeBufferPointer { entries in
+                    // The object of the last two-part path: the sorted paths under one object (`metadata.*`)
+                    // share one scan of it.
+                    var inner: RawEvent?
+                    for index in entries.indices {
+                        let entry = entries[index]
+                        let span: Range<Int>
+                        if idLength > 0, entry.isID {
+                            span = idValue
+                        } else {
+                            let name = UnsafeRawBufferPointer(rebasing: text[entry.name])
+                            let found: Range<Int>?
+                            switch entry.kind {
+                            case .path:
+                                found = members.locate(path: name, line: event)
+                            case .inner(let sameObjectAsBefore, let shared):
+                                let object = UnsafeRawBufferPointer(rebasing: text[entry.object])
+                                if !shared {
+                                    // The only path into its object: found by one scan, without listing the members.
+                                    found = members.value(object, line: event).flatMap { value in
+                                        RawJSON(bytes: event.bindMemory(to: UInt8.self)).locate(path: name.bindMemory(to: UInt8.self), inObjectAt: value)
+                                    }
+                                } else {
+                                    if !sameObjectAsBefore {
+                                        inner = members.value(object, line: event).flatMap { RawEvent(line: event, event: $0) }
+                                    }
+                                    found = inner.flatMap { $0.locate(path: name, line: event) }
                                 }
-                            } else {
-                                if !sameObjectAsBefore {
-                                    inner = members.value(object, line: event).flatMap { RawEvent(line: event, event: $0) }
-                                }
-                                found = inner.flatMap { $0.locate(path: name, line: event) }
                             }
+                            guard let range = found else { continue }
+                            let start = shifted(range.lowerBound)
+                            span = start..<start + range.count
                         }
-                        guard let range = found else { continue }
-                        let start = shifted(range.lowerBound)
-                        span = start..<start + range.count
+                        spans.append((span, index))
                     }
-                    spans.append((span, index))
-                }
-                appendEnvelope(to: &line, present: spans.lazy.map(\.path), redaction: redaction, seq: seq) { index, line in
-                    line.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[entries[index].json]).bindMemory(to: UInt8.self))
+                    appendEnvelope(to: &line, present: spans[firstSpan...].lazy.map(\.path), redaction: redaction, seq: seq) { index, line in
+                        line.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[entries[index].json]).bindMemory(to: UInt8.self))
+                    }
                 }
             }
         }
-        spans.sort { $0.value.lowerBound < $1.value.lowerBound }
-        return Unhashed(line: line, personalData: spans)
     }
 
     /// A new record's line before hashing, and where its personal-data values are in it.

@@ -78,42 +78,47 @@ extension StoreWriter {
             try finishMember(into: &out)
         }
         var batchHasDurable = false
-        var next = 0
-        while next < items.count {
-            let item = items[next]
-            next += 1
-            switch item {
-            case .record(let seq, let line, let chainHead, let keys):
-                if memberFirstSeq == nil, configuration.durability != .fsyncEachEvent,
-                    let count = wholeMemberLength(items, from: next - 1)
-                {
-                    try writeWholeBlock(items[(next - 1)..<(next - 1 + count)], buffer: &block, into: &out)
-                    // A long batch (the writer behind its appenders) goes out a megabyte at a time.
-                    if out.count >= 1 << 20 { try writeOut(&out) }
+        var item = 0
+        var record = 0
+        batch: while item < items.count {
+            switch items[item] {
+            case .records(let records):
+                while record < records.count {
+                    if memberFirstSeq == nil, configuration.durability != .fsyncEachEvent,
+                        let end = wholeMemberEnd(items, from: Position(item: item, record: record))
+                    {
+                        try writeWholeBlock(items, from: Position(item: item, record: record), to: end, buffer: &block, into: &out)
+                        // A long batch (the writer behind its appenders) goes out a megabyte at a time.
+                        if out.count >= 1 << 20 { try writeOut(&out) }
+                        batchHasDurable = true
+                        (item, record) = (end.item, end.record)
+                        continue batch
+                    }
+                    let seq = records.firstSeq + UInt64(record)
+                    if memberFirstSeq == nil {
+                        memberFirstSeq = seq
+                        memberCount = 0
+                        memberStart = fileBytes + out.count
+                    }
+                    try compress {
+                        try records.group.bytes.withUnsafeBytes { try deflater.write(UnsafeRawBufferPointer(rebasing: $0[records.bytes(record)]), into: &out) }
+                    }
+                    indexBuilder?.add(records.keys[record])
+                    memberCount += 1
+                    memberChainHead = records.chainHeads[record]
+                    pendingDurable = (seq, records.chainHeads[record])
                     batchHasDurable = true
-                    next += count - 1
-                    continue
-                }
-                if memberFirstSeq == nil {
-                    memberFirstSeq = seq
-                    memberCount = 0
-                    memberStart = fileBytes + out.count
-                }
-                try compress { try deflater.write(line, into: &out) }
-                indexBuilder?.add(keys)
-                memberCount += 1
-                memberChainHead = chainHead
-                pendingDurable = (seq, chainHead)
-                batchHasDurable = true
-                if deflater.uncompressedBytesInMember >= configuration.blockBytes {
-                    try finishMember(into: &out)
-                }
-                if configuration.durability == .fsyncEachEvent {
-                    if memberFirstSeq != nil { try compress { try deflater.sync(into: &out) } }
-                    try writeOut(&out)
-                    try syncForDurability()
-                    publishDurable()
-                    batchHasDurable = false
+                    record += 1
+                    if deflater.uncompressedBytesInMember >= configuration.blockBytes {
+                        try finishMember(into: &out)
+                    }
+                    if configuration.durability == .fsyncEachEvent {
+                        if memberFirstSeq != nil { try compress { try deflater.sync(into: &out) } }
+                        try writeOut(&out)
+                        try syncForDurability()
+                        publishDurable()
+                        batchHasDurable = false
+                    }
                 }
             case .seal(let info, let next):
                 if memberFirstSeq != nil { try finishMember(into: &out) }
@@ -128,6 +133,8 @@ extension StoreWriter {
                     segmentClosed = true
                 }
             }
+            item += 1
+            record = 0
         }
         if memberFirstSeq != nil { try compress { try deflater.sync(into: &out) } }
         try writeOut(&out)
@@ -145,27 +152,38 @@ extension StoreWriter {
         }
     }
 
-    /// How many records from `start` on this batch can write as one member, compressed in one call: a
-    /// whole block (it ends after the record that takes it to ``Configuration/blockBytes``, as a block
-    /// written record by record does); the records before a seal (which ends their block anyway); or
-    /// the rest of the batch, when it holds at least ``Configuration/shortBlockMinimumBytes`` (a
-    /// short block). Nil: stream them, into a block the next batch continues.
-    private func wholeMemberLength(_ items: [Pending], from start: Int) -> Int? {
+    /// A record's place in a batch: the item (records or a seal), and the record within it.
+    private struct Position {
+        var item: Int
+        var record: Int
+    }
+
+    /// Where the records from `start` on that this batch can write as one member, compressed in one
+    /// call, end: after a whole block (the record that takes it to ``Configuration/blockBytes``, as a
+    /// block written record by record ends); before a seal (which ends their block anyway); or at the
+    /// end of the batch, when the rest holds at least ``Configuration/shortBlockMinimumBytes`` (a short
+    /// block). Nil: stream them, into a block the next batch continues.
+    private func wholeMemberEnd(_ items: [Pending], from start: Position) -> Position? {
         var bytes = 0
-        for i in start..<items.count {
-            guard case .record(_, let line, _, _) = items[i] else { return i > start ? i - start : nil }
-            bytes += line.count
-            if bytes >= configuration.blockBytes { return i - start + 1 }
+        var position = start
+        while position.item < items.count {
+            guard case .records(let records) = items[position.item] else { return bytes > 0 ? position : nil }
+            while position.record < records.count {
+                bytes += records.bytes(position.record).count
+                position.record += 1
+                if bytes >= configuration.blockBytes { return position }
+            }
+            position = Position(item: position.item + 1, record: 0)
         }
-        return bytes >= configuration.shortBlockMinimumBytes ? items.count - start : nil
+        return bytes >= configuration.shortBlockMinimumBytes ? position : nil
     }
 
     /// True when the records at the start of `items` (up to a seal) hold at least `bytes` bytes.
     private func leadingRecordBytes(_ items: [Pending], atLeast bytes: Int) -> Bool {
         var total = 0
         for item in items {
-            guard case .record(_, let line, _, _) = item else { return false }
-            total += line.count
+            guard case .records(let records) = item else { return false }
+            total += records.group.bytes.count
             if total >= bytes { return true }
         }
         return false
@@ -174,19 +192,27 @@ extension StoreWriter {
     /// Writes a block whose records are all in this batch as one member, compressed in one call
     /// (``GzipDeflater/writeWholeMember(_:into:)``, libdeflate): whole blocks when the writer is behind
     /// its appenders, the last block before a seal, and a short block for a group commit of at least
-    /// ``Configuration/shortBlockMinimumBytes`` (``wholeMemberLength(_:from:)``). Its records and
+    /// ``Configuration/shortBlockMinimumBytes`` (``wholeMemberEnd(_:from:)``). Its records and
     /// index entries are exactly those the record-by-record path would give.
-    private func writeWholeBlock(_ records: ArraySlice<Pending>, buffer: inout [UInt8], into out: inout [UInt8]) throws(AuditStoreError) {
+    private func writeWholeBlock(
+        _ items: [Pending], from start: Position, to end: Position, buffer: inout [UInt8], into out: inout [UInt8]
+    ) throws(AuditStoreError) {
         buffer.removeAll(keepingCapacity: true)
         memberStart = fileBytes + out.count
         memberCount = 0
-        for case .record(let seq, let line, let chainHead, let keys) in records {
-            if memberFirstSeq == nil { memberFirstSeq = seq }
-            buffer += line
-            indexBuilder?.add(keys)
-            memberCount += 1
-            memberChainHead = chainHead
-            pendingDurable = (seq, chainHead)
+        // Up to `end`, which may be the first record (or seal) after the block: it is not included.
+        for item in start.item..<(end.record > 0 ? end.item + 1 : end.item) {
+            guard case .records(let records) = items[item] else { preconditionFailure("a seal inside a block") }
+            let first = item == start.item ? start.record : 0
+            let last = item == end.item ? end.record : records.count
+            guard first < last else { continue }
+            // The group's lines are consecutive: one copy for all of them.
+            buffer += records.group.bytes[records.bytes(first..<last)]
+            if memberFirstSeq == nil { memberFirstSeq = records.firstSeq + UInt64(first) }
+            for record in first..<last { indexBuilder?.add(records.keys[record]) }
+            memberCount += last - first
+            memberChainHead = records.chainHeads[last - 1]
+            pendingDurable = (records.firstSeq + UInt64(last - 1), records.chainHeads[last - 1])
         }
         try compress { try buffer.withUnsafeBytes { try deflater.writeWholeMember($0, into: &out) } }
         closeMember()

@@ -159,20 +159,32 @@ public final class StoreWriter: @unchecked Sendable {
     }
 
     enum Pending {
-        case record(seq: UInt64, line: [UInt8], chainHead: SHA256Digest, keys: SegmentIndex.RecordKeys)
+        case records(QueuedRecords)
         case seal(SealInfo, next: SegmentHeader?)
     }
 
-    /// A record numbered and encoded whose digest is not computed yet: records are hashed in groups
-    /// (``Record/Hasher``), then chained and queued in order (``hashUnhashed(_:)``).
-    struct UnhashedRecord: Record.HashInput {
-        var seq: UInt64
-        var unhashed: Record.Unhashed
-        var leafKey: SHA256Digest
-        var keys: SegmentIndex.RecordKeys
+    /// Consecutive records hashed and chained together (``hashUnhashed(_:)``), for the flusher.
+    struct QueuedRecords {
+        /// The first record's sequence number; record `i` has `firstSeq + i`.
+        var firstSeq: UInt64
+        /// The records' lines, each followed by its newline.
+        var group: Record.Group
+        var keys: [SegmentIndex.RecordKeys]
+        /// The chain head after each record.
+        var chainHeads: [SHA256Digest]
 
-        var line: [UInt8] { unhashed.line }
-        var personalData: [(value: Range<Int>, path: Int)] { unhashed.personalData }
+        var count: Int { group.count }
+
+        /// Where record `i` is in the group's bytes, with its newline.
+        func bytes(_ i: Int) -> Range<Int> {
+            let line = group.entries[i].line
+            return line.lowerBound..<line.upperBound + 1
+        }
+
+        /// Where records `range` are in the group's bytes, each with its newline.
+        func bytes(_ range: Range<Int>) -> Range<Int> {
+            bytes(range.lowerBound).lowerBound..<bytes(range.upperBound - 1).upperBound
+        }
     }
 
     /// Records are hashed once this many wait (or sooner, when the flusher takes the queue or the
@@ -189,13 +201,18 @@ public final class StoreWriter: @unchecked Sendable {
         /// another thread's allocations wait for that thread's arena lock; the flusher freeing the
         /// writer's lines waited hundreds of times per 200,000 records.
         var spent: [Pending] = []
-        /// Records appended after those in `queue`, not yet chained; they count in `queuedBytes`.
-        var unhashed: [UnhashedRecord] = []
+        /// Records appended after those in `queue`, numbered from `unhashedFirstSeq`, with their index
+        /// keys; not yet hashed or chained. They count in `queuedBytes`.
+        var unhashed = Record.Group()
+        var unhashedKeys: [SegmentIndex.RecordKeys] = []
+        var unhashedFirstSeq: UInt64 = 0
         var hasher = Record.Hasher()
         /// The leaf keys of the records being hashed, and their batch (``SaltTree/SequentialDeriver/leafKeys(_:batch:into:)``).
         var leafKeys: [SHA256Digest] = []
         var leafKeyBatch = SHA256Batch()
         var queuedBytes = 0
+        /// The average line (with its newline) of the last group hashed, to size the next group's buffer.
+        var typicalLineBytes = 1024
         /// Uncompressed record bytes appended since open (for metrics).
         var appendedBytes: UInt64 = 0
         var durableSeq: UInt64
@@ -376,11 +393,11 @@ public final class StoreWriter: @unchecked Sendable {
         // Fingerprinted here, outside the lock, so the index costs the flusher only an array append.
         let keys = SegmentIndex.RecordKeys(event: event.fields, timestamp: event.timestamp.microsecondsSinceEpoch)
         let hasID = event.fields[AuditEvent.Field.id] != nil
-        return try append(timestamp: event.timestamp, keys: keys) { seq in
+        return try append(timestamp: event.timestamp, keys: keys) { seq, group in
             // As `event.assignID`, but spliced in while encoding: inserting would copy the event's members.
-            Record.encodeUnhashed(
+            Record.encode(
                 seq: seq, event: event.fields, assignedID: hasID ? nil : assignedID(seq).description,
-                personalData: personalData, marks: personalDataMarks, redaction: redaction
+                personalData: personalData, marks: personalDataMarks, redaction: redaction, into: &group
             )
         }
     }
@@ -419,20 +436,21 @@ public final class StoreWriter: @unchecked Sendable {
         // The producer's side of the contract, checked in debug builds (every test run): the bytes are
         // exactly the canonical encoding of the event they hold.
         assert((try? parser.parse(event)).map(CanonicalJSON.encode) == event, "a pre-encoded event is not canonical")
-        return try append(timestamp: timestamp, keys: keys) { seq in
+        return try append(timestamp: timestamp, keys: keys) { seq, group in
             event.withUnsafeBytes { bytes in
-                Record.encodeUnhashed(
+                Record.encode(
                     seq: seq, canonicalEvent: bytes, members: found.members, assignedID: found.hasID ? nil : assignedID(seq),
-                    personalData: personalDataPlan, redaction: redaction
+                    personalData: personalDataPlan, redaction: redaction, into: &group
                 )
             }
         }
     }
 
     /// Numbers, encodes and queues one record under the lock, to be hashed and chained with the records
-    /// around it (``hashUnhashed(_:)``); `encode` gets the sequence number.
+    /// around it (``hashUnhashed(_:)``); `encode` gets the sequence number and appends the record to
+    /// the group waiting to be hashed.
     private func append(
-        timestamp: Timestamp, keys: SegmentIndex.RecordKeys, encode: (UInt64) -> Record.Unhashed
+        timestamp: Timestamp, keys: SegmentIndex.RecordKeys, encode: (UInt64, inout Record.Group) -> Void
     ) throws(AuditStoreError) -> UInt64 {
         let maxQueued = configuration.maxQueuedBytes
         var wake = false
@@ -447,20 +465,29 @@ public final class StoreWriter: @unchecked Sendable {
             if s.closing { return .failure(AuditStoreError(.closed, "the writer is closed", path: storeLayout.root)) }
             if shouldRotate(s) { rotate(&s) }
             let seq = s.nextSeq
-            let record = encode(seq)
-            guard record.line.count <= configuration.maxRecordBytes else {
-                return .failure(AuditStoreError(.invalidEvent, "the event's record is \(record.line.count) bytes, over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root))
+            let wasEmpty = s.queue.isEmpty && s.unhashed.isEmpty
+            if s.unhashed.isEmpty {
+                s.unhashedFirstSeq = seq
+                // Room for a whole group, so that its buffers do not grow record by record.
+                let records = configuration.durability == .fsyncEachEvent ? 1 : Self.hashGroupSize
+                s.unhashed.reserveCapacity(records: records, lineBytes: s.typicalLineBytes)
+                s.unhashedKeys.reserveCapacity(records)
+            }
+            encode(seq, &s.unhashed)
+            let lineLength = s.unhashed.entries[s.unhashed.count - 1].line.count
+            guard lineLength <= configuration.maxRecordBytes else {
+                s.unhashed.removeLast()
+                return .failure(AuditStoreError(.invalidEvent, "the event's record is \(lineLength) bytes, over the limit of \(configuration.maxRecordBytes) bytes; it was not stored", path: storeLayout.root))
             }
             s.segment.count += 1
             s.segment.note(timestamp)
-            let lineBytes = record.line.count + 1  // and its newline
+            let lineBytes = lineLength + 1  // and its newline
             s.segment.recordBytes += lineBytes
-            let wasEmpty = s.queue.isEmpty && s.unhashed.isEmpty
             if wasEmpty { s.firstQueuedAt = monotonicSeconds() }
             s.queuedBytes += lineBytes
             s.appendedBytes &+= UInt64(lineBytes)
             // The leaf key is derived with the group's (``hashUnhashed(_:)``).
-            s.unhashed.append(UnhashedRecord(seq: seq, unhashed: record, leafKey: .zero, keys: keys))
+            s.unhashedKeys.append(keys)
             s.nextSeq += 1
             if s.unhashed.count >= Self.hashGroupSize || configuration.durability == .fsyncEachEvent { hashUnhashed(&s) }
             // Wake the flusher only when it must act: to start its group-commit timer, or for a full batch.
@@ -605,25 +632,24 @@ public final class StoreWriter: @unchecked Sendable {
     /// and queues them for the flusher, in sequence order.
     func hashUnhashed(_ s: inout State) {
         guard !s.unhashed.isEmpty else { return }
-        var records: [UnhashedRecord] = []
-        swap(&records, &s.unhashed)
+        let group = s.unhashed
+        let keys = s.unhashedKeys
+        s.unhashed = Record.Group()
+        s.unhashedKeys = []
+        s.typicalLineBytes = group.bytes.count / group.count
         // The group's sequence numbers are consecutive, in the open segment (a seal hashes first).
-        let firstLeaf = Int(records[0].seq - s.segment.header.firstSeq)
-        let derived = s.segment.deriver.leafKeys(firstLeaf..<firstLeaf + records.count, batch: &s.leafKeyBatch, into: &s.leafKeys)
+        let firstLeaf = Int(s.unhashedFirstSeq - s.segment.header.firstSeq)
+        let derived = s.segment.deriver.leafKeys(firstLeaf..<firstLeaf + group.count, batch: &s.leafKeyBatch, into: &s.leafKeys)
         precondition(derived, "the writer's salt tree has every leaf up to its capacity")
-        for i in records.indices { records[i].leafKey = s.leafKeys[i] }
-        s.hasher.hash(records, paths: personalDataPlan.pathBytes)
-        for i in records.indices {
+        s.hasher.hash(group, leafKeys: s.leafKeys, paths: personalDataPlan.pathBytes)
+        var chainHeads: [SHA256Digest] = []
+        chainHeads.reserveCapacity(group.count)
+        for i in 0..<group.count {
             s.chainHead = Chain.next(previous: s.chainHead, recordDigest: s.hasher.digests[i])
             s.segment.merkle.append(leafHash: s.hasher.leafHashes[i])
-            // Taken out of the record, so the newline is appended in place rather than to a copy.
-            var line: [UInt8] = []
-            swap(&line, &records[i].unhashed.line)
-            line.append(0x0A)
-            s.queue.append(.record(seq: records[i].seq, line: line, chainHead: s.chainHead, keys: records[i].keys))
+            chainHeads.append(s.chainHead)
         }
-        records.removeAll(keepingCapacity: true)
-        swap(&records, &s.unhashed)
+        s.queue.append(.records(QueuedRecords(firstSeq: s.unhashedFirstSeq, group: group, keys: keys, chainHeads: chainHeads)))
     }
 
     /// What the seal of the open segment signs; every record appended must be hashed first.
