@@ -69,6 +69,15 @@ extension Record {
             values.removeAll(keepingCapacity: keepingCapacity)
         }
 
+        /// The group's only record, its line taken out of the group's bytes (not copied).
+        package consuming func onlyRecord() -> Unhashed {
+            precondition(entries.count == 1, "a group of one record")
+            var line = bytes
+            line.removeLast()  // its newline
+            // The line starts at offset 0: the values' ranges are already counted from its start.
+            return Unhashed(line: line, personalData: values)
+        }
+
         /// Record `index` on its own: its line and its values counted from the line's start.
         package func unhashed(_ index: Int) -> Unhashed {
             let entry = entries[index]
