@@ -120,6 +120,29 @@ struct JSONTapeTests {
         }
     }
 
+    @Test("a special byte at every offset of a string (eight bytes are scanned at a time): each is found where it is")
+    func specialByteAtEveryOffset() {
+        // Plain strings of every length around the eight-byte steps are accepted as they are.
+        for length in 0...40 {
+            let plain = String((0..<length).map { Character(UnicodeScalar(UInt8(ascii: "a") + UInt8($0 % 26))) })
+            #expect(check(Array("[\"\(plain)\",\"x\"]".utf8)), "length \(length)")
+        }
+        // An escape or a control byte declines or rejects; a character past ASCII is accepted (and
+        // validated): wherever it sits among the bytes before the closing quote, and with more text after it.
+        let specials: [[UInt8]] = [Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\n"#.utf8), [0x01], [0x1F], [0xC3, 0xA9], [0xF0, 0x9F, 0x99, 0x82], [0xC3]]
+        for special in specials {
+            for offset in 0...20 {
+                for after in [0, 3, 9] {
+                    let text = Array("{\"k\":\"".utf8) + Array(repeating: UInt8(ascii: "b"), count: offset) + special
+                        + Array(repeating: UInt8(ascii: "c"), count: after) + Array("\"}".utf8)
+                    let accepted = check(text)
+                    let expected = special.first! >= 0x80 && special != [0xC3]
+                    #expect(accepted == expected, "\(special) at \(offset), \(after) after")
+                }
+            }
+        }
+    }
+
     @Test("mutated events: the tape never accepts what the parser rejects, and agrees when both accept")
     func mutations() {
         let seeds = [

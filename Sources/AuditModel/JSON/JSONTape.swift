@@ -196,7 +196,12 @@ package struct JSONTape {
         let base = UnsafeRawPointer(bytes.baseAddress!)
         while i + 8 <= n {
             let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            if Self.hasSpecialByte(word) { break }
+            let special = Self.specialBytes(word)
+            if special != 0 {
+                // The lowest flagged byte is the first special one (flags above it may be false).
+                i += special.trailingZeroBitCount / 8
+                break
+            }
             i += 8
         }
         while i < n {
@@ -279,10 +284,13 @@ package struct JSONTape {
         return i
     }
 
-    /// Whether any byte of `word` is `"`, `\\`, below 0x20 or 0x80 and above (SWAR: a byte's high bit
-    /// survives `x - 0x01…` only where the byte was zero; each test makes the byte it looks for zero).
+    /// The high bit of each byte of `word` (little-endian) that may be `"`, `\\`, below 0x20 or 0x80 and
+    /// above; zero when none is. SWAR: a byte's high bit survives `x - 0x01…` only where the byte was
+    /// zero (each test makes the byte it looks for zero), and `x - 0x20…` sets it where the byte was
+    /// below 0x20. A borrow can flag bytes above a flagged one, never below it, so the lowest flag is
+    /// exact.
     @inline(__always)
-    private static func hasSpecialByte(_ word: UInt64) -> Bool {
+    private static func specialBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
@@ -290,7 +298,7 @@ package struct JSONTape {
         let zeroQuote = (quote &- ones) & ~quote
         let zeroBackslash = (backslash &- ones) & ~backslash
         let control = word &- (ones &* 0x20)
-        return ((zeroQuote | zeroBackslash | control | word) & highs) != 0
+        return (zeroQuote | zeroBackslash | control | word) & highs
     }
 
     @inline(__always)
