@@ -44,6 +44,7 @@ struct JSONTapeTests {
             #""just a string""#,
             "42",
             #"{"ab":1,"a":2,"abc":3,"":4}"#,
+            #"{"transaction_ref":1,"transaction_id":2,"transactions":3,"transaction":4}"#,
         ]
     )
     func accepts(_ text: String) {
@@ -79,7 +80,7 @@ struct JSONTapeTests {
         "rejects everything the parser rejects",
         arguments: [
             #"{"a":1"#, #"{"a":1,}"#, "[1,2]x", #"{"a":01}"#, #"{"a":1.}"#, #"{"a":-}"#, #"{"a":tru}"#, #"{"a" 1}"#, #"{a:1}"#,
-            #"{"a":1,"a":2}"#, #"{"b":1,"a":2,"b":3}"#, "[1 2]", "", " ", "[", "]", "{}}", #"{"a":"x"#, "[\"a\u{1}\"]",
+            #"{"a":1,"a":2}"#, #"{"b":1,"a":2,"b":3}"#, #"{"transaction_id":1,"transactions":2,"transaction_id":3}"#, "[1 2]", "", " ", "[", "]", "{}}", #"{"a":"x"#, "[\"a\u{1}\"]",
             "[\"tab\there\"]", "nul", "[+1]", "[.5]", "[1.5.]", "[01.5]", #"{"a":[}"#, #"{"a":{]}"#, "[,1]", "[1,,2]",
         ]
     )

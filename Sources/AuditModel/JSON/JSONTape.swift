@@ -442,42 +442,41 @@ package struct JSONTape {
             return true
         case .object:
             let count = Int(entry.count)
-            return withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { names in
-                // Member names' entries, sorted by their bytes: for ASCII names, UTF-16 order.
+            return withUnsafeTemporaryAllocation(of: SortKey.self, capacity: max(count, 1)) { keys in
+                // Member names' entries with their first eight bytes as one number, sorted by the names'
+                // bytes (for ASCII names, UTF-16 order): by the numbers first, the bytes only on a tie.
                 var name = index + 1
                 for k in 0..<count {
-                    names[k] = Int32(name)
+                    keys[k] = SortKey(prefix: prefix(entries[name]), entry: Int32(name))
                     name = Int(entries[name + 1].next)
                 }
-                var sorted = UnsafeMutableBufferPointer(rebasing: names[0..<count])
+                let sorted = UnsafeMutableBufferPointer(rebasing: keys[0..<count])
+                func before(_ a: SortKey, _ b: SortKey) -> Bool {
+                    a.prefix < b.prefix || (a.prefix == b.prefix && precedes(entries[Int(a.entry)], entries[Int(b.entry)]))
+                }
                 if count <= 24 {
-                    // Insertion sort, comparing names by their first eight bytes as one number first.
-                    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(count, 1)) { prefixes in
-                        for k in 0..<count { prefixes[k] = prefix(entries[Int(sorted[k])]) }
-                        for k in 1..<max(count, 1) {
-                            let current = sorted[k], currentPrefix = prefixes[k]
-                            var j = k
-                            while j > 0, currentPrefix < prefixes[j - 1]
-                                || (currentPrefix == prefixes[j - 1] && precedes(entries[Int(current)], entries[Int(sorted[j - 1])]))
-                            {
-                                sorted[j] = sorted[j - 1]
-                                prefixes[j] = prefixes[j - 1]
-                                j -= 1
-                            }
-                            sorted[j] = current
-                            prefixes[j] = currentPrefix
+                    for k in 1..<max(count, 1) {
+                        let current = sorted[k]
+                        var j = k
+                        while j > 0, before(current, sorted[j - 1]) {
+                            sorted[j] = sorted[j - 1]
+                            j -= 1
                         }
+                        sorted[j] = current
                     }
                 } else {
-                    sorted.sort { precedes(entries[Int($0)], entries[Int($1)]) }
+                    var all = sorted
+                    all.sort(by: before)
                 }
                 out.byte(UInt8(ascii: "{"))
                 let recording = index == 0 && out.recordsMembers
                 if recording { out.members.reserveCapacity(count) }
                 for k in 0..<count {
-                    let key = entries[Int(sorted[k])]
+                    let key = entries[Int(sorted[k].entry)]
                     if k > 0 {
-                        guard precedes(entries[Int(sorted[k - 1])], key) else { return false }
+                        // Sorted, so names with different prefixes are in order; equal prefixes are
+                        // compared in full (two members of one name are refused).
+                        guard sorted[k - 1].prefix != sorted[k].prefix || precedes(entries[Int(sorted[k - 1].entry)], key) else { return false }
                         out.byte(UInt8(ascii: ","))
                     }
                     out.byte(UInt8(ascii: "\""))
@@ -487,13 +486,19 @@ package struct JSONTape {
                     out.byte(UInt8(ascii: "\""))
                     out.byte(UInt8(ascii: ":"))
                     let valueStart = out.offset
-                    guard encode(Int(sorted[k]) + 1, entries, &out) else { return false }
+                    guard encode(Int(sorted[k].entry) + 1, entries, &out) else { return false }
                     if recording { out.members.append((keyStart..<keyEnd, valueStart..<out.offset)) }
                 }
                 out.byte(UInt8(ascii: "}"))
                 return true
             }
         }
+    }
+
+    /// A member name's entry and its first eight bytes as a number (``prefix(_:)``), for sorting.
+    private struct SortKey {
+        var prefix: UInt64
+        var entry: Int32
     }
 
     /// A name's first eight bytes as a big-endian number, zero-padded: names whose prefixes differ are
