@@ -450,7 +450,7 @@ package struct JSONTape {
                     keys[k] = SortKey(prefix: prefix(entries[name]), entry: Int32(name))
                     name = Int(entries[name + 1].next)
                 }
-                let sorted = UnsafeMutableBufferPointer(rebasing: keys[0..<count])
+                var sorted = UnsafeMutableBufferPointer(rebasing: keys[0..<count])
                 func before(_ a: SortKey, _ b: SortKey) -> Bool {
                     a.prefix < b.prefix || (a.prefix == b.prefix && precedes(entries[Int(a.entry)], entries[Int(b.entry)]))
                 }
@@ -465,8 +465,7 @@ package struct JSONTape {
                         sorted[j] = current
                     }
                 } else {
-                    var all = sorted
-                    all.sort(by: before)
+                    sorted.sort(by: before)
                 }
                 out.byte(UInt8(ascii: "{"))
                 let recording = index == 0 && out.recordsMembers
