@@ -468,9 +468,11 @@ public final class StoreWriter: @unchecked Sendable {
             let wasEmpty = s.queue.isEmpty && s.unhashed.isEmpty
             if s.unhashed.isEmpty {
                 s.unhashedFirstSeq = seq
-                // Room for a whole group, so that its buffers do not grow record by record.
+                // Room for a whole group, so that its buffers do not grow record by record; capped, so
+                // that a group of large records does not make the next (a group commit may take it
+                // with one record) hold megabytes it does not use.
                 let records = configuration.durability == .fsyncEachEvent ? 1 : Self.hashGroupSize
-                s.unhashed.reserveCapacity(records: records, lineBytes: s.typicalLineBytes)
+                s.unhashed.reserveCapacity(records: records, lineBytes: min(s.typicalLineBytes, 2048))
                 s.unhashedKeys.reserveCapacity(records)
             }
             encode(seq, &s.unhashed)
