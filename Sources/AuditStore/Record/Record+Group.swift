@@ -69,8 +69,17 @@ extension Record {
             values.removeAll(keepingCapacity: keepingCapacity)
         }
 
+        /// One record encoded on its own by `encode` (which appends it to the group it is given): its
+        /// line taken out of the group's bytes, not copied.
+        package static func single(_ encode: (inout Group) -> Void) -> Unhashed {
+            var group = Group()
+            group.reserveCapacity(records: 1, lineBytes: 1024)
+            encode(&group)
+            return group.onlyRecord()
+        }
+
         /// The group's only record, its line taken out of the group's bytes (not copied).
-        package consuming func onlyRecord() -> Unhashed {
+        private consuming func onlyRecord() -> Unhashed {
             precondition(entries.count == 1, "a group of one record")
             var line = bytes
             line.removeLast()  // its newline

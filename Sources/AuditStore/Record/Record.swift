@@ -198,10 +198,8 @@ extension Record {
         redaction: JSONValue?,
         leafKey: SHA256Digest
     ) -> (line: [UInt8], digest: SHA256Digest) {
-        var group = Group()
-        group.reserveCapacity(records: 1, lineBytes: 1024)
-        encode(seq: seq, event: event, assignedID: assignedID, personalData: personalData, marks: marks, redaction: redaction, into: &group)
-        return group.onlyRecord().withDigest(leafKey: leafKey, paths: personalData)
+        Group.single { encode(seq: seq, event: event, assignedID: assignedID, personalData: personalData, marks: marks, redaction: redaction, into: &$0) }
+            .withDigest(leafKey: leafKey, paths: personalData)
     }
 
     /// ``encodeNew(seq:event:assignedID:personalData:marks:redaction:leafKey:)`` without the hashing:
@@ -246,10 +244,8 @@ extension Record {
         redaction: JSONValue?,
         leafKey: SHA256Digest
     ) -> (line: [UInt8], digest: SHA256Digest) {
-        var group = Group()
-        group.reserveCapacity(records: 1, lineBytes: 1024)
-        encode(seq: seq, canonicalEvent: event, members: members, assignedID: assignedID, personalData: plan, redaction: redaction, into: &group)
-        return group.onlyRecord().withDigest(leafKey: leafKey, paths: plan.paths)
+        Group.single { encode(seq: seq, canonicalEvent: event, members: members, assignedID: assignedID, personalData: plan, redaction: redaction, into: &$0) }
+            .withDigest(leafKey: leafKey, paths: plan.paths)
     }
 
     /// ``encodeNew(seq:canonicalEvent:members:assignedID:personalData:redaction:leafKey:)`` without the
